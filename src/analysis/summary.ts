@@ -1,0 +1,27 @@
+import type { Snapshot, Socket } from '../model/snapshot.ts';
+import { TCP_STATES, type TcpState } from '../states/states.ts';
+
+export type StateCounts = Record<TcpState, number>;
+
+export function emptyCounts(): StateCounts {
+  return Object.fromEntries(TCP_STATES.map((s) => [s, 0])) as StateCounts;
+}
+
+/** Counts sockets per state; every state is present (zero when none). */
+export function countByState(sockets: readonly Socket[]): StateCounts {
+  const counts = emptyCounts();
+  for (const s of sockets) counts[s.state]++;
+  return counts;
+}
+
+export interface Summary {
+  total: number;
+  byState: StateCounts;
+  byFamily: { inet: number; inet6: number };
+}
+
+export function summarize(snapshot: Pick<Snapshot, 'sockets'>): Summary {
+  const byFamily = { inet: 0, inet6: 0 };
+  for (const s of snapshot.sockets) byFamily[s.family]++;
+  return { total: snapshot.sockets.length, byState: countByState(snapshot.sockets), byFamily };
+}

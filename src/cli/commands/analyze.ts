@@ -1,0 +1,15 @@
+import type { Command } from '@commander-js/extra-typings';
+import { TcpstateError } from '../../errors.ts';
+import { runAction } from '../run.ts';
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('(not built yet)')
+    .allowUnknownOption()
+    .action(() =>
+      runAction(() => {
+        throw new TcpstateError('`tcpstate analyze` is not built yet', { code: 'E_NOT_BUILT', exitCode: 3 });
+      }),
+    );
+}
