@@ -10,7 +10,9 @@ export interface LiveSourceOptions {
 }
 
 /** Adds the live-source flags to a command. (Owned by the live-source work; grows -p, --netns, --ns-of.) */
-export function addLiveOptions<C extends Command<[], object>>(command: C): C {
+export function addLiveOptions<
+  C extends Command<unknown[], Record<string, unknown>, Record<string, unknown>>,
+>(command: C): C {
   return command;
 }
 
