@@ -1,5 +1,5 @@
 import { SourceError } from '../../errors.ts';
-import type { KernelContext, Snapshot, Socket, Warning } from '../../model/snapshot.ts';
+import type { Family, KernelContext, Snapshot, Socket, Warning } from '../../model/snapshot.ts';
 import {
   cleanSysctl,
   GLOBAL_SYSCTLS,
@@ -11,37 +11,39 @@ import {
 } from './kernel.ts';
 import { attachBacklogs, readListenBacklogs } from './listen-backlog.ts';
 import { execInNetns, type NetnsTarget, openNetns } from './netns.ts';
-import { parseProcNetTcpBytes } from './proc-net-tcp.ts';
 import { attachProcesses, readSocketOwners } from './processes.ts';
-import { readProcFile } from './read-file.ts';
+import { readProcNetTcp } from './read-file.ts';
 
 export interface LiveOptions {
   /** Root of the proc filesystem to read: `/proc` or `/proc/<pid>` for another process's network namespace. */
   procRoot?: string;
 }
 
-function readOrFail(path: string): Buffer | undefined {
+async function readOrFail(path: string, family: Family, warnings: Warning[]): Promise<Socket[] | undefined> {
   try {
-    return readProcFile(path);
+    return await readProcNetTcp(path, family, warnings);
   } catch (error) {
     throw new SourceError(`cannot read: ${(error as Error).message}`, path, error);
   }
 }
 
 /** Reads the TCP sockets of one namespace (the one `procRoot` shows) from /proc/net/tcp and /proc/net/tcp6. */
-export function readProcSocketTable(procRoot: string, warnings: Warning[]): Socket[] {
-  const v4 = readOrFail(`${procRoot}/net/tcp`);
-  const v6 = readOrFail(`${procRoot}/net/tcp6`);
+export async function readProcSocketTable(procRoot: string, warnings: Warning[]): Promise<Socket[]> {
+  // Both files at once: two thread-pool reads in the kernel while this thread parses whichever chunk is ready.
+  const w6: Warning[] = [];
+  const [v4, v6] = await Promise.all([
+    readOrFail(`${procRoot}/net/tcp`, 'inet', warnings),
+    readOrFail(`${procRoot}/net/tcp6`, 'inet6', w6),
+  ]);
   if (v4 === undefined && v6 === undefined) {
     throw new SourceError(
       'no /proc/net/tcp here: live mode needs Linux (use `tcpstate analyze` for pasted text)',
       procRoot,
     );
   }
-  const sockets = v4 === undefined ? [] : parseProcNetTcpBytes(v4, 'inet', warnings);
-  if (v6 !== undefined) {
-    for (const s of parseProcNetTcpBytes(v6, 'inet6', warnings)) sockets.push(s);
-  }
+  for (const w of w6) warnings.push({ ...w, message: w.message.replace('/proc/net/tcp', '/proc/net/tcp6') });
+  const sockets = v4 ?? [];
+  if (v6 !== undefined) for (const s of v6) sockets.push(s);
   return sockets;
 }
 
@@ -50,7 +52,7 @@ export async function readProcSockets(options: LiveOptions = {}): Promise<Snapsh
   const root = options.procRoot ?? '/proc';
   const warnings: Warning[] = [];
   const takenAt = Date.now();
-  const sockets = readProcSocketTable(root, warnings);
+  const sockets = await readProcSocketTable(root, warnings);
   return {
     source: { kind: 'proc', name: `${root}/net/tcp`, os: 'linux' },
     takenAt,
@@ -125,7 +127,7 @@ export async function readLiveSnapshot(options: LiveSnapshotOptions = {}): Promi
   try {
     const warnings: Warning[] = [];
     const takenAt = Date.now();
-    const sockets = readProcSocketTable(target.procRoot, warnings);
+    const sockets = await readProcSocketTable(target.procRoot, warnings);
     const snapshot: Snapshot = {
       source: { kind: 'proc', name: target.label, os: 'linux' },
       takenAt,

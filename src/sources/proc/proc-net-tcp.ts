@@ -89,7 +89,7 @@ export interface ProcNetTcpOptions {
  * whole line into one warning; nothing here allocates except the address strings, which are cached per parse.
  */
 class LineReader {
-  buf: Uint8Array;
+  buf: Buffer;
   pos = 0;
   end = 0;
   /** Digits consumed by the last hex()/dec() call. */
@@ -97,7 +97,7 @@ class LineReader {
   /** High 32 bits of the last hex() value when it had more than 8 digits. */
   high = 0;
 
-  constructor(buf: Uint8Array) {
+  constructor(buf: Buffer) {
     this.buf = buf;
   }
 
@@ -159,11 +159,49 @@ class LineReader {
   }
 }
 
+interface V6Entry {
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
+  text: string;
+}
+
 interface AddressCache {
   v4: Map<number, string>;
-  v6: Map<string, string>;
+  /** Keyed by a hash of the four words, checked word by word: no string is built for an address seen before. */
+  v6: Map<number, V6Entry[]>;
   littleEndian: boolean;
-  decoder: TextDecoder;
+}
+
+function ipv6Text(w0: number, w1: number, w2: number, w3: number, littleEndian: boolean): string {
+  const bytes: number[] = [];
+  pushWordBytes(bytes, w0, littleEndian);
+  pushWordBytes(bytes, w1, littleEndian);
+  pushWordBytes(bytes, w2, littleEndian);
+  pushWordBytes(bytes, w3, littleEndian);
+  return formatIpv6(bytes);
+}
+
+function v6Address(w0: number, w1: number, w2: number, w3: number, cache: AddressCache): string {
+  const hash = (Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1), 31) ^ Math.imul(w2, 0x85ebca6b) ^ w3) | 0;
+  let bucket = cache.v6.get(hash);
+  if (bucket !== undefined) {
+    for (const e of bucket) if (e.w0 === w0 && e.w1 === w1 && e.w2 === w2 && e.w3 === w3) return e.text;
+  } else {
+    bucket = [];
+    cache.v6.set(hash, bucket);
+  }
+  const text = ipv6Text(w0, w1, w2, w3, cache.littleEndian);
+  bucket.push({ w0, w1, w2, w3, text });
+  return text;
+}
+
+/** Eight hex digits known to be valid, as an unsigned 32-bit number. */
+function hex8(buf: Buffer, at: number): number {
+  let n = 0;
+  for (let i = at; i < at + 8; i++) n = (n << 4) | HEX[buf[i]!]!;
+  return n >>> 0;
 }
 
 /** Reads `HEXADDR:PORT`; returns undefined when malformed. */
@@ -182,13 +220,12 @@ function readEndpoint(r: LineReader, cache: AddressCache): Endpoint | undefined 
       cache.v4.set(word, address);
     }
   } else if (len === 32) {
-    const key = cache.decoder.decode(buf.subarray(start, p));
-    address = cache.v6.get(key);
-    if (address === undefined) {
-      address = decodeProcAddress(key, cache.littleEndian);
-      cache.v6.set(key, address);
-    }
+    const w0 = hex8(buf, start);
+    const w1 = hex8(buf, start + 8);
+    const w2 = hex8(buf, start + 16);
+    const w3 = hex8(buf, start + 24);
     r.pos = p;
+    address = v6Address(w0, w1, w2, w3, cache);
   } else {
     return undefined;
   }
@@ -205,47 +242,69 @@ function readEndpoint(r: LineReader, cache: AddressCache): Endpoint | undefined 
  * Written for 100k-socket tables: one pass over the bytes, hex and decimal read by hand, address strings cached.
  */
 export function parseProcNetTcpBytes(
-  buf: Uint8Array,
+  bytes: Uint8Array,
   family: Family,
   warnings: Warning[] = [],
   options: ProcNetTcpOptions = {},
 ): Socket[] {
-  const sockets: Socket[] = [];
-  const lineOffset = options.lineOffset ?? 0;
-  const cache: AddressCache = {
-    v4: new Map(),
-    v6: new Map(),
-    littleEndian: options.littleEndian ?? os.littleEndian,
-    decoder: new TextDecoder('latin1'),
-  };
-  const r = new LineReader(buf);
-  const length = buf.length;
-  let lineNo = 0;
-  let lineStart = 0;
-  while (lineStart < length) {
-    let lineEnd = buf.indexOf(NEWLINE, lineStart);
-    if (lineEnd < 0) lineEnd = length;
-    lineNo++;
-    const thisStart = lineStart;
-    r.pos = lineStart;
-    r.end = lineEnd > lineStart && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-    lineStart = lineEnd + 1;
-    if (lineNo === 1) continue; // header
-    r.skipSpaces();
-    if (r.pos >= r.end) continue; // blank line
-    const socket = readLine(r, family, cache);
-    if (socket === undefined) {
-      const text = new TextDecoder().decode(buf.subarray(thisStart, r.end));
-      warnings.push({
-        line: lineOffset + lineNo,
-        message: 'unreadable /proc/net/tcp line',
-        text: text.trim().slice(0, 200),
-      });
-      continue;
-    }
-    sockets.push(socket);
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parser = new ProcNetTcpParser(family, warnings, options);
+  parser.feed(buf, 0, buf.length, true);
+  return parser.sockets;
+}
+
+/**
+ * The same parser fed chunk by chunk, so reading the next chunk from the kernel (in libuv's thread pool) overlaps
+ * parsing this one. `feed` parses the complete lines of `buf[start, end)` and returns where the unfinished last line
+ * begins; the caller passes that remainder again, in front of the next chunk.
+ */
+export class ProcNetTcpParser {
+  readonly sockets: Socket[] = [];
+  private readonly family: Family;
+  private readonly warnings: Warning[];
+  private readonly lineOffset: number;
+  private readonly cache: AddressCache;
+  private lineNo = 0;
+
+  constructor(family: Family, warnings: Warning[] = [], options: ProcNetTcpOptions = {}) {
+    this.family = family;
+    this.warnings = warnings;
+    this.lineOffset = options.lineOffset ?? 0;
+    this.cache = { v4: new Map(), v6: new Map(), littleEndian: options.littleEndian ?? os.littleEndian };
   }
-  return sockets;
+
+  /** Parses the lines in `buf[start, end)`; with `last`, a final line without a newline too. Returns the bytes used. */
+  feed(buf: Buffer, start: number, end: number, last = false): number {
+    const r = new LineReader(buf);
+    const { sockets, family, cache } = this;
+    let lineStart = start;
+    while (lineStart < end) {
+      let lineEnd = buf.indexOf(NEWLINE, lineStart);
+      if (lineEnd < 0 || lineEnd >= end) {
+        if (!last) break;
+        lineEnd = end;
+      }
+      this.lineNo++;
+      const thisStart = lineStart;
+      r.pos = lineStart;
+      r.end = lineEnd > lineStart && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+      lineStart = lineEnd + 1;
+      if (this.lineNo === 1) continue; // header
+      r.skipSpaces();
+      if (r.pos >= r.end) continue; // blank line
+      const socket = readLine(r, family, cache);
+      if (socket === undefined) {
+        this.warnings.push({
+          line: this.lineOffset + this.lineNo,
+          message: 'unreadable /proc/net/tcp line',
+          text: buf.toString('utf8', thisStart, r.end).trim().slice(0, 200),
+        });
+        continue;
+      }
+      sockets.push(socket);
+    }
+    return Math.min(lineStart, end) - start;
+  }
 }
 
 function readLine(r: LineReader, family: Family, cache: AddressCache): Socket | undefined {
@@ -324,7 +383,7 @@ function readLine(r: LineReader, family: Family, cache: AddressCache): Socket | 
       if (buf[r.pos] !== 48) nonZero = true;
       r.pos++;
     }
-    if (nonZero && r.atTokenEnd()) socket.cookie = cache.decoder.decode(buf.subarray(start, r.pos));
+    if (nonZero && r.atTokenEnd()) socket.cookie = buf.toString('latin1', start, r.pos);
   }
   return socket;
 }

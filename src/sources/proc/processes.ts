@@ -103,7 +103,7 @@ export function attachProcesses(sockets: Socket[], owners: SocketOwners): string
   if (!hidden) return undefined;
   const who = process.getuid?.() === 0 ? '' : ' (not root)';
   return (
-    `${owners.denied.length} of ${owners.denied.length + owners.processes} processes could not be inspected${who}: ` +
-    `${unknown} socket${unknown === 1 ? '' : 's'} show no process because their owner may be one of them`
+    `${owners.denied.length} of ${owners.denied.length + owners.processes} processes could not be inspected${who}; ` +
+    `the owner of ${unknown} socket${unknown === 1 ? ' is' : 's are'} unknown`
   );
 }
