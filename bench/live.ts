@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   const find = (list: Result[], name: string) => list.find((r) => r.name === name)!;
   const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
   const table = (list: Result[], base: Result) => {
-    console.log('| tool | mean ± σ | min | vs ' + base.name + ' | peak RSS |');
+    console.log(`| tool | mean ± σ | min | vs ${base.name} | peak RSS |`);
     console.log('|---|---|---|---|---|');
     for (const r of list) {
       const rss = r.rssKb === undefined ? '?' : `${(r.rssKb / 1024).toFixed(0)} MiB`;

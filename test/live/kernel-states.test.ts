@@ -204,34 +204,48 @@ describe.skipIf(!usable)('live snapshot against the kernel (ss)', () => {
     for (const l of listeners) expect(l.backlog).toBe(16);
   });
 
-  it('timers match ss -o (kind, and remaining time within the tick and read gap)', async () => {
-    for (const ns of [pair.a.ns, pair.b.ns]) {
-      const snap = await readLiveSnapshot({ netns: ns, kernel: false });
-      const out = pair.exec(ns, 'ss', ['-tanoH']);
-      let compared = 0;
-      for (const line of out.split('\n').filter(Boolean)) {
-        const f = line.trim().split(/\s+/);
-        const timer = /timer:\((\w+),([^,]+),(\d+)\)/.exec(line);
-        const local = norm(...splitSsAddress(f[3]!));
-        const peer = norm(...splitSsAddress(f[4]!));
-        const s = snap.sockets.find(
-          (x) =>
-            norm(x.local.address, String(x.local.port ?? '*')) === local &&
-            norm(x.remote.address, String(x.remote.port ?? '*')) === peer,
-        );
-        expect(s, line).toBeDefined();
-        if (!timer) {
-          expect(s?.timer, line).toBeUndefined();
-          continue;
-        }
-        expect(s?.timer?.kind, line).toBe(timer[1]);
+  /** Timer mismatches between one tcpstate read and one `ss -tano` run, and how many timers were compared. */
+  async function timerMismatches(ns: string): Promise<{ bad: string[]; compared: number }> {
+    const t0 = Date.now();
+    const snap = await readLiveSnapshot({ netns: ns, kernel: false });
+    const out = pair.exec(ns, 'ss', ['-tanoH']);
+    const gap = Date.now() - t0;
+    const bad: string[] = [];
+    let compared = 0;
+    for (const line of out.split('\n').filter(Boolean)) {
+      const f = line.trim().split(/\s+/);
+      const timer = /timer:\((\w+),([^,]+),(\d+)\)/.exec(line);
+      const local = norm(...splitSsAddress(f[3]!));
+      const peer = norm(...splitSsAddress(f[4]!));
+      const s = snap.sockets.find(
+        (x) =>
+          norm(x.local.address, String(x.local.port ?? '*')) === local &&
+          norm(x.remote.address, String(x.remote.port ?? '*')) === peer,
+      );
+      if (!s) bad.push(`missing: ${line}`);
+      else if (!timer) {
+        if (s.timer) bad.push(`unexpected timer ${JSON.stringify(s.timer)}: ${line}`);
+      } else {
         const ms = ssMs(timer[2]!);
-        // /proc has 10 ms ticks; ss rounds to 10 s above a minute; the two reads are apart by a little.
-        const slack = ms >= 60_000 ? 11_000 : 1_500;
-        expect(Math.abs((s?.timer?.expiresMs ?? 0) - ms), line).toBeLessThanOrEqual(slack);
+        // /proc has 10 ms ticks; ss drops the ms above 10 s and rounds to 10 s above a minute; the reads are `gap`
+        // ms apart (a loaded CI box).
+        const slack = (ms >= 60_000 ? 11_000 : ms >= 10_000 ? 1_000 : 50) + gap;
+        if (s.timer === undefined || s.timer.kind !== timer[1] || Math.abs(s.timer.expiresMs - ms) > slack) {
+          bad.push(`${JSON.stringify(s.timer)} vs ${line}`);
+        }
         compared++;
       }
-      expect(compared).toBeGreaterThan(5);
+    }
+    return { bad, compared };
+  }
+
+  it('timers match ss -o (kind, and remaining time within the tick and read gap)', async () => {
+    for (const ns of [pair.a.ns, pair.b.ns]) {
+      // A retransmit or probe timer that fires between the two reads is re-armed with a new period: read again.
+      let result = await timerMismatches(ns);
+      for (let i = 0; i < 5 && result.bad.length > 0; i++) result = await timerMismatches(ns);
+      expect(result.bad).toEqual([]);
+      expect(result.compared).toBeGreaterThan(5);
     }
   });
 
