@@ -278,7 +278,7 @@ export class SqliteStore implements SnapshotStore {
     db.transaction(() => {
       const buckets = db
         .prepare(
-          `SELECT (at / ?) * ? AS b, COUNT(*) AS n FROM snapshots
+          `SELECT CAST(at / ? AS INTEGER) * ? AS b, COUNT(*) AS n FROM snapshots
            WHERE resolution_ms < ? AND at < ? GROUP BY b HAVING n > 1 OR MIN(resolution_ms) = 0`,
         )
         .all(width, width, width, lastBucketStart) as Array<{ b: number; n: number }>;
