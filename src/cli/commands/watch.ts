@@ -210,7 +210,13 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
         return draw();
     }
   };
-  const onResize = () => draw();
+  // After a resize the old frame has been cut or wrapped by the terminal, so erasing it line by line would miss:
+  // clear the whole screen and draw afresh.
+  const onResize = () => {
+    logUpdate.clear();
+    process.stdout.write('\x1b[2J\x1b[H');
+    draw();
+  };
   if (keys) {
     emitKeypressEvents(stdin);
     stdin.setRawMode(true);
