@@ -83,7 +83,10 @@ export function renderReportHtml(report: Report, name: string): string {
       leaks.length === 1 ? 'leak found' : 'leaks found',
       leaks.length ? '#d23f3f' : '#2e9e5b',
     ),
-    card(String(report.findings.length), report.findings.length === 1 ? 'finding over time' : 'findings over time'),
+    card(
+      String(report.findings.length),
+      report.findings.length === 1 ? 'finding over time' : 'findings over time',
+    ),
     '</div>',
   );
 
@@ -98,7 +101,12 @@ export function renderReportHtml(report: Report, name: string): string {
           height: 220,
           color: STATE_HEX[leak.state],
           markPeak: true,
-          fit: { from: leak.from.at, to: leak.to.at, startValue: Math.max(0, leak.line.startValue), endValue: leak.line.endValue },
+          fit: {
+            from: leak.from.at,
+            to: leak.to.at,
+            startValue: Math.max(0, leak.line.startValue),
+            endValue: leak.line.endValue,
+          },
         }),
         '</div>',
       );
@@ -127,7 +135,11 @@ export function renderReportHtml(report: Report, name: string): string {
       '<h2>Time in state</h2><p class="muted">How long connections stayed in each state: solid bars are stays that ended within the window, light bars are connections still in the state at the end (their stay is at least that long).</p><div class="grid">',
     );
     for (const t of report.timeInState) {
-      const rows = AGE_BUCKET_LABELS.map((label, i) => ({ label, value: t.ended[i] ?? 0, extra: t.open[i] ?? 0 }));
+      const rows = AGE_BUCKET_LABELS.map((label, i) => ({
+        label,
+        value: t.ended[i] ?? 0,
+        extra: t.open[i] ?? 0,
+      }));
       html.push(
         `<div class="panel"><h3><span>${dot(t.state)}</span><small>${t.endedTotal} ended${t.median ? ` · median ${t.median}` : ''}${t.longest ? ` · longest ${t.longest.atLeast ? '≥' : ''}${formatDuration(t.longest.ms)}` : ''}</small></h3>`,
         barChart(rows, { width: 560, color: STATE_HEX[t.state] }),
@@ -150,7 +162,8 @@ export function renderReportHtml(report: Report, name: string): string {
   }
 
   html.push('<h2>Findings over time</h2>');
-  if (report.findings.length === 0) html.push('<p class="muted">No findings were recorded in this window.</p>');
+  if (report.findings.length === 0)
+    html.push('<p class="muted">No findings were recorded in this window.</p>');
   else {
     html.push('<table><tr><th>Severity</th><th>Finding</th><th>First</th><th>Last</th><th>Looks</th></tr>');
     for (const f of report.findings) {

@@ -1,8 +1,8 @@
+import { AGE_BUCKET_LABELS, formatDuration } from '../track/ages.ts';
+import type { Report } from '../track/trends.ts';
 import { type Colors, stateColor } from './color.ts';
 import { resample, sparkline } from './sparkline.ts';
 import { renderTable } from './table.ts';
-import { AGE_BUCKET_LABELS, formatDuration } from '../track/ages.ts';
-import type { Report } from '../track/trends.ts';
 
 /** Clock time, with the date when the recording spans more than a day. */
 export function clock(at: number, withDate = false): string {
@@ -38,7 +38,17 @@ export function renderReportText(report: Report, name: string, c: Colors, width 
     t.average.toFixed(1),
     signed(t.perMinute),
     `+${t.arrivals}/-${t.departures}`,
-    stateColor(c, t.state)(sparkline(resample(t.series.map(([, v]) => v), chartWidth))),
+    stateColor(
+      c,
+      t.state,
+    )(
+      sparkline(
+        resample(
+          t.series.map(([, v]) => v),
+          chartWidth,
+        ),
+      ),
+    ),
   ]);
   out.push(
     c.bold('States over time'),
@@ -61,7 +71,10 @@ export function renderReportText(report: Report, name: string, c: Colors, width 
   out.push('');
 
   if (report.timeInState.length) {
-    out.push(c.bold('Time in state'), c.dim('  stays that ended in the window by length; "open" = still in the state at the end'));
+    out.push(
+      c.bold('Time in state'),
+      c.dim('  stays that ended in the window by length; "open" = still in the state at the end'),
+    );
     const head = ['STATE', 'ENDED', ...AGE_BUCKET_LABELS, 'MEDIAN', 'OPEN', 'LONGEST'];
     const tis = report.timeInState.map((t) => [
       stateColor(c, t.state)(t.state),
@@ -97,9 +110,15 @@ export function renderReportText(report: Report, name: string, c: Colors, width 
   out.push(c.bold('Findings over time'));
   if (report.findings.length === 0) out.push('  none recorded');
   for (const f of report.findings) {
-    const sev = f.severity === 'critical' ? c.red(f.severity) : f.severity === 'warning' ? c.yellow(f.severity) : f.severity;
-    out.push(`  ${sev} ${f.rule}: ${f.title} (${clock(f.firstAt, long)} → ${clock(f.lastAt, long)}, ${f.looks} looks)`);
+    const sev =
+      f.severity === 'critical'
+        ? c.red(f.severity)
+        : f.severity === 'warning'
+          ? c.yellow(f.severity)
+          : f.severity;
+    out.push(
+      `  ${sev} ${f.rule}: ${f.title} (${clock(f.firstAt, long)} → ${clock(f.lastAt, long)}, ${f.looks} looks)`,
+    );
   }
   return out.join('\n');
 }
-

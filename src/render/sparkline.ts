@@ -11,7 +11,11 @@ export function sparkline(values: readonly number[], width = values.length): str
   const min = Math.min(0, ...shown);
   const span = max - min;
   return shown
-    .map((v) => (span === 0 ? BARS[0]! : BARS[Math.min(BARS.length - 1, Math.round(((v - min) / span) * (BARS.length - 1)))]!))
+    .map((v) =>
+      span === 0
+        ? BARS[0]!
+        : BARS[Math.min(BARS.length - 1, Math.round(((v - min) / span) * (BARS.length - 1)))]!,
+    )
     .join('');
 }
 

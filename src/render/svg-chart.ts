@@ -21,7 +21,8 @@ export function niceTicks(max: number, count = 4): number[] {
 function timeLabel(at: number, spanMs: number): string {
   const d = new Date(at);
   const p = (n: number) => String(n).padStart(2, '0');
-  if (spanMs > 2 * 86_400_000) return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  if (spanMs > 2 * 86_400_000)
+    return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
   if (spanMs > 10 * 60_000) return `${p(d.getHours())}:${p(d.getMinutes())}`;
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
@@ -43,10 +44,15 @@ export function timeChart(points: ReadonlyArray<[number, number]>, o: TimeChartO
   const bottom = 22;
   const w = o.width - left - right;
   const h = o.height - top - bottom;
-  if (points.length === 0) return `<svg viewBox="0 0 ${o.width} ${o.height}" width="${o.width}" height="${o.height}"></svg>`;
+  if (points.length === 0)
+    return `<svg viewBox="0 0 ${o.width} ${o.height}" width="${o.width}" height="${o.height}"></svg>`;
   const t0 = points[0]![0];
   const t1 = Math.max(points[points.length - 1]![0], t0 + 1);
-  const maxValue = Math.max(1, ...points.map(([, v]) => v), o.fit ? Math.max(o.fit.startValue, o.fit.endValue) : 0);
+  const maxValue = Math.max(
+    1,
+    ...points.map(([, v]) => v),
+    o.fit ? Math.max(o.fit.startValue, o.fit.endValue) : 0,
+  );
   const ticks = niceTicks(maxValue);
   const yMax = ticks[ticks.length - 1]!;
   const x = (t: number) => left + ((t - t0) / (t1 - t0)) * w;

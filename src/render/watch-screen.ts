@@ -28,7 +28,14 @@ export interface WatchModel {
   /** Recent counts per state, oldest first. */
   history: Map<TcpState, number[]>;
   /** The longest in their state; `rank` is the place within its state (0 = oldest of that state). */
-  oldest: Array<{ state: TcpState; rank: number; age: string; local: string; remote: string; process?: string }>;
+  oldest: Array<{
+    state: TcpState;
+    rank: number;
+    age: string;
+    local: string;
+    remote: string;
+    process?: string;
+  }>;
   top: { ports: Array<[string, number]>; peers: Array<[string, number]>; processes: Array<[string, number]> };
   findings: Array<{ severity: Severity; title: string }>;
 }
@@ -62,19 +69,28 @@ function signed(n: number): string {
  * The watch screen as lines that fit `width` x `height`: header, states with change and sparkline, the oldest
  * connections, top ports/peers/processes and findings. Lower sections shrink first when the terminal is short.
  */
-export function renderWatchScreen(m: WatchModel, size: { width: number; height: number }, c: Colors): string[] {
+export function renderWatchScreen(
+  m: WatchModel,
+  size: { width: number; height: number },
+  c: Colors,
+): string[] {
   const width = Math.max(20, size.width);
   const height = Math.max(6, size.height);
   const head: string[] = [];
   const status = [
-    m.paused ? c.yellow('PAUSED') : `every ${m.intervalMs >= 1000 ? `${m.intervalMs / 1000}s` : `${m.intervalMs}ms`}`,
+    m.paused
+      ? c.yellow('PAUSED')
+      : `every ${m.intervalMs >= 1000 ? `${m.intervalMs / 1000}s` : `${m.intervalMs}ms`}`,
     `sort ${m.sort}`,
     m.filter ? c.cyan(`filter ${m.filter}`) : '',
   ]
     .filter(Boolean)
     .join(' · ');
-  head.push(`${c.bold('tcpstate watch')} · ${m.source} · ${clock(m.at)} · ${c.bold(String(m.total))} sockets`);
-  if (m.prompt !== undefined) head.push(`${c.cyan('filter')} (state or :port, empty clears, Esc cancels): ${m.prompt}█`);
+  head.push(
+    `${c.bold('tcpstate watch')} · ${m.source} · ${clock(m.at)} · ${c.bold(String(m.total))} sockets`,
+  );
+  if (m.prompt !== undefined)
+    head.push(`${c.cyan('filter')} (state or :port, empty clears, Esc cancels): ${m.prompt}█`);
   else if (m.message) head.push(c.yellow(m.message));
   else head.push(`${status}   ${c.dim('p pause  s sort  f filter  q quit')}`);
 
@@ -101,7 +117,8 @@ export function renderWatchScreen(m: WatchModel, size: { width: number; height: 
     if (i === -1) return c.dim(title.padEnd(col));
     if (!item) return ''.padEnd(col);
     const count = String(item[1]);
-    const key = item[0].length > col - count.length - 2 ? `${item[0].slice(0, col - count.length - 3)}…` : item[0];
+    const key =
+      item[0].length > col - count.length - 2 ? `${item[0].slice(0, col - count.length - 3)}…` : item[0];
     return `${key} ${c.dim(count)}`.padEnd(col + (c.dim(count).length - count.length));
   };
   const topRows = Math.max(m.top.ports.length, m.top.peers.length, m.top.processes.length);
@@ -114,7 +131,8 @@ export function renderWatchScreen(m: WatchModel, size: { width: number; height: 
   }
 
   const findings = m.findings.map((f) => {
-    const sev = f.severity === 'critical' ? c.red('CRIT') : f.severity === 'warning' ? c.yellow('WARN') : c.dim('info');
+    const sev =
+      f.severity === 'critical' ? c.red('CRIT') : f.severity === 'warning' ? c.yellow('WARN') : c.dim('info');
     return `${sev} ${f.title}`;
   });
 

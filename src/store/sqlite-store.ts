@@ -40,7 +40,8 @@ function toState(text: string, path: string): TcpState {
 /** Opens (or, for writing, creates) a recording. Every failure is a StoreError naming the file. */
 export function openSqliteStore(path: string, options: OpenStoreOptions = {}): SqliteStore {
   const write = options.write ?? false;
-  if (!write && !existsSync(path)) throw new StoreError(`${path}: no such recording (make one with tcpstate record)`);
+  if (!write && !existsSync(path))
+    throw new StoreError(`${path}: no such recording (make one with tcpstate record)`);
   let db: Database.Database;
   try {
     db = new Database(path, { readonly: !write, fileMustExist: !write, timeout: 5000 });
@@ -301,7 +302,8 @@ export class SqliteStore implements SnapshotStore {
             .prepare(
               'INSERT INTO snapshots (at, resolution_ms, samples, source, total, total_max) VALUES (?, ?, ?, ?, ?, ?)',
             )
-            .run(b, width, agg.samples, agg.source, agg.weighted / agg.samples, agg.total_max).lastInsertRowid,
+            .run(b, width, agg.samples, agg.source, agg.weighted / agg.samples, agg.total_max)
+            .lastInsertRowid,
         );
         // Averages weight each row by its looks; a state absent from a look counted zero there.
         db.prepare(
@@ -449,7 +451,10 @@ export class SqliteStore implements SnapshotStore {
   }
 
   meta(): Record<string, string> {
-    const rows = this.db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>;
+    const rows = this.db.prepare('SELECT key, value FROM meta').all() as Array<{
+      key: string;
+      value: string;
+    }>;
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
@@ -485,4 +490,3 @@ function socketFromKey(key: string, state: TcpState, inode: number | null): Sock
   if (inode !== null) socket.inode = inode;
   return socket;
 }
-

@@ -3,7 +3,15 @@ import { type StateAge, stateAge, type TrackedConnection } from './tracker.ts';
 
 /** Upper edges of the age buckets, in ms; the last bucket is open-ended. */
 export const AGE_BUCKETS_MS: readonly number[] = [1_000, 10_000, 60_000, 600_000, 3_600_000, 86_400_000];
-export const AGE_BUCKET_LABELS: readonly string[] = ['<1s', '1-10s', '10s-1m', '1-10m', '10m-1h', '1h-1d', '>1d'];
+export const AGE_BUCKET_LABELS: readonly string[] = [
+  '<1s',
+  '1-10s',
+  '10s-1m',
+  '1-10m',
+  '10m-1h',
+  '1h-1d',
+  '>1d',
+];
 
 export function bucketOf(ms: number): number {
   for (let i = 0; i < AGE_BUCKETS_MS.length; i++) if (ms < AGE_BUCKETS_MS[i]!) return i;

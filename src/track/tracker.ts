@@ -142,7 +142,12 @@ export class Tracker {
           arrivals[socket.state]++;
           old.transitions.push({ from: old.state, to: socket.state, after: old.lastSeen, by: at });
           if (old.transitions.length > MAX_TRANSITIONS) old.transitions.shift();
-          const event: FlowEvent = { kind: 'changed', connection: old, from: old.state, fromSeenAt: old.stateSeenAt };
+          const event: FlowEvent = {
+            kind: 'changed',
+            connection: old,
+            from: old.state,
+            fromSeenAt: old.stateSeenAt,
+          };
           if (old.stateAfter !== undefined) event.fromAfter = old.stateAfter;
           events.push(event);
           old.state = socket.state;

@@ -1,6 +1,12 @@
 import type { Severity } from '../model/finding.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
-import type { DurationRow, GroupSeriesPoint, SpanRow, StoredFinding, StoredSnapshot } from '../store/types.ts';
+import type {
+  DurationRow,
+  GroupSeriesPoint,
+  SpanRow,
+  StoredFinding,
+  StoredSnapshot,
+} from '../store/types.ts';
 import { AGE_BUCKET_LABELS, bucketOf } from './ages.ts';
 
 /**
@@ -108,7 +114,11 @@ export interface ReportOptions {
   minGrowth?: number;
 }
 
-export function linearFit(points: ReadonlyArray<[number, number]>): { slope: number; intercept: number; r2: number } {
+export function linearFit(points: ReadonlyArray<[number, number]>): {
+  slope: number;
+  intercept: number;
+  r2: number;
+} {
   const n = points.length;
   if (n < 2) return { slope: 0, intercept: points[0]?.[1] ?? 0, r2: 0 };
   let sx = 0;
@@ -254,7 +264,8 @@ function detectLeaks(
     if (kind === 'service') {
       const owners = new Map<string, number>();
       for (const s of spans) {
-        if (s.state === state && s.service === key && s.process) owners.set(s.process, (owners.get(s.process) ?? 0) + 1);
+        if (s.state === state && s.service === key && s.process)
+          owners.set(s.process, (owners.get(s.process) ?? 0) + 1);
       }
       leak.processes = [...owners.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p);
     }
@@ -286,12 +297,21 @@ function leakTitle(leak: Leak): string {
   return `${leak.state} growing ${formatRate(leak.perMinute)} ${where} (${Math.round(leak.from.count)} → ${Math.round(leak.to.count)})`;
 }
 
-function timeInState(durations: readonly DurationRow[], spans: readonly SpanRow[], end: number): TimeInState[] {
+function timeInState(
+  durations: readonly DurationRow[],
+  spans: readonly SpanRow[],
+  end: number,
+): TimeInState[] {
   const by = new Map<TcpState, TimeInState>();
   const get = (state: TcpState) => {
     let t = by.get(state);
     if (!t) {
-      t = { state, ended: AGE_BUCKET_LABELS.map(() => 0), endedTotal: 0, open: AGE_BUCKET_LABELS.map(() => 0) };
+      t = {
+        state,
+        ended: AGE_BUCKET_LABELS.map(() => 0),
+        endedTotal: 0,
+        open: AGE_BUCKET_LABELS.map(() => 0),
+      };
       by.set(state, t);
     }
     return t;
@@ -337,7 +357,15 @@ function findingHistory(findings: readonly StoredFinding[]): FindingHistory[] {
   for (const f of findings) {
     const id = `${f.rule}\u0000${f.severity}`;
     const h = by.get(id);
-    if (!h) by.set(id, { rule: f.rule, severity: f.severity, title: f.title, firstAt: f.at, lastAt: f.at, looks: 1 });
+    if (!h)
+      by.set(id, {
+        rule: f.rule,
+        severity: f.severity,
+        title: f.title,
+        firstAt: f.at,
+        lastAt: f.at,
+        looks: 1,
+      });
     else {
       h.lastAt = f.at;
       h.title = f.title;

@@ -21,10 +21,14 @@ afterEach(() => {
 });
 
 function startRecorder(db: string, extra: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, 'record', '--db', db, '-i', '100ms', ...extra], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', main, 'record', '--db', db, '-i', '100ms', ...extra],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   return child;
 }
@@ -83,7 +87,9 @@ describe.skipIf(process.platform !== 'linux')('record under kill -9', () => {
     const second = runCli(['record', '--db', db, '-i', '100ms', '-d', '300ms']);
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(
-      new RegExp(`^tcpstate: .*r\\.db: another tcpstate record \\(pid ${first.pid} on .*\\) is writing to this file`),
+      new RegExp(
+        `^tcpstate: .*r\\.db: another tcpstate record \\(pid ${first.pid} on .*\\) is writing to this file`,
+      ),
     );
     expect(second.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     expect(first.exitCode).toBeNull(); // the first keeps recording

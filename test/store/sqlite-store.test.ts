@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.ts';
 import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
 import type { TcpState } from '../../src/states/states.ts';
-import { buildSnapshotWrite } from '../../src/store/snapshot-write.ts';
 import { processStartTime } from '../../src/store/lock.ts';
+import { buildSnapshotWrite } from '../../src/store/snapshot-write.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import { Tracker } from '../../src/track/tracker.ts';
 
@@ -65,7 +65,9 @@ describe('SqliteStore', () => {
     expect(snaps.reduce((a, s) => a + s.departures.ESTABLISHED, 0)).toBe(4);
     const durations = store.durations();
     expect(durations.filter((d) => d.state === 'ESTABLISHED').reduce((a, d) => a + d.count, 0)).toBe(4);
-    const groups = store.groupSeries().filter((g) => g.kind === 'service' && g.key === '8080' && g.state === 'CLOSE_WAIT');
+    const groups = store
+      .groupSeries()
+      .filter((g) => g.kind === 'service' && g.key === '8080' && g.state === 'CLOSE_WAIT');
     expect(groups.map((g) => g.count)).toEqual([2, 4, 6, 8, 10]);
     const open = store.spans().filter((s) => s.state === 'CLOSE_WAIT' && s.endBy === null);
     expect(open.length).toBe(10);
@@ -109,7 +111,10 @@ describe('SqliteStore', () => {
 
   it('refuses files that are not recordings, and other schema versions, with a StoreError', () => {
     const junk = file();
-    writeFileSync(junk, 'this is not sqlite at all, just some text that is long enough to look like a header..');
+    writeFileSync(
+      junk,
+      'this is not sqlite at all, just some text that is long enough to look like a header..',
+    );
     expect(() => openSqliteStore(junk)).toThrow(StoreError);
     expect(() => openSqliteStore(junk, { write: true })).toThrow(/not a tcpstate recording|not a database/);
     const other = file();
@@ -130,7 +135,7 @@ describe('SqliteStore', () => {
     const db = new Database(path);
     const procStart = processStartTime(1);
     db.prepare(
-      "INSERT INTO recorder_lock (id, pid, host, proc_start, started_at, heartbeat_at) VALUES (1, 1, ?, ?, 0, 0)",
+      'INSERT INTO recorder_lock (id, pid, host, proc_start, started_at, heartbeat_at) VALUES (1, 1, ?, ?, 0, 0)',
     ).run(hostname(), procStart);
     db.close();
     expect(() => openSqliteStore(path, { write: true })).toThrow(/another tcpstate record \(pid 1 /);

@@ -13,7 +13,8 @@ function sock(lport: number, rport: number, state: TcpState, inode = 0): Socket 
     family: 'inet',
     state,
     local: { address: '10.0.0.1', port: lport },
-    remote: state === 'LISTEN' ? { address: '0.0.0.0', port: undefined } : { address: '10.0.0.2', port: rport },
+    remote:
+      state === 'LISTEN' ? { address: '0.0.0.0', port: undefined } : { address: '10.0.0.2', port: rport },
     inode,
   };
 }
@@ -65,7 +66,12 @@ describe('Tracker', () => {
     const t = new Tracker();
     t.update(snap(0, [sock(8080, 0, 'LISTEN'), sock(8080, 1, 'ESTABLISHED')]));
     const step = t.update(
-      snap(1000, [sock(8080, 0, 'LISTEN'), sock(8080, 1, 'CLOSE_WAIT'), sock(8080, 2, 'CLOSE_WAIT'), sock(9, 443, 'SYN_SENT')]),
+      snap(1000, [
+        sock(8080, 0, 'LISTEN'),
+        sock(8080, 1, 'CLOSE_WAIT'),
+        sock(8080, 2, 'CLOSE_WAIT'),
+        sock(9, 443, 'SYN_SENT'),
+      ]),
     );
     const flow = flowByGroup(step.events, 'service');
     expect(flow.get('8080')!.arrivals.CLOSE_WAIT).toBe(2);
@@ -105,7 +111,12 @@ describe('Tracker', () => {
         const t = new Tracker();
         let previous = new Map<number, TcpState>();
         looks.forEach((l, i) => {
-          const step = t.update(snap(i * 1000, l.map((x) => sock(x.port, 80, x.state))));
+          const step = t.update(
+            snap(
+              i * 1000,
+              l.map((x) => sock(x.port, 80, x.state)),
+            ),
+          );
           expect(t.size).toBe(l.length);
           for (const s of TCP_STATES) expect(step.counts[s]).toBe(l.filter((x) => x.state === s).length);
           if (i > 0) {
@@ -123,7 +134,10 @@ describe('Tracker', () => {
   });
 
   it('follows connections across repeated looks of real /proc text', () => {
-    const text = readFileSync(new URL('../fixtures/netstat/linux-proc-net-tcp-1.txt', import.meta.url), 'utf8');
+    const text = readFileSync(
+      new URL('../fixtures/netstat/linux-proc-net-tcp-1.txt', import.meta.url),
+      'utf8',
+    );
     const sockets = parseProcNetTcp(text, 'inet', []);
     const t = new Tracker();
     t.update(snap(0, sockets));

@@ -37,7 +37,17 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
   });
 
   it('watch shows the leak growing, with ages, and answers its keys (tmux 80x24)', async () => {
-    tmux('new-session', '-d', '-x', '80', '-y', '24', '-s', session, `cd ${root} && ip netns exec ${pair.a.ns} ${cli} watch -i 300ms`);
+    tmux(
+      'new-session',
+      '-d',
+      '-x',
+      '80',
+      '-y',
+      '24',
+      '-s',
+      session,
+      `cd ${root} && ip netns exec ${pair.a.ns} ${cli} watch -i 300ms`,
+    );
     const first = await waitFor(() => {
       const m = screen().match(/^CLOSE_WAIT\s+(\d+)/m);
       return m && Number(m[1]) >= 10 ? screen() : undefined;
@@ -49,7 +59,9 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
     const shown = Number(first.match(/^CLOSE_WAIT\s+(\d+)/m)![1]);
     expect(shown).toBeLessThanOrEqual(closeWaits());
     // Oldest CLOSE_WAIT with an age, and the leaking port at the top.
-    expect(first).toMatch(/OLDEST IN STATE\nCLOSE_WAIT\s+≥?\d+\.\ds\s+10\.77\.\d+\.1:8080 → 10\.77\.\d+\.2:\d+/);
+    expect(first).toMatch(
+      /OLDEST IN STATE\nCLOSE_WAIT\s+≥?\d+\.\ds\s+10\.77\.\d+\.1:8080 → 10\.77\.\d+\.2:\d+/,
+    );
     expect(first).toMatch(/^8080 \d+/m);
     // Ages grow: wait a second and the oldest is older.
     const age = (text: string) => Number(text.match(/OLDEST IN STATE\nCLOSE_WAIT\s+≥?(\d+\.\d)s/)![1]);
@@ -79,7 +91,9 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
     tmux('resize-window', '-t', session, '-x', '60', '-y', '14');
     const small = await waitFor(() => {
       const s = screen().trimEnd().split('\n');
-      return s.length <= 14 && s[0]?.startsWith('tcpstate watch') && s.every((l) => l.length <= 60) ? s : undefined;
+      return s.length <= 14 && s[0]?.startsWith('tcpstate watch') && s.every((l) => l.length <= 60)
+        ? s
+        : undefined;
     }, 5000);
     expect(small.join('\n')).toMatch(/^CLOSE_WAIT\s+\d+/m);
 
@@ -95,7 +109,16 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
   }, 60_000);
 
   it('watch prints one plain line per look when stdout is not a terminal', () => {
-    const out = pair.exec(pair.a.ns, process.execPath, ['--import', 'tsx', `${root}src/cli/main.ts`, 'watch', '-i', '200ms', '-d', '700ms']);
+    const out = pair.exec(pair.a.ns, process.execPath, [
+      '--import',
+      'tsx',
+      `${root}src/cli/main.ts`,
+      'watch',
+      '-i',
+      '200ms',
+      '-d',
+      '700ms',
+    ]);
     const lines = out.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\S+Z total=\d+ .*CLOSE_WAIT=\d+/);

@@ -2,8 +2,8 @@ import { statSync } from 'node:fs';
 import { type Command, Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { buildSnapshotWrite } from '../../store/snapshot-write.ts';
+import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { formatDuration } from '../../track/ages.ts';
 import { Tracker } from '../../track/tracker.ts';
 import { parseDuration } from '../duration.ts';
@@ -27,7 +27,12 @@ export function registerRecord(program: Command): void {
   const command = program
     .command('record')
     .description('record snapshots of this host over time into an SQLite file, for `tcpstate report`')
-    .addOption(new Option('--db <file>', 'the recording (created if absent; continued if present)').makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--db <file>',
+        'the recording (created if absent; continued if present)',
+      ).makeOptionMandatory(),
+    )
     .option('-i, --interval <duration>', 'time between looks (500ms, 5s, 1m)', '5s')
     .option('-d, --duration <duration>', 'stop after this long (default: until Ctrl-C)')
     .option('--retention <duration>', 'drop data older than this', '7d')
@@ -51,7 +56,8 @@ Examples:
 
 export async function record(options: RecordOptions, diagnose: DiagnoseFn): Promise<number> {
   const intervalMs = parseDuration(options.interval, '--interval');
-  const durationMs = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+  const durationMs =
+    options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
   const retentionMs = parseDuration(options.retention, '--retention');
   const downsampleAfterMs = parseDuration(options.downsampleAfter, '--downsample-after');
   const downsampleToMs = parseDuration(options.downsampleTo, '--downsample-to');

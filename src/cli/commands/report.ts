@@ -65,7 +65,9 @@ export function report(options: ReportOptions): number {
   }
   if (options.json) process.stdout.write(`${JSON.stringify(built, null, 2)}\n`);
   else {
-    process.stdout.write(`${renderReportText(built, options.db, colorsFor(process.stdout), process.stdout.columns ?? 100)}\n`);
+    process.stdout.write(
+      `${renderReportText(built, options.db, colorsFor(process.stdout), process.stdout.columns ?? 100)}\n`,
+    );
     if (options.html) process.stdout.write(`\nHTML report written to ${options.html}\n`);
   }
   return 0;

@@ -38,7 +38,9 @@ const HISTORY = 60;
 export function registerWatch(program: Command): void {
   const command = program
     .command('watch')
-    .description('a live screen: counts per state with trends, the oldest connections per state, top talkers, findings')
+    .description(
+      'a live screen: counts per state with trends, the oldest connections per state, top talkers, findings',
+    )
     .option('-i, --interval <duration>', 'time between looks (500ms, 2s, 1m)', '2s')
     .option('-d, --duration <duration>', 'stop after this long')
     .option('--sort <how>', `order of the states: ${WATCH_SORTS.join(', ')}`, 'count')
@@ -74,7 +76,8 @@ const QUIET_STATES: ReadonlySet<TcpState> = new Set(['LISTEN']);
 
 export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promise<number> {
   const intervalMs = parseDuration(options.interval, '--interval');
-  const durationMs = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+  const durationMs =
+    options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
   if (!WATCH_SORTS.includes(options.sort as WatchSort)) {
     throw new UsageError(`--sort: '${options.sort}' is not one of ${WATCH_SORTS.join(', ')}`);
   }
@@ -97,7 +100,13 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
 
   const draw = () => {
     if (!model || !tty) return;
-    Object.assign(model, { paused: ui.paused, sort: ui.sort, filter: ui.filter, prompt: ui.prompt, message: ui.message });
+    Object.assign(model, {
+      paused: ui.paused,
+      sort: ui.sort,
+      filter: ui.filter,
+      prompt: ui.prompt,
+      message: ui.message,
+    });
     if (ui.filter === undefined) delete model.filter;
     if (ui.prompt === undefined) delete model.prompt;
     if (ui.message === undefined) delete model.message;
@@ -185,7 +194,9 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
           ui.filter = ui.prompt.trim() || undefined;
           ui.message = undefined;
         } catch (error) {
-          ui.message = isTcpstateError(error) ? error.message.replace(/^--state: /, 'filter: ') : String(error);
+          ui.message = isTcpstateError(error)
+            ? error.message.replace(/^--state: /, 'filter: ')
+            : String(error);
         }
         ui.prompt = undefined;
         ticker.poke();
