@@ -277,8 +277,13 @@ function detectLeaks(
     const leak = judge(trend.state, 'host', 'all', trend.series);
     if (leak) leaks.push(leak);
   }
-  for (const leak of leaks) leak.title = leakTitle(leak);
-  return leaks.sort((a, b) => b.perMinute - a.perMinute);
+  // A process leak already named on a service leak of the same state says the same thing twice.
+  const named = new Set(
+    leaks.filter((l) => l.scope === 'service').flatMap((l) => l.processes.map((p) => `${l.state}\u0000${p}`)),
+  );
+  const kept = leaks.filter((l) => l.scope !== 'process' || !named.has(`${l.state}\u0000${l.key}`));
+  for (const leak of kept) leak.title = leakTitle(leak);
+  return kept.sort((a, b) => b.perMinute - a.perMinute);
 }
 
 export function formatRate(perMinute: number): string {

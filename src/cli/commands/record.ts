@@ -87,7 +87,8 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
     let previous: Snapshot | undefined;
     let lastMaintenance = 0;
     while (!ticker.stopped) {
-      const snapshot = await takeLiveSnapshot(options);
+      // Listener backlogs come from running `ss`, and nothing recorded uses them: skip that cost every look.
+      const snapshot = await takeLiveSnapshot({ ...options, backlog: false });
       const step = tracker.update(snapshot);
       const findings = diagnose(snapshot, previous);
       store.append(buildSnapshotWrite(snapshot, step, tracker, findings));
