@@ -169,7 +169,9 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
 
     const html = join(tmpdir(), `tcpstate-leak-${process.pid}.html`);
     const text = runCli(['report', '--db', db, '--html', html]);
-    expect(text.stdout).toMatch(/LEAK\s+CLOSE_WAIT growing \d+\/min for process python3 \(\d+\) on port 8080/);
+    expect(text.stdout).toMatch(
+      /LEAK\s+CLOSE_WAIT growing \d+\/min for process python3 \(\d+\) on port 8080/,
+    );
     expect(text.stdout).toMatch(/^CLOSE_WAIT\s+\d+\s+\d+ at \d\d:\d\d:\d\d/m);
   }, 60_000);
 });
