@@ -30,7 +30,8 @@ function lineFrom(child: ChildProcess, word: string): Promise<void> {
 
 describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
   let pair: NetnsPair;
-  const snap = (ns: string, processes = true): Promise<Snapshot> => readLiveSnapshot({ netns: ns, processes });
+  const snap = (ns: string, processes = true): Promise<Snapshot> =>
+    readLiveSnapshot({ netns: ns, processes });
 
   beforeAll(() => {
     pair = createNetnsPair('tcpst-dx');
@@ -59,14 +60,19 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
     await lineFrom(server, 'listening');
     const client = pair.spawn(pair.b.ns, 'python3', [script, 'leak-client', pair.a.v4, '7100', '25']);
     await lineFrom(client, 'ready');
-    const before = await waitForSnapshot(() => snap(pair.a.ns), (s) => count(s, 'CLOSE_WAIT') >= 25);
+    const before = await waitForSnapshot(
+      () => snap(pair.a.ns),
+      (s) => count(s, 'CLOSE_WAIT') >= 25,
+    );
     await new Promise((r) => setTimeout(r, 1100));
     const now = await snap(pair.a.ns);
     const findings = diagnose(now, {}, before);
     const leak = findings.find((f) => f.rule === 'close-wait-leak');
     expect(leak, JSON.stringify(findings, null, 1)).toBeDefined();
     expect(leak!.severity).toBe('warning');
-    expect(leak!.title).toMatch(/^python3 \(\d+\) holds 25 connections in CLOSE_WAIT \(25 of them at least 1s old\)/);
+    expect(leak!.title).toMatch(
+      /^python3 \(\d+\) holds 25 connections in CLOSE_WAIT \(25 of them at least 1s old\)/,
+    );
     expect(leak!.evidence.metrics.close_wait).toBe(25);
     expect(leak!.evidence.top?.[0]).toEqual({ kind: 'peer', key: pair.b.v4, count: 25 });
     // One look, no -p: still found, by port, and says what is missing.
@@ -87,9 +93,16 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
     const f = diagnose(s).find((x) => x.rule === 'time-wait-port-pressure');
     expect(f, JSON.stringify(diagnose(s), null, 1)).toBeDefined();
     expect(f!.severity).toBe('critical');
-    expect(f!.evidence.metrics).toMatchObject({ ephemeral_ports: 100, port_range: '40000-40099', time_wait: 85 });
+    expect(f!.evidence.metrics).toMatchObject({
+      ephemeral_ports: 100,
+      port_range: '40000-40099',
+      time_wait: 85,
+    });
     expect(f!.title).toContain(`to ${pair.a.v4}:7200`);
-    expect(f!.fix.sysctls?.[0]).toMatchObject({ name: 'net.ipv4.ip_local_port_range', current: '40000 40099' });
+    expect(f!.fix.sysctls?.[0]).toMatchObject({
+      name: 'net.ipv4.ip_local_port_range',
+      current: '40000 40099',
+    });
     pair.exec(pair.b.ns, 'sysctl', ['-qw', 'net.ipv4.ip_local_port_range=32768 60999']);
     server.kill();
     client.kill();
@@ -116,7 +129,10 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
   });
 
   it('syn-sent-pileup: SYNs that are never answered', async () => {
-    pair.nft(pair.a.ns, 'table inet dxdrop { chain in { type filter hook input priority 0; tcp dport 7400 drop; }; }');
+    pair.nft(
+      pair.a.ns,
+      'table inet dxdrop { chain in { type filter hook input priority 0; tcp dport 7400 drop; }; }',
+    );
     const client = pair.spawn(pair.b.ns, 'python3', [script, 'flood-client', pair.a.v4, '7400', '6']);
     await lineFrom(client, 'ready');
     // Linux retransmits the SYN after 1 s and 2 s more: two retransmissions by ~3.2 s.
@@ -127,7 +143,9 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
     );
     const f = diagnose(s).find((x) => x.rule === 'syn-sent-pileup');
     expect(f, JSON.stringify(diagnose(s), null, 1)).toBeDefined();
-    expect(f!.title).toMatch(new RegExp(`^6 outbound connections to ${pair.a.v4.replace(/\./g, '\\.')}:7400 stuck in SYN_SENT`));
+    expect(f!.title).toMatch(
+      new RegExp(`^6 outbound connections to ${pair.a.v4.replace(/\./g, '\\.')}:7400 stuck in SYN_SENT`),
+    );
     expect(Number(f!.evidence.metrics.max_retransmits)).toBeGreaterThanOrEqual(2);
     pair.exec(pair.a.ns, 'nft', ['delete', 'table', 'inet', 'dxdrop']);
     client.kill();
@@ -143,7 +161,10 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
     await lineFrom(server, 'ready');
     const client = pair.spawn(pair.b.ns, 'python3', [script, 'flood-client', pair.a.v4, '7500', '12']);
     await lineFrom(client, 'ready');
-    const s = await waitForSnapshot(() => snap(pair.a.ns), (x) => count(x, 'SYN_RECEIVED') >= 12);
+    const s = await waitForSnapshot(
+      () => snap(pair.a.ns),
+      (x) => count(x, 'SYN_RECEIVED') >= 12,
+    );
     const f = diagnose(s).find((x) => x.rule === 'syn-recv-pileup');
     expect(f, JSON.stringify(diagnose(s), null, 1)).toBeDefined();
     expect(f!.evidence.metrics).toMatchObject({ syn_recv: 12, distinct_sources: 1, backlog: 16 });
@@ -152,18 +173,95 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
     server.kill();
     client.kill();
   });
+
+  it('send/recv-queue-buildup and fin-wait-1-pileup: a receiver that never reads', async () => {
+    const server = pair.spawn(pair.a.ns, 'python3', [script, 'bulk-server', '7600']);
+    await lineFrom(server, 'listening');
+    const client = pair.spawn(pair.b.ns, 'python3', [script, 'noread-client', pair.a.v4, '7600', '6']);
+    await lineFrom(client, 'ready');
+    const stuck = (s: Snapshot) =>
+      s.sockets.filter((k) => k.local.port === 7600 && k.state === 'ESTABLISHED' && (k.sendQ ?? 0) > 0);
+    const before = await waitForSnapshot(
+      () => snap(pair.a.ns),
+      (s) => stuck(s).length === 6,
+    );
+    const beforeB = await snap(pair.b.ns);
+    await new Promise((r) => setTimeout(r, 600));
+    const now = await snap(pair.a.ns);
+    const send = diagnose(now, {}, before).find((f) => f.rule === 'send-queue-buildup');
+    expect(send, JSON.stringify(diagnose(now, {}, before), null, 1)).toBeDefined();
+    expect(send!.title).toContain(`to ${pair.b.v4}`);
+    expect(send!.evidence.metrics.sockets).toBe(6);
+    const recv = diagnose(await snap(pair.b.ns), {}, beforeB).find((f) => f.rule === 'recv-queue-buildup');
+    expect(recv?.title).toMatch(/^6 connections of python3 \(\d+\) have unread data/);
+    // The server now closes with data still queued: its FIN waits behind it, so FIN_WAIT_1 with a zero window.
+    server.stdin?.write('close\n');
+    await lineFrom(server, 'closed');
+    const closing = await waitForSnapshot(
+      () => snap(pair.a.ns),
+      (s) => count(s, 'FIN_WAIT_1') === 6,
+    );
+    const fw1 = diagnose(closing, { thresholds: { finWait1Warn: 5 } }).find(
+      (f) => f.rule === 'fin-wait-1-pileup',
+    );
+    expect(
+      fw1,
+      JSON.stringify(diagnose(closing, { thresholds: { finWait1Warn: 5 } }), null, 1),
+    ).toBeDefined();
+    expect(fw1!.evidence.metrics).toMatchObject({ fin_wait_1: 6, orphans: 6 });
+    server.kill();
+    client.kill();
+  });
+
+  it('half-closed-held, close-wait-leak and last-ack-pileup: a client that half-closes, then vanishes', async () => {
+    const server = pair.spawn(pair.a.ns, 'python3', [script, 'hold-server', '7700']);
+    await lineFrom(server, 'listening');
+    const client = pair.spawn(pair.b.ns, 'python3', [script, 'halfclose-client', pair.a.v4, '7700', '12']);
+    await lineFrom(client, 'ready');
+    const beforeB = await waitForSnapshot(
+      () => snap(pair.b.ns),
+      (s) => count(s, 'FIN_WAIT_2') === 12,
+    );
+    await new Promise((r) => setTimeout(r, 600));
+    const held = diagnose(await snap(pair.b.ns), {}, beforeB).find((f) => f.rule === 'half-closed-held');
+    expect(held?.title).toMatch(/^python3 \(\d+\) keeps 12 half-closed connections/);
+    expect(diagnose(await snap(pair.a.ns)).some((f) => f.rule === 'close-wait-leak')).toBe(true);
+    // The client vanishes: everything from it is lost, so the server's FINs are never acknowledged.
+    pair.nft(
+      pair.a.ns,
+      `table inet dxgone { chain in { type filter hook input priority 0; ip saddr ${pair.b.v4} tcp sport != 22 drop; }; }`,
+    );
+    client.kill('SIGKILL');
+    server.stdin?.write('close\n');
+    await lineFrom(server, 'closed');
+    const s = await waitForSnapshot(
+      () => snap(pair.a.ns),
+      (x) => count(x, 'LAST_ACK') === 12,
+    );
+    const la = diagnose(s, { thresholds: { lastAckWarn: 10 } }).find((f) => f.rule === 'last-ack-pileup');
+    expect(la?.title).toMatch(
+      new RegExp(`^12 connections to ${pair.b.v4.replace(/\./g, '\\.')} wait in LAST_ACK`),
+    );
+    pair.exec(pair.a.ns, 'nft', ['delete', 'table', 'inet', 'dxgone']);
+    server.kill();
+  });
 });
 
 function count(s: Snapshot, state: string): number {
   return s.sockets.filter((k) => k.state === state).length;
 }
 
-async function waitForSnapshot(take: () => Promise<Snapshot>, ok: (s: Snapshot) => boolean, timeoutMs = 5000): Promise<Snapshot> {
+async function waitForSnapshot(
+  take: () => Promise<Snapshot>,
+  ok: (s: Snapshot) => boolean,
+  timeoutMs = 5000,
+): Promise<Snapshot> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const s = await take();
     if (ok(s)) return s;
-    if (Date.now() > end) throw new Error(`condition not reached; states: ${JSON.stringify(s.sockets.map((k) => k.state))}`);
+    if (Date.now() > end)
+      throw new Error(`condition not reached; states: ${JSON.stringify(s.sockets.map((k) => k.state))}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
