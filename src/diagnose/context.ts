@@ -98,6 +98,15 @@ export class RuleContext {
     return this.snapshot.sockets.some((s) => s.processes !== undefined);
   }
 
+  /** What stateAge() needs: the OS (timer semantics) and tcp_fin_timeout. */
+  get ageOptions(): { os?: string; finTimeoutSec?: number } {
+    const fin = this.sysctlNumber('net.ipv4.tcp_fin_timeout');
+    return {
+      ...(this.snapshot.source.os !== undefined ? { os: this.snapshot.source.os } : {}),
+      ...(fin !== undefined ? { finTimeoutSec: fin } : {}),
+    };
+  }
+
   get hasKernel(): boolean {
     return this.snapshot.kernel?.counters !== undefined;
   }
@@ -150,5 +159,24 @@ export function groupSockets<K>(
   return map;
 }
 
-export const peerKey = (s: Socket) => s.remote.address;
+/** Who owns a socket, for titles: `java (812)`, or `pid 812` when the source printed a PID without a name. */
+export function ownerLabel(s: Socket): string {
+  const first = s.processes?.[0];
+  if (first && first.command === '')
+    return `pid ${first.pid}${s.processes!.length > 1 ? ` +${s.processes!.length - 1}` : ''}`;
+  return processLabel(s);
+}
+
+/** Sockets whose owner is known only by PID (Windows `netstat -ano`): the names are missing, not guessed. */
+export function namelessOwners(sockets: readonly Socket[]): boolean {
+  return sockets.some((s) => s.processes?.some((p) => p.command === ''));
+}
+
+/** A printed address that names no one: a wildcard, or a state histogram that listed counts without peers. */
+export function knownAddress(address: string): boolean {
+  return address !== '' && address !== '*' && address !== '?' && address !== '0.0.0.0' && address !== '::';
+}
+
+/** The remote address, or undefined when the source did not name one (such sockets only count host-wide). */
+export const peerKey = (s: Socket) => (knownAddress(s.remote.address) ? s.remote.address : undefined);
 export const destinationKey = (s: Socket) => formatEndpoint(s.remote.address, s.remote.port);

@@ -5,6 +5,7 @@ import { closeWaitRules } from './rules/close-wait.ts';
 import { closingRules } from './rules/closing.ts';
 import { connectRules } from './rules/connect.ts';
 import { counterRules } from './rules/counters.ts';
+import { kernelRules } from './rules/kernel.ts';
 import { listenRules } from './rules/listen.ts';
 import { queueRules } from './rules/queues.ts';
 import { timeWaitRules } from './rules/time-wait.ts';
@@ -25,6 +26,7 @@ const RULES = [
   closingRules,
   queueRules,
   counterRules,
+  kernelRules,
 ];
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };

@@ -19,6 +19,8 @@ export const DEFAULT_THRESHOLDS = {
   acceptQueueWarn: 0.8,
   /** ListenOverflows per second (between two snapshots) for critical; any is a warning. */
   listenOverflowCritPerSec: 5,
+  /** SYN-queue overflows (cookies or drops) per second for critical; any is a warning. */
+  synQueueCritPerSec: 5,
   /** Half-open (SYN_RECV) connections on one listener: warning at this many, or at half its backlog. */
   synRecvWarn: 100,
   synRecvBacklogShare: 0.5,
@@ -41,6 +43,8 @@ export const DEFAULT_THRESHOLDS = {
   /** Orphans as a share of tcp_max_orphans. */
   orphanWarn: 0.25,
   orphanCrit: 0.5,
+  /** TCP memory (sockstat mem) as a share of the third tcp_mem value for critical; above the second, warning. */
+  tcpMemCritShare: 0.9,
   /** ESTABLISHED sockets with unread (Recv-Q) or unacknowledged (Send-Q) data in both snapshots. */
   queueWarnSockets: 5,
   queueCritSockets: 50,

@@ -1,8 +1,15 @@
-import { processLabel } from '../../analysis/groups.ts';
 import type { Finding } from '../../model/finding.ts';
 import type { Socket } from '../../model/snapshot.ts';
 import { formatCount } from '../../render/format.ts';
-import { describeSocket, groupSockets, peerKey, type RuleContext, topBy } from '../context.ts';
+import {
+  describeSocket,
+  groupSockets,
+  namelessOwners,
+  ownerLabel,
+  peerKey,
+  type RuleContext,
+  topBy,
+} from '../context.ts';
 
 /** CW-1 and CW-2: CLOSE_WAIT that the application never closes, per process (or local port without -p). */
 export function closeWaitRules(ctx: RuleContext): Finding[] {
@@ -11,7 +18,11 @@ export function closeWaitRules(ctx: RuleContext): Finding[] {
   if (closeWait.length === 0) return [];
   const byProcess = ctx.hasProcesses;
   const groups = groupSockets(closeWait, (s) =>
-    byProcess && s.processes?.length ? processLabel(s) : `port ${s.local.port ?? '*'}`,
+    byProcess && s.processes?.length
+      ? ownerLabel(s)
+      : s.local.port !== undefined
+        ? `port ${s.local.port}`
+        : 'this host',
   );
   const findings: Finding[] = [];
   for (const [owner, sockets] of groups) {
@@ -30,6 +41,8 @@ export function closeWaitRules(ctx: RuleContext): Finding[] {
         ? 'age unknown from one look'
         : `${persisting!.length} of them at least ${Math.round(knownAgeSec)}s old`;
     const missing: string[] = [];
+    if (namelessOwners(sockets))
+      missing.push('process names (the source printed only PIDs; `netstat -b` or `tasklist` names them)');
     if (!byProcess) missing.push('process owners (run with -p as root, or the source did not print them)');
     if (!ctx.previous)
       missing.push('socket ages (run with --interval, or use watch/record to see how long they stay)');
@@ -45,7 +58,10 @@ export function closeWaitRules(ctx: RuleContext): Finding[] {
           ...(persisting ? { persisting: persisting.length, interval_s: Math.round(ctx.dtSec ?? 0) } : {}),
           recv_q_bytes: sockets.reduce((a, s) => a + (s.recvQ ?? 0), 0),
         },
-        top: [...topBy(sockets, 'peer', peerKey), ...topBy(sockets, 'port', (s) => String(s.local.port))],
+        top: [
+          ...topBy(sockets, 'peer', peerKey),
+          ...topBy(sockets, 'port', (s) => (s.local.port !== undefined ? String(s.local.port) : undefined)),
+        ],
         examples: sockets.slice(0, 3).map(describeSocket),
       },
       explanation: {

@@ -1,8 +1,8 @@
-import { processLabel } from '../../analysis/groups.ts';
 import type { Finding } from '../../model/finding.ts';
 import type { Socket } from '../../model/snapshot.ts';
 import { formatCount, formatPercent } from '../../render/format.ts';
-import { describeSocket, groupSockets, peerKey, type RuleContext, topBy } from '../context.ts';
+import { oldestAge } from '../age.ts';
+import { describeSocket, groupSockets, ownerLabel, peerKey, type RuleContext, topBy } from '../context.ts';
 
 const isOrphan = (s: Socket) => s.inode === 0;
 
@@ -62,6 +62,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
   const fw2Orphans = fw2.filter(isOrphan);
   for (const [peer, sockets] of groupSockets(fw2Orphans, peerKey)) {
     if (sockets.length < t.finWait2Warn || sockets.length < fw2Orphans.length * 0.5) continue;
+    const { oldest } = oldestAge(sockets, ctx.ageOptions);
     findings.push({
       rule: 'fin-wait-2-pileup',
       severity: 'warning',
@@ -69,6 +70,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
       evidence: {
         metrics: {
           fin_wait_2: sockets.length,
+          ...(oldest ? { oldest_s: Math.round(oldest.seconds) } : {}),
           ...(finTimeout !== undefined ? { tcp_fin_timeout: finTimeout } : {}),
         },
         examples: sockets.slice(0, 3).map(describeSocket),
@@ -93,7 +95,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
   }
   const held = fw2.filter((s) => (s.inode ?? 0) > 0);
   for (const [owner, sockets] of groupSockets(held, (s) =>
-    s.processes?.length ? processLabel(s) : `port ${s.local.port}`,
+    s.processes?.length ? ownerLabel(s) : `port ${s.local.port}`,
   )) {
     const persisting = ctx.previous ? sockets.filter((s) => ctx.persisted(s)) : sockets;
     if (persisting.length < t.halfClosedWarn) continue;
@@ -168,6 +170,8 @@ export function closingRules(ctx: RuleContext): Finding[] {
     });
   }
 
+  findings.push(...hostWidePileups(ctx, findings));
+
   const orphans = ctx.sockstat('TCP.orphan');
   const maxOrphans = ctx.sysctlNumber('net.ipv4.tcp_max_orphans');
   if (orphans !== undefined && maxOrphans) {
@@ -198,4 +202,74 @@ export function closingRules(ctx: RuleContext): Finding[] {
     }
   }
   return findings;
+}
+
+/**
+ * The per-peer rules above miss a pile-up spread over many peers, or one from a source that printed counts without
+ * peers (a state histogram). Host-wide, a count past the per-peer critical threshold is still worth a warning.
+ */
+function hostWidePileups(ctx: RuleContext, already: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  const cases = [
+    {
+      state: 'FIN_WAIT_1',
+      rule: 'fin-wait-1-pileup',
+      min: ctx.t.finWait1Crit,
+      words: 'wait for the peers to acknowledge our FIN (FIN_WAIT_1)',
+    },
+    {
+      state: 'LAST_ACK',
+      rule: 'last-ack-pileup',
+      min: ctx.t.lastAckCrit,
+      words: 'wait for the final ACK of a passive close (LAST_ACK)',
+    },
+  ] as const;
+  for (const c of cases) {
+    if (already.some((f) => f.rule === c.rule)) continue;
+    const sockets = ctx.sockets.filter((s) => s.state === c.state);
+    if (sockets.length < c.min) continue;
+    const peers = topBy(sockets, 'peer', peerKey);
+    const total = ctx.sockets.length;
+    out.push({
+      rule: c.rule,
+      severity: 'warning',
+      title: `${formatCount(sockets.length)} connections (${formatPercent(sockets.length, total)} of all) ${c.words}, spread over ${peers.length ? 'many peers' : 'unnamed peers'}`,
+      evidence: {
+        metrics: {
+          [c.state.toLowerCase()]: sockets.length,
+          sockets: total,
+          threshold_host: c.min,
+          orphans: sockets.filter(isOrphan).length,
+        },
+        ...(peers.length ? { top: peers } : {}),
+        ...(peers.length ? { examples: sockets.slice(0, 3).map(describeSocket) } : {}),
+      },
+      explanation: {
+        en:
+          c.state === 'FIN_WAIT_1'
+            ? 'Closes that do not complete: our FIN waits behind unacknowledged data or is not acknowledged at all. Thousands at once usually mean many slow or vanished clients (mobile networks, scans) or a middlebox dropping packets; the orphans among them count against tcp_max_orphans.'
+            : 'Passive closes whose last ACK does not come back: clients disappear right after their FIN, or a middlebox forgets the flow. Each one is retransmitted until tcp_orphan_retries runs out.',
+        zh:
+          c.state === 'FIN_WAIT_1'
+            ? '无法完成的关闭：我方 FIN 排在未确认的数据之后，或者根本没有被确认。同时出现成千上万个，通常意味着大量缓慢或已消失的客户端（移动网络、扫描），或中间设备在丢包；其中的孤儿套接字计入 tcp_max_orphans。'
+            : '被动关闭的最后一个 ACK 没有返回：客户端在发送 FIN 后立即消失，或中间设备丢失了该流的状态。每个连接都会重传直到 tcp_orphan_retries 用尽。',
+      },
+      fix: {
+        en: 'Look at which peers and paths they belong to (run on the live host with -p, or an ss/netstat listing with addresses); on busy servers lower tcp_orphan_retries so orphaned closes are given up sooner.',
+        zh: '查看它们属于哪些对端和路径（在现场主机上使用 -p 运行，或提供带地址的 ss/netstat 输出）；在繁忙的服务器上调低 tcp_orphan_retries，让孤儿关闭更早放弃。',
+        sysctls: [
+          {
+            name: 'net.ipv4.tcp_orphan_retries',
+            ...(ctx.sysctl('net.ipv4.tcp_orphan_retries') !== undefined
+              ? { current: ctx.sysctl('net.ipv4.tcp_orphan_retries')! }
+              : {}),
+            suggested: '2',
+          },
+        ],
+      },
+      references: ['Linux ip-sysctl.rst tcp_orphan_retries', 'reference/ops-diagnostics.md §2.5, §2.7'],
+      ...(peers.length ? {} : { missing: ['remote addresses (the source printed only counts per state)'] }),
+    });
+  }
+  return out;
 }

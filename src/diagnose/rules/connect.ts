@@ -1,6 +1,7 @@
 import { processLabel } from '../../analysis/groups.ts';
 import type { Finding } from '../../model/finding.ts';
 import { formatCount, formatPercent } from '../../render/format.ts';
+import { describeAge, oldestAge } from '../age.ts';
 import { describeSocket, destinationKey, groupSockets, type RuleContext, topBy } from '../context.ts';
 
 /** SS-1 and SS-2: outbound connects that are not answered, and connection attempts that fail. */
@@ -15,14 +16,16 @@ export function connectRules(ctx: RuleContext): Finding[] {
     const critical = n >= t.synSentCrit || maxRetr >= t.synSentCritRetrans;
     const warning = n >= t.synSentWarn && maxRetr >= t.synSentWarnRetrans;
     if (!critical && !warning) continue;
+    const { oldest } = oldestAge(sockets, ctx.ageOptions);
     findings.push({
       rule: 'syn-sent-pileup',
       severity: critical ? 'critical' : 'warning',
-      title: `${formatCount(n)} outbound connections to ${dest} stuck in SYN_SENT (SYN sent up to ${maxRetr + 1} times): the destination is down, filtered, or not answering`,
+      title: `${formatCount(n)} outbound connections to ${dest} stuck in SYN_SENT (SYN sent up to ${maxRetr + 1} times${oldest ? `, oldest ${describeAge(oldest)}` : ''}): the destination is down, filtered, or not answering`,
       evidence: {
         metrics: {
           syn_sent: n,
           max_retransmits: maxRetr,
+          ...(oldest ? { oldest_min_s: oldest.seconds } : {}),
           ...(synRetries !== undefined ? { tcp_syn_retries: synRetries } : {}),
         },
         top: topBy(sockets, 'process', (s) => (s.processes ? processLabel(s) : undefined)),

@@ -1,8 +1,7 @@
 import { formatEndpoint } from '../../analysis/address.ts';
-import { processLabel } from '../../analysis/groups.ts';
 import type { Finding } from '../../model/finding.ts';
 import { formatCount } from '../../render/format.ts';
-import { describeSocket, groupSockets, peerKey, type RuleContext } from '../context.ts';
+import { describeSocket, groupSockets, ownerLabel, peerKey, type RuleContext } from '../context.ts';
 
 /** Q-1 and Q-2: data that sits in queues of established connections (slow reader here, slow peer there). */
 export function queueRules(ctx: RuleContext): Finding[] {
@@ -17,7 +16,7 @@ export function queueRules(ctx: RuleContext): Finding[] {
     : ['a second snapshot (--interval) to tell a momentary queue from a stuck one'];
 
   const slowReaders = groupSockets(stuck('recvQ'), (s) =>
-    s.processes?.length ? processLabel(s) : `port ${formatEndpoint(s.local.address, s.local.port)}`,
+    s.processes?.length ? ownerLabel(s) : `port ${formatEndpoint(s.local.address, s.local.port)}`,
   );
   for (const [owner, sockets] of slowReaders) {
     const bytes = sockets.reduce((a, s) => a + (s.recvQ ?? 0), 0);

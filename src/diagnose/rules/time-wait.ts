@@ -1,6 +1,7 @@
 import { processLabel } from '../../analysis/groups.ts';
 import type { Finding } from '../../model/finding.ts';
 import { formatCount, formatPercent } from '../../render/format.ts';
+import { oldestAge } from '../age.ts';
 import { describeSocket, destinationKey, groupSockets, type RuleContext, topBy } from '../context.ts';
 
 /** TIME_WAIT duration per OS, in seconds (reference/tcp-fsm/stacks.md §1). */
@@ -31,8 +32,12 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
     if (share < t.portPressureWarn) continue;
     pressureFound = true;
     const s0 = sockets[0]!;
-    const tw = sockets.filter((s) => s.state === 'TIME_WAIT').length;
+    const twSockets = sockets.filter((s) => s.state === 'TIME_WAIT');
+    const tw = twSockets.length;
     const dest = destinationKey(s0);
+    const { oldest } = oldestAge(twSockets, ctx.ageOptions);
+    // Every TIME_WAIT towards here was closed by us within the last TIME_WAIT period (TW-2).
+    const closeRate = tw / twSec;
     const missing = range.assumed
       ? [
           `net.ipv4.ip_local_port_range (assumed the ${ctx.snapshot.source.os ?? 'linux'} default ${range.lo}-${range.hi})`,
@@ -53,6 +58,8 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
           threshold_critical: t.portPressureCrit,
           time_wait_seconds: twSec,
           max_close_rate_per_s: Number((range.size / twSec).toFixed(1)),
+          local_close_rate_per_s: Number(closeRate.toFixed(1)),
+          ...(oldest ? { oldest_time_wait_s: Math.round(oldest.seconds) } : {}),
           ...(reuse !== undefined ? { tcp_tw_reuse: reuse } : {}),
         },
         top: topBy(sockets, 'process', (s) => (s.processes ? processLabel(s) : undefined)),
