@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/diagnose/index.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
 import { readLiveSnapshot } from '../../src/sources/proc/live.ts';
+import { runCli } from '../helpers/cli.ts';
 import { canUseNetns, createNetnsPair, hasCommand, type NetnsPair } from '../helpers/netns.ts';
 
 const script = fileURLToPath(new URL('./problems.py', import.meta.url));
@@ -79,6 +80,28 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
     const blind = diagnose(await snap(pair.a.ns, false)).find((f) => f.rule === 'close-wait-leak');
     expect(blind?.title).toMatch(/^port 7100 holds 25/);
     expect(blind?.missing?.join(' ')).toMatch(/process owners.*/);
+    // The client's side of the same connections: closed by its application, acknowledged, waiting for a FIN that
+    // never comes. Orphans (inode 0) on a timewait-style timer that bounds their age exactly.
+    const clientSide = await snap(pair.b.ns);
+    const fw2 = diagnose(clientSide, { thresholds: { finWait2Warn: 20 } }).find(
+      (f) => f.rule === 'fin-wait-2-pileup',
+    );
+    expect(fw2?.title).toBe(
+      `25 closed connections to ${pair.a.v4} wait in FIN_WAIT_2 for the peer's FIN: the remote application is not closing its side`,
+    );
+    expect(fw2!.evidence.metrics.tcp_fin_timeout).toBe('60');
+    const age = Number(fw2!.evidence.metrics.oldest_s);
+    expect(age).toBeGreaterThanOrEqual(1);
+    expect(age).toBeLessThan(60);
+    // tcpstate check as a monitoring plugin would run it, in the server's namespace with -p.
+    const cli = runCli(['check', '--netns', pair.a.ns, '-p', '--set', 'closeWaitWarn=20']);
+    expect(cli.status, cli.stdout + cli.stderr).toBe(1);
+    expect(cli.stdout).toMatch(
+      /^TCPSTATE WARNING - 1 finding: python3 \(\d+\) holds 25 connections in CLOSE_WAIT .*\| .*close_wait=25;20;100 /,
+    );
+    const crit = runCli(['check', '--netns', pair.a.ns, '-q', '--set', 'closeWaitCrit=25']);
+    expect(crit.status).toBe(2);
+    expect(crit.stdout.trim().split('\n')).toHaveLength(1);
     server.kill();
     client.kill();
   });
@@ -97,7 +120,10 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
       ephemeral_ports: 100,
       port_range: '40000-40099',
       time_wait: 85,
+      tcp_tw_reuse: pair.exec(pair.b.ns, 'sysctl', ['-n', 'net.ipv4.tcp_tw_reuse']).trim(),
     });
+    // The TIME_WAIT timer gives an exact age: under a few seconds here, never over Linux's fixed 60 s.
+    expect(Number(f!.evidence.metrics.oldest_time_wait_s)).toBeLessThan(30);
     expect(f!.title).toContain(`to ${pair.a.v4}:7200`);
     expect(f!.fix.sysctls?.[0]).toMatchObject({
       name: 'net.ipv4.ip_local_port_range',
@@ -147,6 +173,8 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
       new RegExp(`^6 outbound connections to ${pair.a.v4.replace(/\./g, '\\.')}:7400 stuck in SYN_SENT`),
     );
     expect(Number(f!.evidence.metrics.max_retransmits)).toBeGreaterThanOrEqual(2);
+    expect(Number(f!.evidence.metrics.oldest_min_s)).toBeGreaterThanOrEqual(3);
+    expect(f!.title).toMatch(/oldest at least \d+s/);
     pair.exec(pair.a.ns, 'nft', ['delete', 'table', 'inet', 'dxdrop']);
     client.kill();
   });
@@ -170,6 +198,32 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
     expect(f!.evidence.metrics).toMatchObject({ syn_recv: 12, distinct_sources: 1, backlog: 16 });
     expect(f!.title).toMatch(/handshakes are not completing/);
     pair.exec(pair.a.ns, 'nft', ['delete', 'table', 'inet', 'dxack']);
+    server.kill();
+    client.kill();
+  });
+
+  it('syn-queue-overflow: a SYN queue overflowing into SYN cookies that never come back', async () => {
+    // Final ACKs dropped and a backlog of 4: the fifth half-open connection finds the SYN queue full.
+    pair.nft(
+      pair.a.ns,
+      'table inet dxcookie { chain in { type filter hook input priority 0; tcp dport 7550 tcp flags & (syn|ack) == ack drop; }; }',
+    );
+    const server = pair.spawn(pair.a.ns, 'python3', [script, 'noaccept-server', '7550', '4']);
+    await lineFrom(server, 'ready');
+    const before = await snap(pair.a.ns, false);
+    const client = pair.spawn(pair.b.ns, 'python3', [script, 'flood-client', pair.a.v4, '7550', '12']);
+    await lineFrom(client, 'ready');
+    await new Promise((r) => setTimeout(r, 300));
+    const now = await snap(pair.a.ns, false);
+    const f = diagnose(now, {}, before).find((x) => x.rule === 'syn-queue-overflow');
+    expect(f, JSON.stringify(diagnose(now, {}, before), null, 1)).toBeDefined();
+    const m = f!.evidence.metrics;
+    expect(Number(m.req_q_full_do_cookies)).toBeGreaterThan(0);
+    expect(Number(m.syncookies_sent)).toBeGreaterThan(0);
+    expect(m.syncookies_recv).toBe(0);
+    expect(m.tcp_syncookies).toBe('1');
+    expect(f!.title).toMatch(/likely a spoofed SYN flood/);
+    pair.exec(pair.a.ns, 'nft', ['delete', 'table', 'inet', 'dxcookie']);
     server.kill();
     client.kill();
   });
@@ -209,6 +263,9 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
       JSON.stringify(diagnose(closing, { thresholds: { finWait1Warn: 5 } }), null, 1),
     ).toBeDefined();
     expect(fw1!.evidence.metrics).toMatchObject({ fin_wait_1: 6, orphans: 6 });
+    // The FIN waits behind data the peer's zero window will not take: persist (probe0) timers, not retransmits.
+    expect(Number(fw1!.evidence.metrics.zero_window)).toBeGreaterThan(0);
+    expect(fw1!.title).toMatch(/advertising a zero window/);
     server.kill();
     client.kill();
   });

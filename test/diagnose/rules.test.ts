@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSummary, readThresholds } from '../../src/cli/commands/check.ts';
 import { diagnose, worstSeverity } from '../../src/diagnose/index.ts';
@@ -110,6 +113,57 @@ describe('diagnose rules on constructed snapshots', () => {
     expect(rules(f)).toContain('closing-pileup');
   });
 
+  it('reads orphans killed and TCP memory pressure from counters, sockstat and tcp_mem', () => {
+    const base = { sysctls: { 'net.ipv4.tcp_mem': '1000 2000 3000' } };
+    const before = snap([], {
+      ...base,
+      counters: { 'TcpExt.TCPAbortOnMemory': 7 },
+      sockstat: { 'TCP.mem': 10 },
+    });
+    const after = snap(
+      [],
+      { ...base, counters: { 'TcpExt.TCPAbortOnMemory': 9 }, sockstat: { 'TCP.mem': 2500 } },
+      20_000,
+    );
+    const f = diagnose(after, {}, before);
+    expect(f.find((x) => x.rule === 'orphans-killed')).toMatchObject({
+      severity: 'critical',
+      evidence: { metrics: { abort_on_memory: 2 } },
+    });
+    const mem = f.find((x) => x.rule === 'tcp-memory-pressure');
+    expect(mem?.severity).toBe('warning');
+    expect(mem?.fix.sysctls?.[0]).toEqual({
+      name: 'net.ipv4.tcp_mem',
+      current: '1000 2000 3000',
+      suggested: '2000 4000 6000',
+    });
+    const high = snap([], { ...base, sockstat: { 'TCP.mem': 2900 } });
+    expect(diagnose(high).find((x) => x.rule === 'tcp-memory-pressure')?.severity).toBe('critical');
+    // A counter since boot without a second look is not a finding (the kernel has been up for a while).
+    expect(diagnose(after).some((x) => x.rule === 'orphans-killed')).toBe(false);
+  });
+
+  it('tells SYN cookies that come back (real load) from cookies that do not (spoofed flood)', () => {
+    const k = (sent: number, recv: number, cookies: number, drop = 0) => ({
+      counters: {
+        'TcpExt.SyncookiesSent': sent,
+        'TcpExt.SyncookiesRecv': recv,
+        'TcpExt.TCPReqQFullDoCookies': cookies,
+        'TcpExt.TCPReqQFullDrop': drop,
+      },
+      sysctls: { 'net.ipv4.tcp_syncookies': '1' },
+    });
+    const real = diagnose(snap([], k(100, 95, 100), 20_000), {}, snap([], k(0, 0, 0)));
+    expect(real[0]?.rule).toBe('syn-queue-overflow');
+    expect(real[0]?.title).not.toMatch(/spoofed/);
+    expect(real[0]?.severity).toBe('critical'); // 10/s > 5/s
+    const spoofed = diagnose(snap([], k(20, 0, 20), 20_000), {}, snap([], k(0, 0, 0)));
+    expect(spoofed[0]?.title).toMatch(/only 0 of 20 cookies came back: likely a spoofed SYN flood/);
+    expect(spoofed[0]?.severity).toBe('warning');
+    const dropped = diagnose(snap([], k(0, 0, 0, 3), 20_000), {}, snap([], k(0, 0, 0)));
+    expect(dropped[0]?.title).toMatch(/3 SYNs dropped \(SYN cookies are off\)/);
+  });
+
   it('takes threshold overrides', () => {
     const cw = Array.from({ length: 5 }, (_, i) => sock('CLOSE_WAIT', 80, '10.0.0.9', 40000 + i));
     expect(diagnose(snap(cw))).toEqual([]);
@@ -140,6 +194,17 @@ describe('tcpstate check', () => {
     const ok = runCli(['check', '-q']);
     expect([0, 1, 2]).toContain(ok.status);
     expect(ok.stdout).toMatch(/^TCPSTATE (OK|WARNING|CRITICAL) - /);
+    const dir = mkdtempSync(join(tmpdir(), 'tcpstate-check-'));
+    const config = join(dir, 'check.json');
+    writeFileSync(config, JSON.stringify({ thresholds: { closeWaitWarn: 'many' } }));
+    const badValue = runCli(['check', '--config', config]);
+    expect(badValue.status).toBe(3);
+    expect(badValue.stdout).toMatch(/threshold 'closeWaitWarn' must be a non-negative number, got 'many'/);
+    writeFileSync(config, JSON.stringify({ thresholds: { closeWaitWarn: 1 } }));
+    expect(readThresholds(config, ['closeWaitCrit=7'])).toEqual({ closeWaitWarn: 1, closeWaitCrit: 7 });
+    const file = runCli(['check', 'test/fixtures/netstat/linux-netstat-ant-close-1.txt']);
+    expect(file.status).toBe(3);
+    expect(file.stdout).toMatch(/^TCPSTATE UNKNOWN - .*not \/proc\/net\/tcp text/);
     const bad = runCli(['check', '--config', '/nonexistent.json']);
     expect(bad.status).toBe(3);
     expect(bad.stdout).toMatch(/^TCPSTATE UNKNOWN - --config \/nonexistent.json: /);
