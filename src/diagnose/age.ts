@@ -22,10 +22,26 @@ const INITIAL_RTO_SEC = 1;
  * The state age of one socket. `finTimeoutSec` is net.ipv4.tcp_fin_timeout when known (the length of the
  * timer of an orphaned FIN_WAIT_2, which Linux keeps as a time-wait mini socket).
  */
-export function stateAge(
-  s: Socket,
-  opts: { os?: string; finTimeoutSec?: number } = {},
-): StateAge | undefined {
+export interface AgeOptions {
+  os?: string;
+  finTimeoutSec?: number;
+  /** net.ipv4.tcp_syn_linear_timeouts (Linux >= 6.5); 'exponential' for older kernels; absent when unknown. */
+  synLinearTimeouts?: number | 'exponential';
+}
+
+/**
+ * Seconds that must have passed after `n` retransmissions of a handshake segment with a 1 s initial RTO. Linux >= 6.5
+ * retransmits SYNs `linear` times at 1 s before doubling (RTOs 1,1,1,1,1,2,4,... for 4), SYN-ACKs always double.
+ * Without knowing the kernel, only `n` seconds is certain (one initial RTO per retransmission).
+ */
+export function handshakeElapsedSec(n: number, linear: number | 'exponential' | 'unknown'): number {
+  if (linear === 'unknown') return n * INITIAL_RTO_SEC;
+  if (linear === 'exponential') return INITIAL_RTO_SEC * (2 ** n - 1);
+  if (n <= linear + 1) return n * INITIAL_RTO_SEC;
+  return INITIAL_RTO_SEC * (linear + 1 + 2 ** (n - linear) - 2);
+}
+
+export function stateAge(s: Socket, opts: AgeOptions = {}): StateAge | undefined {
   const linux = (opts.os ?? 'linux') === 'linux';
   const timer = s.timer;
   if (linux && timer?.kind === 'timewait') {
@@ -45,13 +61,18 @@ export function stateAge(
   }
   if (s.state === 'SYN_SENT' || s.state === 'SYN_RECEIVED') {
     const n = s.retransmits ?? s.timer?.retransmits;
-    // After n retransmissions with a doubling RTO from 1 s, at least 1+2+...+2^(n-1) = 2^n - 1 seconds passed.
-    if (n !== undefined && n > 0)
+    if (n !== undefined && n > 0) {
+      const model = !linux
+        ? 'unknown'
+        : s.state === 'SYN_RECEIVED'
+          ? 'exponential'
+          : (opts.synLinearTimeouts ?? 'unknown');
       return {
-        seconds: INITIAL_RTO_SEC * (2 ** n - 1),
+        seconds: handshakeElapsedSec(n, model),
         kind: 'lowerBound',
         from: `${n} ${s.state === 'SYN_SENT' ? 'SYN' : 'SYN-ACK'} retransmission${n === 1 ? '' : 's'}`,
       };
+    }
   }
   return undefined;
 }
@@ -59,7 +80,7 @@ export function stateAge(
 /** The oldest known age among sockets, and how many of them had any age at all. */
 export function oldestAge(
   sockets: readonly Socket[],
-  opts: { os?: string; finTimeoutSec?: number } = {},
+  opts: AgeOptions = {},
 ): { oldest: StateAge | undefined; known: number } {
   let oldest: StateAge | undefined;
   let known = 0;

@@ -3,6 +3,7 @@ import { listeningPorts, processLabel } from '../analysis/groups.ts';
 import type { Evidence } from '../model/finding.ts';
 import type { Snapshot, Socket } from '../model/snapshot.ts';
 import { stateName } from '../states/states.ts';
+import type { AgeOptions } from './age.ts';
 import type { Thresholds } from './thresholds.ts';
 
 /** Ephemeral port ranges by OS when the source has no sysctl (IANA 49152-65535 for Windows, BSD and macOS). */
@@ -99,9 +100,17 @@ export class RuleContext {
   }
 
   /** What stateAge() needs: the OS (timer semantics) and tcp_fin_timeout. */
-  get ageOptions(): { os?: string; finTimeoutSec?: number } {
+  get ageOptions(): AgeOptions {
     const fin = this.sysctlNumber('net.ipv4.tcp_fin_timeout');
+    const linear = this.sysctlNumber('net.ipv4.tcp_syn_linear_timeouts');
+    // A live source that read the sysctls but found no tcp_syn_linear_timeouts runs a kernel older than 6.5.
+    const old =
+      linear === undefined &&
+      this.snapshot.source.kind === 'proc' &&
+      this.sysctl('net.ipv4.tcp_syn_retries') !== undefined;
+    const synLinear = linear ?? (old ? ('exponential' as const) : undefined);
     return {
+      ...(synLinear !== undefined ? { synLinearTimeouts: synLinear } : {}),
       ...(this.snapshot.source.os !== undefined ? { os: this.snapshot.source.os } : {}),
       ...(fin !== undefined ? { finTimeoutSec: fin } : {}),
     };

@@ -49,7 +49,11 @@ export function renderFindings(
       .join('  ');
     out.push(...wrap(metrics, w - 9).map((line) => `         ${c.dim(line)}`));
     if (f.evidence.top?.length) {
-      const top = f.evidence.top.map((t) => `${t.key} (${t.count})`).join(', ');
+      const kinds = new Set(f.evidence.top.map((t) => t.kind));
+      // Name the kind only when several are mixed (peers and ports), so a plain list stays short.
+      const top = f.evidence.top
+        .map((t) => `${kinds.size > 1 ? `${t.kind} ` : ''}${t.key} (${t.count})`)
+        .join(', ');
       out.push(...wrap(`top: ${top}`, w - 9).map((line) => `         ${c.dim(line)}`));
     }
     for (const ex of f.evidence.examples?.slice(0, 2) ?? [])

@@ -158,14 +158,17 @@ describe('diagnoses on real pasted output', () => {
     // timewait (13.30/0/0): 13.3 s left of Linux's fixed 60 s.
     expect(stateAge(tw)).toMatchObject({ kind: 'exact', seconds: 60 - 13.3 });
     const syn = s.sockets.find((k) => k.state === 'SYN_SENT')!;
-    // on (0.30/2/0): two SYN retransmissions, so at least 1 + 2 = 3 s.
-    expect(stateAge(syn)).toMatchObject({ kind: 'lowerBound', seconds: 3 });
+    // on (0.30/2/0): two SYN retransmissions. The paste does not say whether the kernel backs off linearly (>= 6.5,
+    // 1 s + 1 s) or exponentially (1 s + 2 s), so only 2 s is certain; with the sysctl known it is exact to the model.
+    expect(stateAge(syn)).toMatchObject({ kind: 'lowerBound', seconds: 2 });
+    expect(stateAge(syn, { synLinearTimeouts: 'exponential' })?.seconds).toBe(3);
+    expect(stateAge({ ...syn, retransmits: 6 }, { synLinearTimeouts: 4 })?.seconds).toBe(7);
     expect(stateAge(s.sockets.find((k) => k.state === 'ESTABLISHED')!)).toBeUndefined();
     // One SYN_SENT to 8.8.8.8:53 is below the pile-up threshold; five would not be.
     expect(diagnose(s).find((x) => x.rule === 'syn-sent-pileup')).toBeUndefined();
     const f = diagnose(s, { thresholds: { synSentWarn: 1 } }).find((x) => x.rule === 'syn-sent-pileup');
     expect(f?.title).toBe(
-      '1 outbound connections to 8.8.8.8:53 stuck in SYN_SENT (SYN sent up to 3 times, oldest at least 3s): the destination is down, filtered, or not answering',
+      '1 outbound connections to 8.8.8.8:53 stuck in SYN_SENT (SYN sent up to 3 times, oldest at least 2s): the destination is down, filtered, or not answering',
     );
   });
 

@@ -12,6 +12,8 @@ export const KERNEL_SYSCTLS = [
   'net.ipv4.tcp_max_tw_buckets',
   'net.ipv4.tcp_orphan_retries',
   'net.ipv4.tcp_syn_retries',
+  // Linux >= 6.5: SYN retransmissions with a linear 1 s timeout before the exponential backoff (state ages).
+  'net.ipv4.tcp_syn_linear_timeouts',
   'net.ipv4.tcp_synack_retries',
   'net.ipv4.tcp_max_orphans',
   'net.ipv4.tcp_abort_on_overflow',
