@@ -30,11 +30,9 @@ export function listenRules(ctx: RuleContext): Finding[] {
         zh: '完成握手的连接在全连接队列中等待应用程序 accept()。队列满时，Linux 会丢弃客户端最后的 ACK（或 SYN），客户端会看到重传以及缓慢或失败的连接，而服务器看起来却很空闲。',
       },
       fix: {
-        en: 'Accept faster (more workers or threads, a non-blocking accept loop, SO_REUSEPORT); raise the listen() backlog and net.core.somaxconn together (the effective backlog is the smaller of the two).',
+        en: `Accept faster (more workers or threads, a non-blocking accept loop, SO_REUSEPORT); raise the listen() backlog and net.core.somaxconn together (the effective backlog is the smaller of the two).${somaxconn !== undefined && backlog < Number(somaxconn) ? ` Here the application's own listen() backlog (${backlog}) is the limit, not somaxconn (${somaxconn}).` : ''}`,
         zh: '加快 accept（增加工作进程或线程、使用非阻塞的 accept 循环、SO_REUSEPORT）；同时提高 listen() 的 backlog 和 net.core.somaxconn（实际生效的是两者中较小的那个）。',
-        sysctls: [
-          { name: 'net.core.somaxconn', ...(somaxconn ? { current: somaxconn } : {}), suggested: '4096' },
-        ],
+        ...somaxconnAdvice(somaxconn, backlog),
       },
       references: [
         'kernel net/ipv4/tcp_diag.c (Recv-Q/Send-Q of listeners)',
@@ -71,9 +69,7 @@ export function listenRules(ctx: RuleContext): Finding[] {
       fix: {
         en: 'Find the listener whose Recv-Q reaches its Send-Q (backlog) and make its application accept faster; raise the backlog and net.core.somaxconn together.',
         zh: '找出 Recv-Q 达到 Send-Q（backlog）的监听套接字，让其应用程序更快地 accept；同时提高 backlog 和 net.core.somaxconn。',
-        sysctls: [
-          { name: 'net.core.somaxconn', ...(somaxconn ? { current: somaxconn } : {}), suggested: '4096' },
-        ],
+        ...somaxconnAdvice(somaxconn, Math.max(0, ...full.map((l) => l.backlog ?? 0)) || undefined),
       },
       references: [
         'kernel Documentation/networking/snmp_counter.rst',
@@ -159,4 +155,20 @@ export function listenRules(ctx: RuleContext): Finding[] {
     });
   }
   return findings;
+}
+
+/**
+ * The accept queue limit is min(listen() backlog, somaxconn). Suggest the sysctl only when it is the binding cap;
+ * when the application asked for less, the application's backlog is what to raise.
+ */
+function somaxconnAdvice(
+  somaxconn: string | undefined,
+  backlog: number | undefined,
+): { sysctls?: Array<{ name: string; current?: string; suggested: string }> } {
+  const current = somaxconn === undefined ? undefined : Number(somaxconn);
+  if (current !== undefined && backlog !== undefined && backlog < current) return {};
+  const suggested = String(Math.max(4096, (current ?? 0) * 2));
+  return {
+    sysctls: [{ name: 'net.core.somaxconn', ...(somaxconn ? { current: somaxconn } : {}), suggested }],
+  };
 }
