@@ -3,8 +3,36 @@
  */
 
 export * from './analysis/summary.ts';
+export {
+  CHECK_EXIT,
+  checkSummary,
+  fileProvider,
+  liveProvider,
+  readThresholds,
+  runCheck,
+  type SnapshotProvider,
+  snapshotFromProcText,
+} from './cli/commands/check.ts';
+export {
+  type AgeOptions,
+  describeAge,
+  handshakeElapsedSec,
+  type StateAge,
+  stateAge,
+} from './diagnose/age.ts';
+export { type NotChecked, notChecked } from './diagnose/coverage.ts';
+export {
+  DEFAULT_THRESHOLDS,
+  type DiagnoseOptions,
+  diagnose,
+  type ThresholdName,
+  type Thresholds,
+  worstSeverity,
+} from './diagnose/index.ts';
 export * from './errors.ts';
+export type { Evidence, Finding, Severity } from './model/finding.ts';
 export type * from './model/snapshot.ts';
+export { renderFindings } from './render/findings.ts';
 export { KERNEL_SYSCTLS, parseSnmpPairs, parseSockstat } from './sources/proc/kernel.ts';
 export {
   type LiveSnapshotOptions,
