@@ -17,6 +17,7 @@ const L = {
     fix: 'Fix',
     missing: 'Missing',
     examples: 'e.g.',
+    keep: '(already so: keep it)',
   },
   zh: {
     none: '诊断：无 — 没有发现问题',
@@ -25,6 +26,7 @@ const L = {
     fix: '处理',
     missing: '缺少数据',
     examples: '例如',
+    keep: '（已是建议值：保持不变）',
   },
 };
 
@@ -63,8 +65,12 @@ export function renderFindings(
     const fix = f.fix[lang] ?? f.fix.en;
     out.push(...wrap(`${l.fix}: ${fix}`, w - 9).map((line) => `         ${c.green(line)}`));
     for (const s of f.fix.sysctls ?? []) {
+      // A setting that already has the advised value is advice to keep it, not a command to run.
+      const same = s.current !== undefined && s.current.trim().split(/\s+/).join(' ') === s.suggested;
       out.push(
-        `         ${c.green(`sysctl -w ${s.name}=${JSON.stringify(s.suggested).replace(/^"|"$/g, '')}`)}${s.current !== undefined ? c.dim(`  (now ${s.current})`) : ''}`,
+        same
+          ? `         ${c.dim(`${s.name} = ${s.current} ${l.keep}`)}`
+          : `         ${c.green(`sysctl -w ${s.name}=${JSON.stringify(s.suggested).replace(/^"|"$/g, '')}`)}${s.current !== undefined ? c.dim(`  (now ${s.current})`) : ''}`,
       );
     }
     if (f.missing?.length)
