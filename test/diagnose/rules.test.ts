@@ -1,10 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import { checkSummary, readThresholds } from '../../src/cli/commands/check.ts';
 import { diagnose, worstSeverity } from '../../src/diagnose/index.ts';
 import type { KernelContext, Snapshot, Socket } from '../../src/model/snapshot.ts';
+import { renderFindings } from '../../src/render/findings.ts';
 import type { TcpState } from '../../src/states/states.ts';
 import { runCli } from '../helpers/cli.ts';
 
@@ -168,6 +170,30 @@ describe('diagnose rules on constructed snapshots', () => {
     const cw = Array.from({ length: 5 }, (_, i) => sock('CLOSE_WAIT', 80, '10.0.0.9', 40000 + i));
     expect(diagnose(snap(cw))).toEqual([]);
     expect(rules(diagnose(snap(cw), { thresholds: { closeWaitWarn: 5 } }))).toEqual(['close-wait-leak']);
+  });
+});
+
+describe('renderFindings', () => {
+  it('prints severity, title, evidence, why and fix, in English or Chinese; keeps sysctls already advised', () => {
+    const half = Array.from({ length: 10 }, (_, i) => sock('SYN_RECEIVED', 80, `10.1.0.${i}`, 40000));
+    const f = diagnose(
+      snap([sock('LISTEN', 80, '*', 0, { backlog: 16 }), ...half], {
+        sysctls: { 'net.ipv4.tcp_syncookies': '1', 'net.ipv4.tcp_max_syn_backlog': '512' },
+      }),
+      { thresholds: { synRecvWarn: 8 } },
+    );
+    const colors = pc.createColors(false);
+    const en = renderFindings(f, { colors, width: 100 });
+    expect(en).toMatch(
+      /^FINDINGS \(1\)\n\nWARNING syn-recv-pileup: 10 half-open connections \(SYN_RECV\) on 10\.0\.0\.1:80/,
+    );
+    expect(en).toContain('net.ipv4.tcp_syncookies = 1 (already so: keep it)');
+    expect(en).toContain('sysctl -w net.ipv4.tcp_max_syn_backlog=4096  (now 512)');
+    expect(en).toMatch(/Why: The server answered these SYNs/);
+    const zh = renderFindings(f, { colors, width: 100, lang: 'zh' });
+    expect(zh).toMatch(/^诊断 \(1\)/);
+    expect(zh).toMatch(/原因: 服务器已对这些 SYN 回复了 SYN-ACK/);
+    expect(renderFindings([], { colors })).toBe('FINDINGS: none — nothing looks wrong');
   });
 });
 
