@@ -30,7 +30,11 @@ export class RuleContext {
     this.t = thresholds;
     this.dtSec = previous ? Math.max(0.001, (snapshot.takenAt - previous.takenAt) / 1000) : undefined;
     this.listening = listeningPorts(snapshot.sockets);
-    this.previousKeys = previous ? new Map(previous.sockets.map((s) => [socketKey(s), s])) : undefined;
+    // Only sockets a rule can ask about are indexed (persisting CLOSE_WAIT / FIN_WAIT_2, queued ESTABLISHED): keying
+    // all 100k sockets of a busy host cost ~0.5 s and most of a GC cycle, for lookups that can only miss.
+    this.previousKeys = previous
+      ? new Map(previous.sockets.filter(trackedAcrossLooks).map((s) => [socketKey(s), s]))
+      : undefined;
   }
 
   get sockets(): Socket[] {
@@ -72,7 +76,7 @@ export class RuleContext {
     return this.snapshot.kernel?.sockstat?.[name];
   }
 
-  /** The socket was already there, in the same state, in the previous snapshot. */
+  /** The socket was already there, in the same state, in the previous snapshot (CLOSE_WAIT, FIN_WAIT_2, queued). */
   persisted(socket: Socket): boolean {
     const before = this.previousKeys?.get(socketKey(socket));
     return before !== undefined && before.state === socket.state;
@@ -119,6 +123,15 @@ export class RuleContext {
   get hasKernel(): boolean {
     return this.snapshot.kernel?.counters !== undefined;
   }
+}
+
+/** The sockets whose earlier self a rule may look up: see persisted() and previousOf(). */
+function trackedAcrossLooks(s: Socket): boolean {
+  return (
+    s.state === 'CLOSE_WAIT' ||
+    s.state === 'FIN_WAIT_2' ||
+    (s.state === 'ESTABLISHED' && ((s.recvQ ?? 0) > 0 || (s.sendQ ?? 0) > 0))
+  );
 }
 
 /** Connection identity across snapshots: 4-tuple plus inode where there is one. */
