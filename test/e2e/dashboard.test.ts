@@ -7,8 +7,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveDocument } from '../../src/server/live.ts';
 import { type RunningServer, startServer } from '../../src/server/http.ts';
+import type { LiveDocument } from '../../src/server/live.ts';
 import { parseState, TCP_STATES, type TcpState } from '../../src/states/states.ts';
 import { canUseNetns, hasCommand } from '../helpers/netns.ts';
 import { type Browser, hasChromium, launchBrowser } from './browser.ts';
@@ -26,7 +26,9 @@ async function api<T>(server: RunningServer, path: string): Promise<T> {
 
 async function diagramCounts(page: Page): Promise<Record<string, number>> {
   return page.$$eval('[data-state]', (nodes) =>
-    Object.fromEntries(nodes.map((n) => [n.getAttribute('data-state'), Number(n.getAttribute('data-count'))])),
+    Object.fromEntries(
+      nodes.map((n) => [n.getAttribute('data-state'), Number(n.getAttribute('data-count'))]),
+    ),
   );
 }
 
@@ -133,7 +135,8 @@ describe.skipIf(!ready)('dashboard in headless Chromium', () => {
     const staged = Date.now();
     const seqAtStage = server.sampler.current!.seq;
     await page.waitForFunction(
-      (want) => Number(document.querySelector('[data-state="CLOSE_WAIT"]')?.getAttribute('data-count')) === want,
+      (want) =>
+        Number(document.querySelector('[data-state="CLOSE_WAIT"]')?.getAttribute('data-count')) === want,
       (before.CLOSE_WAIT ?? 0) + 6,
       { timeout: INTERVAL_MS * 3, polling: 50 },
     );

@@ -4,8 +4,8 @@
  * connect to a port whose SYNs nftables drops. The kernel decides every state; nothing is synthesized.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readProcSockets } from '../../src/sources/proc/live.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
+import { readProcSockets } from '../../src/sources/proc/live.ts';
 import { createNetnsPair, type NetnsPair, waitFor } from '../helpers/netns.ts';
 
 const AGENT = String.raw`
@@ -68,7 +68,10 @@ function startAgent(pair: NetnsPair, ns: string): Agent {
   return {
     send(command) {
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`agent in ${ns} did not answer '${command}'`)), 15_000);
+        const timer = setTimeout(
+          () => reject(new Error(`agent in ${ns} did not answer '${command}'`)),
+          15_000,
+        );
         waiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -93,7 +96,10 @@ export interface Scenario {
 export async function createScenario(prefix: string): Promise<Scenario> {
   const pair = createNetnsPair(prefix);
   try {
-    pair.nft(pair.b.ns, 'table inet t {\n chain in {\n type filter hook input priority 0;\n tcp dport 9 drop\n }\n}\n');
+    pair.nft(
+      pair.b.ns,
+      'table inet t {\n chain in {\n type filter hook input priority 0;\n tcp dport 9 drop\n }\n}\n',
+    );
     const pids = { a: pair.pidIn(pair.a.ns), b: pair.pidIn(pair.b.ns) };
     const client = startAgent(pair, pair.a.ns);
     const server = startAgent(pair, pair.b.ns);
@@ -105,7 +111,11 @@ export async function createScenario(prefix: string): Promise<Scenario> {
       snapshotOf,
       async snapshotBoth() {
         const [a, b] = await Promise.all([snapshotOf('a'), snapshotOf('b')]);
-        return { ...a, source: { kind: 'proc', name: `netns:${pair.a.ns}+${pair.b.ns}`, os: 'linux' }, sockets: [...a.sockets, ...b.sockets] };
+        return {
+          ...a,
+          source: { kind: 'proc', name: `netns:${pair.a.ns}+${pair.b.ns}`, os: 'linux' },
+          sockets: [...a.sockets, ...b.sockets],
+        };
       },
       cleanup: () => pair.cleanup(),
     };
@@ -117,5 +127,8 @@ export async function createScenario(prefix: string): Promise<Scenario> {
 
 /** Waits until `ss` in a namespace shows `count` sockets in `state` (ss spelling, e.g. TIME-WAIT). */
 export async function waitForSs(pair: NetnsPair, ns: string, state: string, count: number): Promise<void> {
-  await waitFor(() => (pair.ss(ns).filter((r) => r.state === state).length >= count ? true : undefined), 15_000);
+  await waitFor(
+    () => (pair.ss(ns).filter((r) => r.state === state).length >= count ? true : undefined),
+    15_000,
+  );
 }

@@ -32,7 +32,10 @@ function cssVar(name: string): string {
 export class StateChart {
   private plot: uPlot | undefined;
   private readonly container: HTMLElement;
-  private data: Series = { t: [], states: Object.fromEntries(TCP_STATES.map((s) => [s, []])) as unknown as Series['states'] };
+  private data: Series = {
+    t: [],
+    states: Object.fromEntries(TCP_STATES.map((s) => [s, []])) as unknown as Series['states'],
+  };
   private readonly observer: ResizeObserver;
 
   constructor(container: HTMLElement) {
@@ -53,7 +56,11 @@ export class StateChart {
   /** (Re)creates the plot, e.g. after a theme change; states never seen above zero start hidden. */
   build(): void {
     this.plot?.destroy();
-    const axis = { stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid'), width: 1 }, ticks: { stroke: cssVar('--grid') } };
+    const axis = {
+      stroke: cssVar('--muted'),
+      grid: { stroke: cssVar('--grid'), width: 1 },
+      ticks: { stroke: cssVar('--grid') },
+    };
     const seen = (s: TcpState) => this.data.states[s].some((n) => n > 0);
     this.plot = new uPlot(
       {

@@ -54,7 +54,11 @@ const EDGES: Record<string, EdgeLayout> = {
   'CLOSED>SYN_SENT': { path: 'M455 30 H700 V265', label: [578, 24, 'middle'], text: 'active OPEN / snd SYN' },
   'SYN_SENT>CLOSED': { path: 'M650 265 V55 H455', label: [552, 49, 'middle'], text: 'CLOSE / RST / timeout' },
   'LISTEN>SYN_SENT': { path: 'M455 180 L605 278', label: [540, 218, 'start'], text: 'SEND / snd SYN' },
-  'LISTEN>SYN_RECEIVED': { path: 'M325 180 L175 278', label: [244, 218, 'end'], text: 'rcv SYN / snd SYN,ACK' },
+  'LISTEN>SYN_RECEIVED': {
+    path: 'M325 180 L175 278',
+    label: [244, 218, 'end'],
+    text: 'rcv SYN / snd SYN,ACK',
+  },
   'SYN_RECEIVED>LISTEN': { path: 'M80 265 V158 H325', label: [88, 151, 'start'], text: 'rcv RST (note 1)' },
   'SYN_SENT>SYN_RECEIVED': {
     path: 'M605 292 H175',
@@ -62,10 +66,18 @@ const EDGES: Record<string, EdgeLayout> = {
     text: 'rcv SYN / snd SYN,ACK (simultaneous open)',
   },
   'SYN_RECEIVED>ESTABLISHED': { path: 'M150 315 L330 388', label: [212, 366, 'end'], text: 'rcv ACK of SYN' },
-  'SYN_SENT>ESTABLISHED': { path: 'M630 315 L450 388', label: [568, 366, 'start'], text: 'rcv SYN,ACK / snd ACK' },
+  'SYN_SENT>ESTABLISHED': {
+    path: 'M630 315 L450 388',
+    label: [568, 366, 'start'],
+    text: 'rcv SYN,ACK / snd ACK',
+  },
   'SYN_RECEIVED>FIN_WAIT_1': { path: 'M90 315 V505', label: [98, 402, 'start'], text: 'CLOSE / snd FIN' },
   'ESTABLISHED>FIN_WAIT_1': { path: 'M325 425 L175 515', label: [242, 446, 'end'], text: 'CLOSE / snd FIN' },
-  'ESTABLISHED>CLOSE_WAIT': { path: 'M455 425 L605 515', label: [538, 446, 'start'], text: 'rcv FIN / snd ACK' },
+  'ESTABLISHED>CLOSE_WAIT': {
+    path: 'M455 425 L605 515',
+    label: [538, 446, 'start'],
+    text: 'rcv FIN / snd ACK',
+  },
   'FIN_WAIT_1>FIN_WAIT_2': { path: 'M90 555 V625', label: [98, 592, 'start'], text: 'rcv ACK of FIN' },
   'FIN_WAIT_1>CLOSING': { path: 'M175 545 L330 627', label: [268, 574, 'start'], text: 'rcv FIN / snd ACK' },
   'FIN_WAIT_1>TIME_WAIT': {
@@ -73,7 +85,11 @@ const EDGES: Record<string, EdgeLayout> = {
     label: [246, 712, 'start'],
     text: 'rcv FIN+ACK (note 2)',
   },
-  'FIN_WAIT_2>TIME_WAIT': { path: 'M90 675 V758 H325', label: [150, 752, 'start'], text: 'rcv FIN / snd ACK' },
+  'FIN_WAIT_2>TIME_WAIT': {
+    path: 'M90 675 V758 H325',
+    label: [150, 752, 'start'],
+    text: 'rcv FIN / snd ACK',
+  },
   'CLOSING>TIME_WAIT': { path: 'M390 675 V725', label: [398, 703, 'start'], text: 'rcv ACK of FIN' },
   'CLOSE_WAIT>LAST_ACK': { path: 'M670 555 V625', label: [678, 592, 'start'], text: 'CLOSE / snd FIN' },
   'LAST_ACK>CLOSED': { path: 'M670 675 V725', label: [678, 703, 'start'], text: 'rcv ACK of FIN' },
@@ -117,7 +133,15 @@ export function createDiagram(container: HTMLElement, onSelect: (state: TcpState
   ] as const) {
     const marker = el(
       'marker',
-      { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+      {
+        id,
+        viewBox: '0 0 10 10',
+        refX: 9,
+        refY: 5,
+        markerWidth: 7,
+        markerHeight: 7,
+        orient: 'auto-start-reverse',
+      },
       defs,
     );
     el('path', { d: 'M0 0 L10 5 L0 10 z', class: cls }, marker);
@@ -187,7 +211,8 @@ export function createDiagram(container: HTMLElement, onSelect: (state: TcpState
         g.dataset.count = String(n);
         g.classList.toggle('empty', n === 0);
         // Heat: how full this state is relative to the busiest one, in five steps for the CSS.
-        g.dataset.heat = n === 0 ? '0' : String(Math.min(4, 1 + Math.floor((Math.log10(n) / Math.log10(max + 1)) * 4)));
+        g.dataset.heat =
+          n === 0 ? '0' : String(Math.min(4, 1 + Math.floor((Math.log10(n) / Math.log10(max + 1)) * 4)));
       }
       for (const [key, text] of rateText) {
         const rate = rates.get(key) ?? 0;

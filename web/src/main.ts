@@ -38,7 +38,12 @@ function table(head: string[], rows: (string | number)[][], numeric: boolean[] =
   for (const row of rows) {
     const r = h('tr');
     row.forEach((cell, i) =>
-      r.append(h('td', { text: typeof cell === 'number' ? cell.toLocaleString('en-US') : cell, ...(numeric[i] ? { class: 'num' } : {}) })),
+      r.append(
+        h('td', {
+          text: typeof cell === 'number' ? cell.toLocaleString('en-US') : cell,
+          ...(numeric[i] ? { class: 'num' } : {}),
+        }),
+      ),
     );
     body.append(r);
   }
@@ -58,7 +63,11 @@ function groupTable(groups: Group[] | undefined, what: string, note?: string): H
   if (!groups) return h('p', { class: 'muted', text: note ?? 'not available' });
   return table(
     [what, 'total', 'states'],
-    groups.map((g) => [g.direction ? `${g.key} ${g.direction === 'in' ? '(served)' : '(used)'}` : g.key, g.total, topStates(g)]),
+    groups.map((g) => [
+      g.direction ? `${g.key} ${g.direction === 'in' ? '(served)' : '(used)'}` : g.key,
+      g.total,
+      topStates(g),
+    ]),
     [false, true, false],
   );
 }
@@ -86,14 +95,18 @@ function renderFindings(findings: Finding[]): void {
   $('findings-count').textContent = String(findings.length);
   const box = $('findings');
   if (!findings.length) {
-    box.replaceChildren(h('p', { class: 'muted', text: 'No findings: nothing looks wrong in the latest snapshot.' }));
+    box.replaceChildren(
+      h('p', { class: 'muted', text: 'No findings: nothing looks wrong in the latest snapshot.' }),
+    );
     return;
   }
   const order = { critical: 0, warning: 1, info: 2 };
   const sorted = [...findings].sort((a, b) => order[a.severity] - order[b.severity]);
   box.replaceChildren(
     ...sorted.map((f) => {
-      const metrics = Object.entries(f.evidence.metrics).map(([k, v]) => h('span', { class: 'metric', text: `${k}: ${v}` }));
+      const metrics = Object.entries(f.evidence.metrics).map(([k, v]) =>
+        h('span', { class: 'metric', text: `${k}: ${v}` }),
+      );
       const parts: Node[] = [
         h('div', { class: 'finding-head' }, [
           h('span', { class: `sev sev-${f.severity}`, text: f.severity }),
@@ -103,14 +116,23 @@ function renderFindings(findings: Finding[]): void {
         h('div', { class: 'metrics' }, metrics),
       ];
       if (f.evidence.top?.length) {
-        parts.push(table(['', 'key', 'count'], f.evidence.top.map((t) => [t.kind, t.key, t.count]), [false, false, true]));
+        parts.push(
+          table(
+            ['', 'key', 'count'],
+            f.evidence.top.map((t) => [t.kind, t.key, t.count]),
+            [false, false, true],
+          ),
+        );
       }
       if (f.evidence.examples?.length) {
         parts.push(h('pre', { class: 'examples', text: f.evidence.examples.join('\n') }));
       }
       parts.push(h('p', { text: f.explanation.en }));
       parts.push(h('p', { class: 'fix', text: `Fix: ${f.fix.en}` }));
-      return h('details', { class: `finding sev-border-${f.severity}` }, [h('summary', {}, parts.slice(0, 1)), ...parts.slice(1)]);
+      return h('details', { class: `finding sev-border-${f.severity}` }, [
+        h('summary', {}, parts.slice(0, 1)),
+        ...parts.slice(1),
+      ]);
     }),
   );
 }
@@ -164,7 +186,9 @@ async function showState(state: TcpState): Promise<void> {
     $('details-body').classList.remove('muted');
   } catch (error) {
     if ((error as Error).name === 'AbortError') return;
-    $('details-body').replaceChildren(h('p', { class: 'error', text: `Could not load ${state}: ${(error as Error).message}` }));
+    $('details-body').replaceChildren(
+      h('p', { class: 'error', text: `Could not load ${state}: ${(error as Error).message}` }),
+    );
   }
 }
 
@@ -191,7 +215,11 @@ function render(doc: LiveDocument): void {
   $('top-ports').replaceChildren(groupTable(doc.top.ports, 'port'));
   $('top-peers').replaceChildren(groupTable(doc.top.peers, 'peer'));
   $('top-processes').replaceChildren(
-    groupTable(doc.top.processes, 'process', doc.processNote ?? 'Process lookup is off (start the server with -p).'),
+    groupTable(
+      doc.top.processes,
+      'process',
+      doc.processNote ?? 'Process lookup is off (start the server with -p).',
+    ),
   );
   renderFindings(doc.findings);
   chart?.push(Date.parse(doc.takenAt) / 1000, doc.summary.byState);
@@ -217,7 +245,10 @@ async function main(): Promise<void> {
   // The chart's colours come from CSS variables read when it is built: rebuild when the system theme flips.
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => chart?.build());
   try {
-    const [series, summary] = await Promise.all([getJson<Series>('/api/series'), getJson<LiveDocument>('/api/summary')]);
+    const [series, summary] = await Promise.all([
+      getJson<Series>('/api/series'),
+      getJson<LiveDocument>('/api/summary'),
+    ]);
     chart.setSeries(series);
     render(summary);
   } catch (error) {
@@ -230,7 +261,8 @@ async function main(): Promise<void> {
   openEvents('/api/events', {
     onEvent(event, data) {
       if (event === 'sample') render(JSON.parse(data) as LiveDocument);
-      else if (event === 'snapshot-error') setStatus('error', `snapshot failed: ${(JSON.parse(data) as { message: string }).message}`);
+      else if (event === 'snapshot-error')
+        setStatus('error', `snapshot failed: ${(JSON.parse(data) as { message: string }).message}`);
     },
     onStatus(status) {
       setStatus(status, status === 'unauthorized' ? 'token needed: open this page as /#token=…' : status);
