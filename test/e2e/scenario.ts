@@ -8,7 +8,7 @@ import type { Snapshot } from '../../src/model/snapshot.ts';
 import { readProcSockets } from '../../src/sources/proc/live.ts';
 import { createNetnsPair, type NetnsPair, waitFor } from '../helpers/netns.ts';
 
-const AGENT = String.raw`
+const AGENT = `
 import socket, sys, time
 held = {}
 def listen(port, accept=True):

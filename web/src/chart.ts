@@ -99,7 +99,10 @@ export class StateChart {
       this.data.t.shift();
       for (const s of TCP_STATES) this.data.states[s].shift();
     }
-    if (!this.plot) return this.build();
+    if (!this.plot) {
+      this.build();
+      return;
+    }
     // A state that becomes non-zero for the first time is switched on.
     TCP_STATES.forEach((s, i) => {
       if (counts[s] > 0 && !this.plot!.series[i + 1]!.show) this.plot!.setSeries(i + 1, { show: true });
