@@ -32,18 +32,19 @@ function table(head: string[], rows: (string | number)[][], numeric: boolean[] =
   if (!rows.length) return h('p', { class: 'muted', text: 'none' });
   const t = h('table');
   const tr = h('tr');
-  head.forEach((cell, i) => tr.append(h('th', { text: cell, ...(numeric[i] ? { class: 'num' } : {}) })));
+  head.forEach((cell, i) => void tr.append(h('th', { text: cell, ...(numeric[i] ? { class: 'num' } : {}) })));
   t.append(h('thead', {}, [tr]));
   const body = h('tbody');
   for (const row of rows) {
     const r = h('tr');
-    row.forEach((cell, i) =>
-      r.append(
-        h('td', {
-          text: typeof cell === 'number' ? cell.toLocaleString('en-US') : cell,
-          ...(numeric[i] ? { class: 'num' } : {}),
-        }),
-      ),
+    row.forEach(
+      (cell, i) =>
+        void r.append(
+          h('td', {
+            text: typeof cell === 'number' ? cell.toLocaleString('en-US') : cell,
+            ...(numeric[i] ? { class: 'num' } : {}),
+          }),
+        ),
     );
     body.append(r);
   }
