@@ -1,0 +1,150 @@
+/**
+ * A real Prometheus server (Debian's) scrapes `tcpstate serve` over loopback with the bearer token and loads the
+ * shipped alert rules; we then ask its HTTP API for what it stored. Bounded: one private port, a temp storage
+ * dir, a 1 s scrape interval, at most ~30 s of waiting.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countByState } from '../../src/analysis/summary.ts';
+import { type RunningServer, startServer } from '../../src/server/http.ts';
+import { hasCommand } from '../helpers/netns.ts';
+import { fixtureSnapshot } from './fixtures.ts';
+
+const RULES = fileURLToPath(new URL('../../docs/prometheus-alerts.yml', import.meta.url));
+const TOKEN = 'prometheus-test-token';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface PromVector {
+  status: string;
+  data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+}
+
+describe.skipIf(!hasCommand('prometheus') || !hasCommand('promtool'))(
+  'a real Prometheus scrapes tcpstate',
+  () => {
+    let server: RunningServer;
+    let prometheus: ChildProcess;
+    let dir: string;
+    let promUrl: string;
+    const snapshot = fixtureSnapshot();
+
+    beforeAll(async () => {
+      server = await startServer({
+        host: '127.0.0.1',
+        port: 0,
+        intervalMs: 1000,
+        token: TOKEN,
+        snapshot: async () => ({ ...snapshot, takenAt: Date.now() }),
+      });
+      dir = mkdtempSync(join(tmpdir(), 'tcpstate-prom-'));
+      const port = await freePort();
+      promUrl = `http://127.0.0.1:${port}`;
+      writeFileSync(
+        join(dir, 'prometheus.yml'),
+        `global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - ${RULES}
+scrape_configs:
+  - job_name: tcpstate
+    authorization:
+      credentials: ${TOKEN}
+    static_configs:
+      - targets: ['127.0.0.1:${server.port}']
+`,
+      );
+      const check = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], {
+        encoding: 'utf8',
+      });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+      prometheus = spawn(
+        'prometheus',
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--log.level=warn',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+    }, 30_000);
+
+    afterAll(async () => {
+      prometheus?.kill('SIGTERM');
+      await server?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    async function query(expr: string): Promise<PromVector['data']['result']> {
+      const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      const body = (await res.json()) as PromVector;
+      expect(body.status).toBe('success');
+      return body.data.result;
+    }
+
+    it('ships alert rules that pass promtool check rules', () => {
+      const run = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain('SUCCESS: 12 rules found');
+    });
+
+    it('stores tcpstate_connections with the values the snapshot has', async () => {
+      const deadline = Date.now() + 30_000;
+      let result: PromVector['data']['result'] = [];
+      while (Date.now() < deadline) {
+        try {
+          result = await query('tcpstate_connections');
+          if (result.length) break;
+        } catch {
+          // Prometheus still starting
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(result).toHaveLength(22);
+      const byState = countByState(snapshot.sockets);
+      for (const [state, n] of Object.entries(byState)) {
+        const sum = result
+          .filter((r) => r.metric.state === state.toLowerCase())
+          .reduce((a, r) => a + Number(r.value[1]), 0);
+        expect(sum, state).toBe(n);
+      }
+      expect(result[0]!.metric.job).toBe('tcpstate');
+      const up = await query('up{job="tcpstate"}');
+      expect(up[0]?.value[1]).toBe('1');
+    }, 40_000);
+
+    it('scraped with the bearer token, and loaded the shipped alert rules without errors', async () => {
+      const targets = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as {
+        data: { activeTargets: Array<{ health: string; lastError: string }> };
+      };
+      expect(targets.data.activeTargets[0]?.health).toBe('up');
+      expect(targets.data.activeTargets[0]?.lastError).toBe('');
+      // Wait for one rule evaluation, then every rule must be healthy (valid PromQL against our names).
+      await new Promise((r) => setTimeout(r, 1500));
+      const rules = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as {
+        data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> };
+      };
+      const all = rules.data.groups.flatMap((g) => g.rules);
+      expect(all.length).toBe(12);
+      for (const rule of all) expect(rule.health, `${rule.name}: ${rule.lastError}`).toBe('ok');
+      // Our exporter is up, so the exporter-down alert is not firing.
+      const firing = await query('ALERTS{alertname="TcpstateExporterDown"}');
+      expect(firing).toEqual([]);
+    }, 20_000);
+  },
+);
