@@ -2,7 +2,8 @@ import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
 import { NotAvailableError } from '../../server/app.ts';
 import { checkBind, startServer } from '../../server/http.ts';
-import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
+import { workerSnapshotProvider } from '../../server/worker-provider.ts';
+import { addLiveOptions, type LiveSourceOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 
 /** `5s`, `500ms`, `1m`, or a bare number of seconds; between 0.1 s and 1 h. */
@@ -88,11 +89,13 @@ Examples:
       }
       const warning = checkBind(options.host, token, options.insecure);
       if (warning) process.stderr.write(`tcpstate serve: ${warning}\n`);
+      // Live snapshots are taken in a worker thread so request load cannot delay them.
+      const live = workerSnapshotProvider(options);
       const server = await startServer({
         host: options.host,
         port: options.port,
         intervalMs: options.interval,
-        snapshot: () => takeLiveSnapshot(options),
+        snapshot: live.provider,
         ...(token !== undefined ? { token } : {}),
         ...(options.insecure ? { insecure: true } : {}),
         rateLimit:
@@ -104,7 +107,10 @@ Examples:
       );
       await new Promise<void>((resolve) => {
         const stop = () => {
-          void server.close().then(resolve);
+          void server
+            .close()
+            .then(() => live.close())
+            .then(resolve);
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
