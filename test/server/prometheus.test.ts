@@ -4,7 +4,7 @@
  * dir, a 1 s scrape interval, at most ~30 s of waiting.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +13,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countByState } from '../../src/analysis/summary.ts';
 import { type RunningServer, startServer } from '../../src/server/http.ts';
 import { hasCommand } from '../helpers/netns.ts';
-import { fixtureSnapshot } from './fixtures.ts';
+import { fixtureSnapshot, realKernel, sock } from './fixtures.ts';
 
 const RULES = fileURLToPath(new URL('../../docs/prometheus-alerts.yml', import.meta.url));
+const DASHBOARD = fileURLToPath(new URL('../../docs/grafana-dashboard.json', import.meta.url));
+
+/** Every PromQL expression of the shipped Grafana dashboard, with its variables filled in. */
+function dashboardQueries(): string[] {
+  const dash = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+    panels: Array<{ targets?: Array<{ expr: string }> }>;
+  };
+  return dash.panels
+    .flatMap((p) => p.targets ?? [])
+    .map((t) => t.expr.replaceAll('$instance', '.*').replaceAll('$__rate_interval', '1m'));
+}
 const TOKEN = 'prometheus-test-token';
 
 async function freePort(): Promise<number> {
@@ -40,7 +51,27 @@ describe.skipIf(!hasCommand('prometheus') || !hasCommand('promtool'))(
     let prometheus: ChildProcess;
     let dir: string;
     let promUrl: string;
-    const snapshot = fixtureSnapshot();
+    // The real /proc fixture plus what a full live source adds: this machine's kernel counters, process owners,
+    // a listener whose backlog is known, and one connection that is replaced every snapshot (so transitions
+    // happen while the counts per state stay fixed).
+    const base = fixtureSnapshot();
+    const snapshot = { ...base, kernel: realKernel(), processesLookedUp: true };
+    snapshot.sockets = [
+      ...base.sockets.map((s, i) =>
+        i % 2 ? { ...s, processes: [{ pid: 100 + i, command: `app${i % 3}` }] } : { ...s, processes: [] },
+      ),
+      sock('LISTEN', ['0.0.0.0', 8443], ['0.0.0.0', undefined], { recvQ: 3, backlog: 511, processes: [] }),
+      sock('TIME_WAIT', ['10.0.0.1', 40001], ['10.0.0.2', 5432], { processes: [] }),
+    ];
+    let calls = 0;
+    const provide = () => {
+      calls++;
+      const churn = sock('ESTABLISHED', ['10.0.0.1', 41000 + (calls % 2)], ['10.0.0.2', 5432], {
+        processes: [],
+      });
+      return { ...snapshot, sockets: [...snapshot.sockets, churn], takenAt: Date.now() };
+    };
+    const expected = countByState(provide().sockets);
 
     beforeAll(async () => {
       server = await startServer({
@@ -48,7 +79,17 @@ describe.skipIf(!hasCommand('prometheus') || !hasCommand('promtool'))(
         port: 0,
         intervalMs: 1000,
         token: TOKEN,
-        snapshot: async () => ({ ...snapshot, takenAt: Date.now() }),
+        snapshot: async () => provide(),
+        findings: () => [
+          {
+            rule: 'time-wait-port-pressure',
+            severity: 'info',
+            title: 'test',
+            evidence: { metrics: {} },
+            explanation: { en: '' },
+            fix: { en: '' },
+          },
+        ],
       });
       dir = mkdtempSync(join(tmpdir(), 'tcpstate-prom-'));
       const port = await freePort();
@@ -116,17 +157,37 @@ scrape_configs:
         await new Promise((r) => setTimeout(r, 500));
       }
       expect(result).toHaveLength(22);
-      const byState = countByState(snapshot.sockets);
-      for (const [state, n] of Object.entries(byState)) {
+      for (const [state, n] of Object.entries(expected)) {
         const sum = result
           .filter((r) => r.metric.state === state.toLowerCase())
           .reduce((a, r) => a + Number(r.value[1]), 0);
-        expect(sum, state).toBe(n);
+        expect({ state, sum }).toEqual({ state, sum: n });
       }
       expect(result[0]!.metric.job).toBe('tcpstate');
       const up = await query('up{job="tcpstate"}');
       expect(up[0]?.value[1]).toBe('1');
     }, 40_000);
+
+    it('answers every query of the shipped Grafana dashboard; dashboard and alerts name only real metrics', async () => {
+      // Wait for a few scrapes, so counters have a rate.
+      await new Promise((r) => setTimeout(r, 2500));
+      const queries = dashboardQueries();
+      expect(queries.length).toBeGreaterThan(20);
+      const names = new Set(
+        ((await (await fetch(`${promUrl}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data,
+      );
+      // The alert rules name only metrics the exporter really has.
+      for (const name of readFileSync(RULES, 'utf8').match(/tcpstate_[a-z0-9_]+/g) ?? []) {
+        expect(names.has(name), `${name} in the alert rules`).toBe(true);
+      }
+      for (const expr of queries) {
+        const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        const body = (await res.json()) as { status: string; error?: string };
+        expect(body.status, `${expr}: ${body.error}`).toBe('success');
+        for (const name of expr.match(/tcpstate_[a-z0-9_]+/g) ?? [])
+          expect(names.has(name), `${name} in ${expr}`).toBe(true);
+      }
+    });
 
     it('scraped with the bearer token, and loaded the shipped alert rules without errors', async () => {
       const targets = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as {
