@@ -8,3 +8,21 @@ export type * from './model/snapshot.ts';
 export { readProcSockets } from './sources/proc/live.ts';
 export { decodeProcAddress, formatIpv6, parseProcNetTcp } from './sources/proc/proc-net-tcp.ts';
 export * from './states/states.ts';
+// tcpstate serve: the HTTP server (Prometheus /metrics, JSON API, SSE, dashboard) as a library.
+export {
+  createServerApp,
+  type HistoryProvider,
+  type HistoryQuery,
+  NotAvailableError,
+  type ServerApp,
+  type ServerAppOptions,
+} from './server/app.ts';
+export { type RunningServer, type StartOptions, startServer } from './server/http.ts';
+export { createMetrics, type ServerMetrics } from './server/metrics.ts';
+export {
+  type FindingsProvider,
+  type Sample as ServerSample,
+  Sampler,
+  type SnapshotProvider,
+} from './server/sampler.ts';
+export { type Transition as ObservedTransition, TransitionTracker } from './server/transitions.ts';
