@@ -5,9 +5,6 @@
 export * from './analysis/summary.ts';
 export * from './errors.ts';
 export type * from './model/snapshot.ts';
-export { readProcSockets } from './sources/proc/live.ts';
-export { decodeProcAddress, formatIpv6, parseProcNetTcp } from './sources/proc/proc-net-tcp.ts';
-export * from './states/states.ts';
 // tcpstate serve: the HTTP server (Prometheus /metrics, JSON API, SSE, dashboard) as a library.
 export {
   createServerApp,
@@ -26,3 +23,6 @@ export {
   type SnapshotProvider,
 } from './server/sampler.ts';
 export { type Transition as ObservedTransition, TransitionTracker } from './server/transitions.ts';
+export { readProcSockets } from './sources/proc/live.ts';
+export { decodeProcAddress, formatIpv6, parseProcNetTcp } from './sources/proc/proc-net-tcp.ts';
+export * from './states/states.ts';
