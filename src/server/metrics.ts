@@ -272,13 +272,16 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
 
   // Kernel counters: a prom-client Counter cannot be set, so it is advanced by the kernel's delta each sample;
   // the first sample adds the full value, so the exported counter equals the kernel's.
+  // Registered on the first value seen, so a source without kernel counters (pasted text, captures) exports
+  // nothing rather than a misleading 0.
   const kernelCounters = KERNEL_COUNTERS.map(([key, help]) => ({
     key,
     metric: new Counter({
       name: `tcpstate_kernel_${counterMetricName(key)}_total`,
       help: `Kernel counter ${key.replace('.', ' ')}: ${help}.`,
-      registers,
+      registers: [],
     }),
+    registered: false,
     last: undefined as number | undefined,
   }));
 
@@ -394,6 +397,10 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
     for (const c of kernelCounters) {
       const value = counters[c.key];
       if (value === undefined) continue;
+      if (!c.registered) {
+        registry.registerMetric(c.metric);
+        c.registered = true;
+      }
       // A smaller value means the counter restarted (another namespace, a reboot): start over from it.
       const delta = c.last === undefined || value < c.last ? value : value - c.last;
       if (c.last !== undefined && value < c.last) c.metric.reset();

@@ -53,6 +53,12 @@ describe('Prometheus exposition', () => {
     expect(series(samples, 'tcpstate_sockstat_tw')[0]?.value).toBe(2);
   });
 
+  it('exports no kernel counters when the source has none (no misleading zeros)', async () => {
+    const { text } = await exposition([fixtureSnapshot()]);
+    expect(text).not.toMatch(/^tcpstate_kernel_/m);
+    expect(text).toMatch(/^tcpstate_connections\{/m);
+  });
+
   it('advances kernel counters by the delta and restarts them when the kernel value drops', async () => {
     const base = fixtureSnapshot();
     const at = (n: number): Snapshot => ({ ...base, kernel: { counters: { 'TcpExt.ListenOverflows': n } } });

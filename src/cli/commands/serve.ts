@@ -1,4 +1,4 @@
-import type { Command } from '@commander-js/extra-typings';
+import { type Command, Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
 import { NotAvailableError } from '../../server/app.ts';
 import { checkBind, startServer } from '../../server/http.ts';
@@ -51,7 +51,11 @@ export function registerServe(program: Command): void {
       '127.0.0.1',
     )
     .option('--port <port>', 'port to listen on (0 = any free port)', parsePort, 9877)
-    .option('--interval <duration>', 'time between snapshots: 5s, 500ms, 1m', parseInterval, 5000)
+    .addOption(
+      new Option('--interval <duration>', 'time between snapshots: 5s, 500ms, 1m')
+        .argParser(parseInterval)
+        .default(5000, '5s'),
+    )
     .option(
       '--token <token>',
       'require Authorization: Bearer <token> on /metrics and /api (or set TCPSTATE_TOKEN, which ps does not show)',
