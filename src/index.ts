@@ -25,4 +25,20 @@ export {
 export { type Transition as ObservedTransition, TransitionTracker } from './server/transitions.ts';
 export { readProcSockets } from './sources/proc/live.ts';
 export { decodeProcAddress, formatIpv6, parseProcNetTcp } from './sources/proc/proc-net-tcp.ts';
+export { KERNEL_SYSCTLS, parseSnmpPairs, parseSockstat } from './sources/proc/kernel.ts';
+export {
+  type LiveSnapshotOptions,
+  readLiveSnapshot,
+  readProcSockets,
+  readProcSocketTable,
+} from './sources/proc/live.ts';
+export { type NetnsTarget, openNetns } from './sources/proc/netns.ts';
+export {
+  decodeProcAddress,
+  formatIpv6,
+  ProcNetTcpParser,
+  parseProcNetTcp,
+  parseProcNetTcpBytes,
+} from './sources/proc/proc-net-tcp.ts';
+export { attachProcesses, readSocketOwners, type SocketOwners } from './sources/proc/processes.ts';
 export * from './states/states.ts';
