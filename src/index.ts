@@ -23,8 +23,6 @@ export {
   type SnapshotProvider,
 } from './server/sampler.ts';
 export { type Transition as ObservedTransition, TransitionTracker } from './server/transitions.ts';
-export { readProcSockets } from './sources/proc/live.ts';
-export { decodeProcAddress, formatIpv6, parseProcNetTcp } from './sources/proc/proc-net-tcp.ts';
 export { KERNEL_SYSCTLS, parseSnmpPairs, parseSockstat } from './sources/proc/kernel.ts';
 export {
   type LiveSnapshotOptions,
