@@ -54,6 +54,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     },
   });
   await server.start();
+  // A source that cannot be read at all (no such namespace, no /proc) is a startup error, not a 503 forever.
+  if (!server.sampler.current && server.sampler.lastError) {
+    server.stop();
+    throw server.sampler.lastError.error;
+  }
   const { http, address } = await new Promise<{ http: ReturnType<typeof serve>; address: AddressInfo }>(
     (resolve, reject) => {
       const http = serve(

@@ -56,7 +56,7 @@ export class Sampler {
   /** Snapshots taken so far (the load test checks this stays at one per interval). */
   snapshotCalls = 0;
   snapshotErrors = 0;
-  lastError: { message: string; at: number } | undefined;
+  lastError: { message: string; at: number; error: unknown } | undefined;
   current: Sample | undefined;
   readonly series: SeriesPoint[] = [];
   readonly tracker = new TransitionTracker();
@@ -123,7 +123,7 @@ export class Sampler {
     } catch (error) {
       this.snapshotErrors++;
       const message = error instanceof Error ? error.message : String(error);
-      this.lastError = { message, at: Date.now() };
+      this.lastError = { message, at: Date.now(), error };
       this.emit({ type: 'error', message, at: this.lastError.at });
       return undefined;
     }

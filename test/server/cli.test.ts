@@ -19,6 +19,18 @@ describe('tcpstate serve (CLI)', () => {
     ]);
   });
 
+  it('fails at startup, in one line, when the source cannot be read at all', () => {
+    const run = spawnSync(NODE, [...CLI, '--port', '0', '--netns', 'tcpstate-no-such-namespace'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.signal).toBeNull();
+    const lines = run.stderr.split('\n').filter((l) => l.startsWith('tcpstate'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^tcpstate: netns:tcpstate-no-such-namespace: no network namespace named/);
+  });
+
   it('rejects bad flag values with a one-line error', () => {
     for (const [args, message] of [
       [['--interval', '5x'], "--interval: '5x' is not a duration"],

@@ -105,6 +105,9 @@ Examples:
         rateLimit:
           options.rateLimit > 0 ? { perSecond: options.rateLimit, burst: options.rateLimit * 4 } : false,
         ...(options.db !== undefined ? { history: historyUnavailable(options.db) } : {}),
+      }).catch(async (error: unknown) => {
+        await live.close();
+        throw error;
       });
       process.stderr.write(
         `tcpstate serve: ${server.url}/ (dashboard), ${server.url}/metrics, ${server.url}/api; a snapshot every ${options.interval / 1000}s\n`,
