@@ -39,4 +39,5 @@ export {
   parseProcNetTcpBytes,
 } from './sources/proc/proc-net-tcp.ts';
 export { attachProcesses, readSocketOwners, type SocketOwners } from './sources/proc/processes.ts';
+export * from './states/explain/index.ts';
 export * from './states/states.ts';
