@@ -3,7 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { sortSockets } from '../analysis/sort.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { DEFAULT_LIMITS, type Limits } from './aggregates.ts';
-import { allExplanations, builtinExplanation, type StateExplainer } from './explanations.ts';
+import { allExplanations, type StateExplainer, stateExplanation } from './explanations.ts';
 import { liveDocument, seriesDocument } from './live.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
 import { intParam, QueryError, readParams, snapshotQuery, stateParam } from './query.ts';
@@ -30,7 +30,7 @@ export interface ServerAppOptions {
   intervalMs: number;
   /** Diagnoses each snapshot (src/diagnose). Without it the findings list stays empty. */
   findings?: FindingsProvider;
-  /** State explanations (src/states' explain data); defaults to short built-in texts. */
+  /** State explanations; defaults to src/states' explain data. */
   explain?: StateExplainer;
   /** History from a recording; without it `/api/history` answers 404 with the reason. */
   history?: HistoryProvider;
@@ -99,7 +99,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   });
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = createMetrics(sampler, limits);
-  const explain = options.explain ?? builtinExplanation;
+  const explain = options.explain ?? stateExplanation;
   const files: Map<string, StaticFile> = loadStaticFiles(options.webRoot ?? defaultWebRoot());
   const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const limiter = rateLimit ? new RateLimiter(rateLimit.perSecond, rateLimit.burst) : undefined;

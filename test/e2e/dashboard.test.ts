@@ -162,10 +162,28 @@ describe.skipIf(!ready)('dashboard in headless Chromium', () => {
       timeout: 5000,
     });
     expect(await page.textContent('#details-title')).toBe('CLOSE-WAIT');
-    expect(await page.textContent('#details-body')).toContain('has not closed');
-    const rows = await page.locator('#details-body tbody tr').count();
+    const info = await api<{ summary: string; details: { text: { zh: { summary: string } } } }>(
+      server,
+      '/api/states/CLOSE_WAIT',
+    );
+    expect(await page.textContent('#details-body')).toContain(info.summary);
+    // The connections table is the last table in the panel (the timers per stack come first).
+    const rows = await page.locator('#details-body .table-wrap').last().locator('tbody tr').count();
     const shown = await diagramCounts(page);
     expect(rows).toBe(shown.CLOSE_WAIT);
+    // The explanation in Chinese, and back.
+    await page.click('#lang');
+    await page.waitForFunction(
+      (zh) => document.querySelector('#details-body')?.textContent?.includes(zh),
+      info.details.text.zh.summary,
+      { timeout: 5000 },
+    );
+    await page.click('#lang');
+    await page.waitForFunction(
+      (en) => document.querySelector('#details-body')?.textContent?.includes(en),
+      info.summary,
+      { timeout: 5000 },
+    );
   });
 
   it('renders the time series, light and dark, and fits a phone', async () => {

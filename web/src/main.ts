@@ -139,6 +139,64 @@ function renderFindings(findings: Finding[]): void {
 }
 
 // ---- the details panel ------------------------------------------------------------------------------------------
+type Lang = 'en' | 'zh';
+let lang: Lang = localStorage.getItem('tcpstate-lang') === 'zh' ? 'zh' : 'en';
+const LABELS = {
+  en: {
+    side: 'Who is in it',
+    many: 'Many of them usually mean',
+    timer: 'Timer',
+    entered: 'Entered by',
+    left: 'Left by',
+    myths: 'Misconceptions',
+  },
+  zh: {
+    side: '处于该状态的一方',
+    many: '大量出现通常意味着',
+    timer: '计时器',
+    entered: '进入方式',
+    left: '离开方式',
+    myths: '常见误解',
+  },
+};
+
+function list(items: string[]): HTMLElement {
+  return h(
+    'ul',
+    {},
+    items.map((t) => h('li', { text: t })),
+  );
+}
+
+function explanationNodes(info: StateExplanation): Node[] {
+  const text = info.details?.text[lang];
+  if (!text)
+    return [
+      h('p', { text: info.summary }),
+      ...(info.timer ? [h('p', { class: 'muted', text: info.timer })] : []),
+    ];
+  const l = LABELS[lang];
+  const nodes: Node[] = [h('p', { class: 'lead', text: text.summary }), h('p', { text: text.meaning })];
+  nodes.push(h('p', {}, [h('strong', { text: `${l.side}: ` }), text.side]));
+  nodes.push(h('p', {}, [h('strong', { text: `${l.many}: ` }), text.manyMeans]));
+  const timers = info.details!.timers;
+  nodes.push(h('p', {}, [h('strong', { text: `${l.timer}: ` }), text.timer]));
+  nodes.push(
+    table(
+      ['stack', 'value', 'setting'],
+      Object.entries(timers).map(([stack, t]) => [stack, t.value, t.setting ?? '']),
+    ),
+  );
+  nodes.push(
+    h('h3', { text: l.entered }),
+    list(text.enteredBy),
+    h('h3', { text: l.left }),
+    list(text.leftBy),
+  );
+  if (text.misconceptions.length) nodes.push(h('h3', { text: l.myths }), list(text.misconceptions));
+  return nodes;
+}
+
 let selected: TcpState | undefined;
 let detailsAbort: AbortController | undefined;
 
@@ -157,12 +215,7 @@ async function showState(state: TcpState): Promise<void> {
         signal,
       ),
     ]);
-    const body: Node[] = [h('p', { text: info.summary })];
-    if (info.timer) body.push(h('p', { class: 'muted', text: `Timer: ${info.timer}` }));
-    const moves: string[] = [];
-    if (info.from.length) moves.push(`entered from ${info.from.map((s) => stateName(s, 'rfc')).join(', ')}`);
-    if (info.to.length) moves.push(`left to ${info.to.map((s) => stateName(s, 'rfc')).join(', ')}`);
-    if (moves.length) body.push(h('p', { class: 'muted', text: `${moves.join('; ')}.` }));
+    const body: Node[] = explanationNodes(info);
     const matched = snap.truncated?.matched ?? snap.summary.total;
     body.push(
       h('h3', {
@@ -238,6 +291,13 @@ function setStatus(status: string, text = status): void {
 async function main(): Promise<void> {
   const saved = (localStorage.getItem('tcpstate-theme') as Theme | null) ?? 'auto';
   applyTheme(THEMES.includes(saved) ? saved : 'auto');
+  $('lang').textContent = `explanations: ${lang}`;
+  $('lang').addEventListener('click', () => {
+    lang = lang === 'en' ? 'zh' : 'en';
+    localStorage.setItem('tcpstate-lang', lang);
+    $('lang').textContent = `explanations: ${lang}`;
+    if (selected) void showState(selected);
+  });
   $('theme').addEventListener('click', () => {
     const now = (document.documentElement.dataset.theme as Theme | undefined) ?? 'auto';
     applyTheme(THEMES[(THEMES.indexOf(now) + 1) % THEMES.length]!);
