@@ -30,6 +30,8 @@ export interface LiveDocument {
   source: Snapshot['source'];
   summary: Summary;
   transitions: LiveTransition[];
+  /** Per state, seconds its oldest connection has been in it (tracked since the server started). */
+  oldestAgeSeconds: Partial<Record<TcpState, number>>;
   top: { ports: Group[]; peers: Group[]; processes?: Group[] };
   findings: Finding[];
   warnings: number;
@@ -54,6 +56,7 @@ export function liveDocument(sample: Sample, intervalSeconds: number, top = 10):
         perSecond: seconds > 0 ? t.count / seconds : 0,
         direct: isRfcEdge(t.from, t.to),
       })),
+      oldestAgeSeconds: sample.oldestAgeSeconds,
       top: {
         ports: groupBy(snapshot.sockets, 'service').slice(0, top),
         peers: groupBy(snapshot.sockets, 'peer').slice(0, top),

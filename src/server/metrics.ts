@@ -250,6 +250,20 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
   });
 
   new Gauge({
+    name: 'tcpstate_connection_oldest_age_seconds',
+    help: 'Per state, how long its oldest connection has been in it, as tracked across snapshots (key: 4-tuple + inode); a lower bound, since tracking starts with the server.',
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      const sample = current();
+      this.reset();
+      if (!sample) return;
+      for (const [state, age] of Object.entries(sample.oldestAgeSeconds))
+        this.set({ state: stateLabel(state as TcpState) }, age);
+    },
+  });
+
+  new Gauge({
     name: 'tcpstate_findings',
     help: 'Active diagnoses (findings) by rule and severity.',
     labelNames: ['rule', 'severity'] as const,

@@ -21,6 +21,8 @@ export interface Sample {
   findings: Finding[];
   /** Changes since the previous sample (empty for the first). */
   transitions: Transition[];
+  /** Per state, seconds its oldest connection has been in it (a lower bound: tracking starts with the server). */
+  oldestAgeSeconds: Partial<Record<TcpState, number>>;
   /** Seconds between the previous sample and this one (0 for the first). */
   elapsedSeconds: number;
   /** How long taking the snapshot (and diagnosing it) took. */
@@ -134,10 +136,14 @@ export class Sampler {
       summary: summarize(snapshot),
       findings,
       transitions: this.tracker.observe(snapshot),
+      oldestAgeSeconds: {},
       elapsedSeconds: previous ? Math.max(0, (snapshot.takenAt - previous.snapshot.takenAt) / 1000) : 0,
       durationSeconds: (performance.now() - began) / 1000,
       memo: new Map(),
     };
+    for (const [state, since] of Object.entries(this.tracker.oldestSince)) {
+      sample.oldestAgeSeconds[state as TcpState] = Math.max(0, (snapshot.takenAt - since) / 1000);
+    }
     this.current = sample;
     this.lastError = undefined;
     this.series.push({ t: snapshot.takenAt, counts: sample.summary.byState });

@@ -54,6 +54,8 @@ export function isRfcEdge(from: TcpState, to: TcpState): boolean {
 interface Tracked {
   state: TcpState;
   inode: number;
+  /** When the connection was first seen in this state (ms); for the first snapshot, that snapshot's time. */
+  since: number;
 }
 
 function tupleKey(s: Socket): string {
@@ -65,9 +67,15 @@ export class TransitionTracker {
   private previous: Map<string, Tracked> | undefined;
   /** Transitions seen since the tracker started, by `from>to`. */
   readonly totals = new Map<string, number>();
+  /**
+   * Per state, since when (ms) its oldest connection has been in it, as of the last snapshot. A lower bound on the
+   * real age: tracking starts with the first snapshot.
+   */
+  oldestSince: Partial<Record<TcpState, number>> = {};
 
   /** Feeds the next snapshot; returns the transitions between the previous one and this one (none the first time). */
-  observe(snapshot: Pick<Snapshot, 'sockets'>): Transition[] {
+  observe(snapshot: Pick<Snapshot, 'sockets'> & { takenAt?: number }): Transition[] {
+    const now = snapshot.takenAt ?? Date.now();
     const current = new Map<string, Tracked>();
     const counts = new Map<string, number>();
     const bump = (from: TcpState, to: TcpState) => {
@@ -83,12 +91,14 @@ export class TransitionTracker {
       const inode = socket.inode ?? 0;
       // Duplicate 4-tuples (a SO_REUSEPORT listener group) are counted once per tuple: the first wins.
       if (current.has(key)) continue;
-      current.set(key, { state: socket.state, inode });
+      const entry: Tracked = { state: socket.state, inode, since: now };
+      current.set(key, entry);
       if (first) continue;
       const before = previous.get(key);
       if (before && !(before.inode !== 0 && inode !== 0 && before.inode !== inode)) {
         seen.add(key);
         if (before.state !== socket.state) bump(before.state, socket.state);
+        else entry.since = before.since;
         continue;
       }
       if (before) {
@@ -102,6 +112,10 @@ export class TransitionTracker {
       for (const [key, before] of previous) if (!seen.has(key)) bump(before.state, 'CLOSED');
     }
     this.previous = current;
+    const oldest: Partial<Record<TcpState, number>> = {};
+    for (const t of current.values())
+      if (!(t.since >= (oldest[t.state] ?? Infinity))) oldest[t.state] = t.since;
+    this.oldestSince = oldest;
 
     const out: Transition[] = [];
     for (const [key, count] of counts) {

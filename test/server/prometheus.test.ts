@@ -141,7 +141,7 @@ scrape_configs:
     it('ships alert rules that pass promtool check rules', () => {
       const run = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
       expect(run.status, run.stdout + run.stderr).toBe(0);
-      expect(run.stdout).toContain('SUCCESS: 12 rules found');
+      expect(run.stdout).toContain('SUCCESS: 13 rules found');
     });
 
     it('stores tcpstate_connections with the values the snapshot has', async () => {
@@ -201,7 +201,7 @@ scrape_configs:
         data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> };
       };
       const all = rules.data.groups.flatMap((g) => g.rules);
-      expect(all.length).toBe(12);
+      expect(all.length).toBe(13);
       for (const rule of all) expect(rule.health, `${rule.name}: ${rule.lastError}`).toBe('ok');
       // Our exporter is up, so the exporter-down alert is not firing.
       const firing = await query('ALERTS{alertname="TcpstateExporterDown"}');

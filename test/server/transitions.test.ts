@@ -56,6 +56,21 @@ describe('transition tracking (4-tuple + inode)', () => {
     expect(isRfcEdge('CLOSED', 'ESTABLISHED')).toBe(false);
   });
 
+  it('tracks since when the oldest connection of each state has been in it', () => {
+    const t = new TransitionTracker();
+    const at = (takenAt: number, ...sockets: ReturnType<typeof sock>[]) => ({ ...snap(sockets), takenAt });
+    const a = sock('ESTABLISHED', A, B, { inode: 1 });
+    const b = sock('ESTABLISHED', ['10.0.0.1', 50001], B, { inode: 2 });
+    t.observe(at(1000, a));
+    t.observe(at(2000, a, b));
+    expect(t.oldestSince).toEqual({ ESTABLISHED: 1000 });
+    // a moves on: its clock restarts in CLOSE_WAIT; b is now the oldest ESTABLISHED.
+    t.observe(at(3000, { ...a, state: 'CLOSE_WAIT' }, b));
+    expect(t.oldestSince).toEqual({ ESTABLISHED: 2000, CLOSE_WAIT: 3000 });
+    t.observe(at(9000, { ...a, state: 'CLOSE_WAIT' }));
+    expect(t.oldestSince).toEqual({ CLOSE_WAIT: 3000 });
+  });
+
   it('keeps running totals', () => {
     const t = new TransitionTracker();
     t.observe(snap([sock('ESTABLISHED', A, B, { inode: 5 })]));

@@ -216,6 +216,15 @@ async function showState(state: TcpState): Promise<void> {
       ),
     ]);
     const body: Node[] = explanationNodes(info);
+    const age = lastDoc?.oldestAgeSeconds[state];
+    if (age !== undefined && age > 0) {
+      body.push(
+        h('p', {
+          class: 'muted',
+          text: `Oldest connection in this state: ${formatAge(age)} (tracked since the server started).`,
+        }),
+      );
+    }
     const matched = snap.truncated?.matched ?? snap.summary.total;
     body.push(
       h('h3', {
@@ -246,13 +255,21 @@ async function showState(state: TcpState): Promise<void> {
   }
 }
 
+function formatAge(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
 // ---- live updates -----------------------------------------------------------------------------------------------
 const diagram = createDiagram($('diagram'), (s) => void showState(s));
 let lastSeq = 0;
+let lastDoc: LiveDocument | undefined;
 
 function render(doc: LiveDocument): void {
   if (doc.seq === lastSeq) return;
   lastSeq = doc.seq;
+  lastDoc = doc;
   const rates = new Map<string, number>();
   for (const t of doc.transitions) if (t.direct) rates.set(`${t.from}>${t.to}`, t.perSecond);
   diagram.update(doc.summary.byState, rates);
