@@ -41,3 +41,10 @@ export {
 export { attachProcesses, readSocketOwners, type SocketOwners } from './sources/proc/processes.ts';
 export * from './states/explain/index.ts';
 export * from './states/states.ts';
+export { buildSnapshotWrite } from './store/snapshot-write.ts';
+export { openSqliteStore, SqliteStore } from './store/sqlite-store.ts';
+export type * from './store/types.ts';
+export * from './track/ages.ts';
+export * from './track/key.ts';
+export * from './track/tracker.ts';
+export * from './track/trends.ts';

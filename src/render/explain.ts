@@ -43,7 +43,7 @@ const STACK_LABELS: Record<(typeof STACKS)[number], string> = {
   windows: 'Windows',
 };
 
-function block(label: string, lines: string[], width: number, c: Colors): string {
+function block(label: string, lines: string[], c: Colors): string {
   return [c.bold(label), ...lines].join('\n');
 }
 
@@ -78,21 +78,21 @@ export function renderExplanation(
   return [
     ...wrap(title, w),
     '',
-    block(L.meaning!, para(t.meaning, w), w, c),
+    block(L.meaning!, para(t.meaning, w), c),
     '',
-    block(L.side!, para(t.side, w), w, c),
+    block(L.side!, para(t.side, w), c),
     '',
-    block(L.entered!, bullets(t.enteredBy, w), w, c),
+    block(L.entered!, bullets(t.enteredBy, w), c),
     '',
-    block(L.left!, bullets(t.leftBy, w), w, c),
+    block(L.left!, bullets(t.leftBy, w), c),
     '',
-    block(`${L.timer}: ${t.timer}`, timerLines, w, c),
+    block(`${L.timer}: ${t.timer}`, timerLines, c),
     '',
-    block(L.many!, para(t.manyMeans, w), w, c),
+    block(L.many!, para(t.manyMeans, w), c),
     '',
-    block(L.misconceptions!, bullets(t.misconceptions, w), w, c),
+    block(L.misconceptions!, bullets(t.misconceptions, w), c),
     '',
-    block(L.spellings!, para(spellings, w), w, c),
+    block(L.spellings!, para(spellings, w), c),
     ...wrap(`${L.references}: ${e.references.join('; ')}`, w).map((l) => c.dim(l)),
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { sortSockets } from '../analysis/sort.ts';
+import { diagnose } from '../diagnose/index.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { DEFAULT_LIMITS, type Limits } from './aggregates.ts';
 import { allExplanations, type StateExplainer, stateExplanation } from './explanations.ts';
@@ -28,7 +29,7 @@ export interface ServerAppOptions {
   /** Takes one snapshot; called by the sampling loop once per interval, never per request. */
   snapshot: SnapshotProvider;
   intervalMs: number;
-  /** Diagnoses each snapshot (src/diagnose). Without it the findings list stays empty. */
+  /** Diagnoses each snapshot; defaults to src/diagnose's `diagnose(snapshot, {}, previous)`. */
   findings?: FindingsProvider;
   /** State explanations; defaults to src/states' explain data. */
   explain?: StateExplainer;
@@ -95,7 +96,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   const sampler = new Sampler({
     snapshot: options.snapshot,
     intervalMs: options.intervalMs,
-    ...(options.findings ? { findings: options.findings } : {}),
+    findings: options.findings ?? ((snapshot, previous) => diagnose(snapshot, {}, previous)),
   });
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const metrics = createMetrics(sampler, limits);

@@ -156,6 +156,21 @@ describe.skipIf(!ready)('dashboard in headless Chromium', () => {
     }
   });
 
+  it('lists the findings of the diagnosis with their evidence', async () => {
+    const { findings } = await api<{ findings: Array<{ rule: string; title: string }> }>(
+      server,
+      '/api/findings',
+    );
+    // Ground truth for the staged scenario: SYNs to port 9 are dropped, so the SYN_SENT rule must fire.
+    expect(findings.map((f) => f.rule)).toContain('syn-sent-pileup');
+    await page.waitForFunction(
+      (n) => document.querySelector('#findings-count')?.textContent === String(n),
+      findings.length,
+    );
+    const text = await page.textContent('#findings');
+    for (const f of findings) expect(text).toContain(f.title);
+  });
+
   it('shows the explanation and the connections of a clicked state', async () => {
     await page.click('[data-state="CLOSE_WAIT"]');
     await page.waitForFunction(() => document.querySelector('#details-body table') !== null, undefined, {

@@ -1,6 +1,10 @@
 /** `tcpstate serve` as a user runs it: the exposure rules, the startup line, a real request, a clean stop. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import { canUseNetns, createNetnsPair, hasCommand, waitFor } from '../helpers/netns.ts';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts', 'serve'];
@@ -30,6 +34,60 @@ describe('tcpstate serve (CLI)', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^tcpstate: netns:tcpstate-no-such-namespace: no network namespace named/);
   });
+
+  it('serves /api/history from a recording made by tcpstate record (--db)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcpstate-serve-db-'));
+    const db = join(dir, 'rec.db');
+    try {
+      const rec = spawnSync(
+        NODE,
+        ['--import', 'tsx', 'src/cli/main.ts', 'record', '--db', db, '-i', '200ms', '-d', '1s', '-q'],
+        {
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+      );
+      expect(rec.status, rec.stderr).toBe(0);
+      const child = spawn(NODE, [...CLI, '--port', '0', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      try {
+        const url = await waitFor(
+          () => stderr.match(/tcpstate serve: (http:\/\/\S+?)\/ \(dashboard\)/)?.[1],
+          20_000,
+        );
+        const doc = (await (await fetch(`${url}/api/history`)).json()) as {
+          schema: string;
+          points: Array<{ at: number; total: number; counts: Record<string, number> }>;
+        };
+        // Ground truth: the recording itself, read with the store.
+        const store = openSqliteStore(db);
+        const rows = store.snapshots();
+        store.close();
+        expect(doc.schema).toBe('tcpstate.history/1');
+        expect(rows.length).toBeGreaterThanOrEqual(3);
+        expect(doc.points.map((p) => [p.at, p.total, p.counts])).toEqual(
+          rows.map((r) => [r.at, r.total, r.counts]),
+        );
+        const later = (await (await fetch(`${url}/api/history?from=${rows[1]!.at}`)).json()) as {
+          points: unknown[];
+        };
+        expect(later.points).toHaveLength(rows.length - 1);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      const missing = spawnSync(NODE, [...CLI, '--port', '0', '--db', join(dir, 'none.db')], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(missing.status).not.toBe(0);
+      expect(missing.stderr).toContain('none.db: no such recording (make one with tcpstate record)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('rejects bad flag values with a one-line error', () => {
     for (const [args, message] of [

@@ -104,7 +104,7 @@ function renderFindings(findings: Finding[]): void {
   const order = { critical: 0, warning: 1, info: 2 };
   const sorted = [...findings].sort((a, b) => order[a.severity] - order[b.severity]);
   box.replaceChildren(
-    ...sorted.map((f) => {
+    ...sorted.map((f, index) => {
       const metrics = Object.entries(f.evidence.metrics).map(([k, v]) =>
         h('span', { class: 'metric', text: `${k}: ${v}` }),
       );
@@ -130,10 +130,13 @@ function renderFindings(findings: Finding[]): void {
       }
       parts.push(h('p', { text: f.explanation.en }));
       parts.push(h('p', { class: 'fix', text: `Fix: ${f.fix.en}` }));
-      return h('details', { class: `finding sev-border-${f.severity}` }, [
+      const box = h('details', { class: `finding sev-border-${f.severity}` }, [
         h('summary', {}, parts.slice(0, 1)),
         ...parts.slice(1),
       ]);
+      // The worst few open with their evidence; the rest stay one line each.
+      box.open = index < 3 && f.severity !== 'info';
+      return box;
     }),
   );
 }

@@ -1,8 +1,9 @@
 import { type Command, Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
-import { NotAvailableError } from '../../server/app.ts';
+import { storeHistory } from '../../server/history.ts';
 import { checkBind, startServer } from '../../server/http.ts';
 import { workerSnapshotProvider } from '../../server/worker-provider.ts';
+import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { addLiveOptions, type LiveSourceOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 
@@ -93,6 +94,8 @@ Examples:
       }
       const warning = checkBind(options.host, token, options.insecure);
       if (warning) process.stderr.write(`tcpstate serve: ${warning}\n`);
+      // The recording is opened read-only; a recorder may keep writing to it while we serve it.
+      const store = options.db === undefined ? undefined : openSqliteStore(options.db);
       // Live snapshots are taken in a worker thread so request load cannot delay them.
       const live = workerSnapshotProvider(options);
       const server = await startServer({
@@ -104,9 +107,10 @@ Examples:
         ...(options.insecure ? { insecure: true } : {}),
         rateLimit:
           options.rateLimit > 0 ? { perSecond: options.rateLimit, burst: options.rateLimit * 4 } : false,
-        ...(options.db !== undefined ? { history: historyUnavailable(options.db) } : {}),
+        ...(store ? { history: storeHistory(store) } : {}),
       }).catch(async (error: unknown) => {
         await live.close();
+        store?.close();
         throw error;
       });
       process.stderr.write(
@@ -117,6 +121,7 @@ Examples:
           void server
             .close()
             .then(() => live.close())
+            .then(() => store?.close())
             .then(resolve);
         };
         process.once('SIGINT', stop);
@@ -125,11 +130,4 @@ Examples:
       return 0;
     }),
   );
-}
-
-/** The recorder's reader is not in this build yet: `/api/history` says so (501) instead of pretending. */
-function historyUnavailable(db: string) {
-  return () => {
-    throw new NotAvailableError(`reading recordings (${db}) is not available in this build yet`);
-  };
 }
