@@ -57,6 +57,9 @@ console.log(
     sizes,
     timeline,
     sockets: (summary as { summary: { total: number } }).summary.total,
+    findings: (summary as { findings: Array<{ rule: string; severity: string }> }).findings.map(
+      (f) => `${f.severity} ${f.rule}`,
+    ),
     snapshotSeconds: (summary as { snapshotDurationSeconds: number }).snapshotDurationSeconds,
   }),
 );

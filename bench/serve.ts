@@ -98,6 +98,7 @@ try {
     sockets: number;
     snapshotSeconds: number;
     timeline: Array<[number, number]>;
+    findings: string[];
   };
   const intervals = r.elapsed / INTERVAL_S;
   console.log(
@@ -116,6 +117,7 @@ try {
   console.log(
     `  one snapshot  ${(r.snapshotSeconds * 1000).toFixed(1)} ms (read /proc/net/tcp{,6} of ${r.sockets} sockets + summary)`,
   );
+  console.log(`  findings      ${r.findings.join(', ') || 'none'} (diagnosed in the snapshot worker)`);
   console.log(
     `  body sizes    ${Object.entries(r.sizes)
       .map(([p, n]) => `${p} ${n} B`)

@@ -14,6 +14,7 @@ export {
   type ServerApp,
   type ServerAppOptions,
 } from './server/app.ts';
+export { type HistoryDocument, storeHistory } from './server/history.ts';
 export { type RunningServer, type StartOptions, startServer } from './server/http.ts';
 export { createMetrics, type ServerMetrics } from './server/metrics.ts';
 export {

@@ -5,16 +5,26 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { type LiveSourceOptions, takeLiveSnapshot } from '../cli/live-options.ts';
+import { diagnose } from '../diagnose/index.ts';
 import { isTcpstateError } from '../errors.ts';
+import type { Snapshot } from '../model/snapshot.ts';
 
 export interface SnapshotRequest {
   id: number;
   options: LiveSourceOptions;
+  /** Also run the diagnoses here (against the previous snapshot this worker took), off the server's thread. */
+  diagnose: boolean;
 }
+
+let previous: Snapshot | undefined;
 
 parentPort?.on('message', (request: SnapshotRequest) => {
   takeLiveSnapshot(request.options).then(
-    (snapshot) => parentPort?.postMessage({ id: request.id, snapshot }),
+    (snapshot) => {
+      const findings = request.diagnose ? diagnose(snapshot, {}, previous) : undefined;
+      previous = snapshot;
+      parentPort?.postMessage({ id: request.id, snapshot, findings });
+    },
     (error: unknown) =>
       parentPort?.postMessage({
         id: request.id,

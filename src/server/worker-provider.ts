@@ -1,21 +1,25 @@
 import { Worker } from 'node:worker_threads';
 import type { LiveSourceOptions } from '../cli/live-options.ts';
 import { TcpstateError } from '../errors.ts';
+import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import type { SnapshotProvider } from './sampler.ts';
+import type { FindingsProvider, SnapshotProvider } from './sampler.ts';
 
 type Reply =
-  | { id: number; snapshot: Snapshot }
+  | { id: number; snapshot: Snapshot; findings?: Finding[] }
   | { id: number; error: { message: string; code: string; exitCode: number } };
 
 export interface WorkerProvider {
   provider: SnapshotProvider;
+  /** The diagnoses the worker ran on each snapshot it returned (pass as the server's `findings`). */
+  findings: FindingsProvider;
   close(): Promise<void>;
 }
 
 /**
- * A snapshot provider that takes live snapshots in a worker thread (see snapshot-worker.ts for why), so HTTP load
- * cannot starve the sampling loop and parsing a big table does not stall requests. Errors come back typed.
+ * A snapshot provider that takes live snapshots, and runs the diagnoses on them, in a worker thread (see
+ * snapshot-worker.ts for why), so HTTP load cannot starve the sampling loop and neither parsing a big table nor
+ * diagnosing it stalls requests. Errors come back typed.
  */
 export function workerSnapshotProvider(options: LiveSourceOptions): WorkerProvider {
   // Built, the worker is a .js file. From source (tsx), worker threads do not inherit tsx's loader, so a tiny
@@ -34,13 +38,16 @@ export function workerSnapshotProvider(options: LiveSourceOptions): WorkerProvid
         );
   worker.unref();
   let nextId = 1;
+  const findingsOf = new WeakMap<Snapshot, Finding[]>();
   const pending = new Map<number, { resolve: (s: Snapshot) => void; reject: (e: Error) => void }>();
   worker.on('message', (reply: Reply) => {
     const waiter = pending.get(reply.id);
     if (!waiter) return;
     pending.delete(reply.id);
-    if ('snapshot' in reply) waiter.resolve(reply.snapshot);
-    else
+    if ('snapshot' in reply) {
+      if (reply.findings) findingsOf.set(reply.snapshot, reply.findings);
+      waiter.resolve(reply.snapshot);
+    } else
       waiter.reject(
         new TcpstateError(reply.error.message, { code: reply.error.code, exitCode: reply.error.exitCode }),
       );
@@ -58,8 +65,9 @@ export function workerSnapshotProvider(options: LiveSourceOptions): WorkerProvid
       new Promise<Snapshot>((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, options });
+        worker.postMessage({ id, options, diagnose: true });
       }),
+    findings: (snapshot) => findingsOf.get(snapshot) ?? [],
     close: async () => {
       await worker.terminate();
     },

@@ -103,6 +103,7 @@ Examples:
         port: options.port,
         intervalMs: options.interval,
         snapshot: live.provider,
+        findings: live.findings,
         ...(token !== undefined ? { token } : {}),
         ...(options.insecure ? { insecure: true } : {}),
         rateLimit:
