@@ -173,6 +173,78 @@ describe.skipIf(!run)('diagnoses reproduce on the real kernel', () => {
     server.kill();
     client.kill();
   });
+
+  it('send/recv-queue-buildup and fin-wait-1-pileup: a receiver that never reads', async () => {
+    const server = pair.spawn(pair.a.ns, 'python3', [script, 'bulk-server', '7600']);
+    await lineFrom(server, 'listening');
+    const client = pair.spawn(pair.b.ns, 'python3', [script, 'noread-client', pair.a.v4, '7600', '6']);
+    await lineFrom(client, 'ready');
+    const stuck = (s: Snapshot) =>
+      s.sockets.filter((k) => k.local.port === 7600 && k.state === 'ESTABLISHED' && (k.sendQ ?? 0) > 0);
+    const before = await waitForSnapshot(
+      () => snap(pair.a.ns),
+      (s) => stuck(s).length === 6,
+    );
+    const beforeB = await snap(pair.b.ns);
+    await new Promise((r) => setTimeout(r, 600));
+    const now = await snap(pair.a.ns);
+    const send = diagnose(now, {}, before).find((f) => f.rule === 'send-queue-buildup');
+    expect(send, JSON.stringify(diagnose(now, {}, before), null, 1)).toBeDefined();
+    expect(send!.title).toContain(`to ${pair.b.v4}`);
+    expect(send!.evidence.metrics.sockets).toBe(6);
+    const recv = diagnose(await snap(pair.b.ns), {}, beforeB).find((f) => f.rule === 'recv-queue-buildup');
+    expect(recv?.title).toMatch(/^6 connections of python3 \(\d+\) have unread data/);
+    // The server now closes with data still queued: its FIN waits behind it, so FIN_WAIT_1 with a zero window.
+    server.stdin?.write('close\n');
+    await lineFrom(server, 'closed');
+    const closing = await waitForSnapshot(
+      () => snap(pair.a.ns),
+      (s) => count(s, 'FIN_WAIT_1') === 6,
+    );
+    const fw1 = diagnose(closing, { thresholds: { finWait1Warn: 5 } }).find(
+      (f) => f.rule === 'fin-wait-1-pileup',
+    );
+    expect(
+      fw1,
+      JSON.stringify(diagnose(closing, { thresholds: { finWait1Warn: 5 } }), null, 1),
+    ).toBeDefined();
+    expect(fw1!.evidence.metrics).toMatchObject({ fin_wait_1: 6, orphans: 6 });
+    server.kill();
+    client.kill();
+  });
+
+  it('half-closed-held, close-wait-leak and last-ack-pileup: a client that half-closes, then vanishes', async () => {
+    const server = pair.spawn(pair.a.ns, 'python3', [script, 'hold-server', '7700']);
+    await lineFrom(server, 'listening');
+    const client = pair.spawn(pair.b.ns, 'python3', [script, 'halfclose-client', pair.a.v4, '7700', '12']);
+    await lineFrom(client, 'ready');
+    const beforeB = await waitForSnapshot(
+      () => snap(pair.b.ns),
+      (s) => count(s, 'FIN_WAIT_2') === 12,
+    );
+    await new Promise((r) => setTimeout(r, 600));
+    const held = diagnose(await snap(pair.b.ns), {}, beforeB).find((f) => f.rule === 'half-closed-held');
+    expect(held?.title).toMatch(/^python3 \(\d+\) keeps 12 half-closed connections/);
+    expect(diagnose(await snap(pair.a.ns)).some((f) => f.rule === 'close-wait-leak')).toBe(true);
+    // The client vanishes: everything from it is lost, so the server's FINs are never acknowledged.
+    pair.nft(
+      pair.a.ns,
+      `table inet dxgone { chain in { type filter hook input priority 0; ip saddr ${pair.b.v4} tcp sport != 22 drop; }; }`,
+    );
+    client.kill('SIGKILL');
+    server.stdin?.write('close\n');
+    await lineFrom(server, 'closed');
+    const s = await waitForSnapshot(
+      () => snap(pair.a.ns),
+      (x) => count(x, 'LAST_ACK') === 12,
+    );
+    const la = diagnose(s, { thresholds: { lastAckWarn: 10 } }).find((f) => f.rule === 'last-ack-pileup');
+    expect(la?.title).toMatch(
+      new RegExp(`^12 connections to ${pair.b.v4.replace(/\./g, '\\.')} wait in LAST_ACK`),
+    );
+    pair.exec(pair.a.ns, 'nft', ['delete', 'table', 'inet', 'dxgone']);
+    server.kill();
+  });
 });
 
 function count(s: Snapshot, state: string): number {

@@ -7,7 +7,7 @@ import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { formatDuration } from '../../track/ages.ts';
 import { Tracker } from '../../track/tracker.ts';
 import { parseDuration } from '../duration.ts';
-import { type DiagnoseFn, noDiagnosis } from '../findings.ts';
+import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
 import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
 import { runAction } from '../run.ts';
 import { Ticker } from '../ticker.ts';
@@ -50,7 +50,7 @@ Examples:
     );
   addLiveOptions(command);
   command.action((_options, cmd) =>
-    runAction(() => record((cmd as unknown as { opts(): RecordOptions }).opts(), noDiagnosis)),
+    runAction(() => record((cmd as unknown as { opts(): RecordOptions }).opts(), defaultDiagnosis)),
   );
 }
 

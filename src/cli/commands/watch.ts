@@ -20,7 +20,7 @@ import { formatAge, oldestPerState } from '../../track/ages.ts';
 import type { TrackedConnection } from '../../track/tracker.ts';
 import { serviceOf, Tracker } from '../../track/tracker.ts';
 import { parseDuration } from '../duration.ts';
-import { type DiagnoseFn, noDiagnosis } from '../findings.ts';
+import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
 import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
 import { runAction } from '../run.ts';
 import { Ticker } from '../ticker.ts';
@@ -58,7 +58,7 @@ Examples:
     );
   addLiveOptions(command);
   command.action((_options, cmd) =>
-    runAction(() => watch((cmd as unknown as { opts(): WatchOptions }).opts(), noDiagnosis)),
+    runAction(() => watch((cmd as unknown as { opts(): WatchOptions }).opts(), defaultDiagnosis)),
   );
 }
 
