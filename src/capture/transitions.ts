@@ -1,0 +1,46 @@
+/**
+ * The (from, to) state pairs RFC 9293 allows, derived from the transition table in
+ * reference/tcp-fsm/rfc9293-transitions.json (a copy lives in test/fixtures/tcp-fsm/; a test checks this list
+ * against it). Capture inference may only move an endpoint along these edges: anything else is reported as an
+ * anomaly instead of being applied.
+ */
+import type { TcpState } from '../states/states.ts';
+
+export const RFC_TRANSITIONS: ReadonlyArray<readonly [TcpState, TcpState]> = [
+  ['CLOSED', 'LISTEN'],
+  ['CLOSED', 'SYN_SENT'],
+  ['LISTEN', 'SYN_RECEIVED'],
+  ['LISTEN', 'SYN_SENT'],
+  ['LISTEN', 'CLOSED'],
+  ['SYN_SENT', 'SYN_RECEIVED'],
+  ['SYN_SENT', 'ESTABLISHED'],
+  ['SYN_SENT', 'CLOSED'],
+  ['SYN_RECEIVED', 'ESTABLISHED'],
+  ['SYN_RECEIVED', 'FIN_WAIT_1'],
+  ['SYN_RECEIVED', 'CLOSE_WAIT'],
+  ['SYN_RECEIVED', 'LISTEN'],
+  ['SYN_RECEIVED', 'CLOSED'],
+  ['ESTABLISHED', 'FIN_WAIT_1'],
+  ['ESTABLISHED', 'CLOSE_WAIT'],
+  ['ESTABLISHED', 'CLOSED'],
+  ['FIN_WAIT_1', 'FIN_WAIT_2'],
+  ['FIN_WAIT_1', 'CLOSING'],
+  ['FIN_WAIT_1', 'TIME_WAIT'],
+  ['FIN_WAIT_1', 'CLOSED'],
+  ['FIN_WAIT_2', 'TIME_WAIT'],
+  ['FIN_WAIT_2', 'CLOSED'],
+  ['CLOSE_WAIT', 'LAST_ACK'],
+  ['CLOSE_WAIT', 'CLOSED'],
+  ['CLOSING', 'TIME_WAIT'],
+  ['CLOSING', 'CLOSED'],
+  ['LAST_ACK', 'CLOSED'],
+  ['TIME_WAIT', 'CLOSED'],
+  ['TIME_WAIT', 'SYN_RECEIVED'],
+];
+
+const allowed = new Set(RFC_TRANSITIONS.map(([from, to]) => `${from}>${to}`));
+
+/** True when RFC 9293 has an event that moves an endpoint from `from` to `to`. */
+export function isRfcTransition(from: TcpState, to: TcpState): boolean {
+  return allowed.has(`${from}>${to}`);
+}
