@@ -1,0 +1,154 @@
+import { type Command, Option } from '@commander-js/extra-typings';
+import { applyFilter } from '../analysis/filter.ts';
+import { parseSortKey, type SortKey, sortSockets } from '../analysis/sort.ts';
+import { UsageError } from '../errors.ts';
+import type { Finding } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { colorsFor } from '../render/color.ts';
+import { snapshotDocument } from '../render/snapshot-json.ts';
+import { renderSnapshotText } from '../render/snapshot-text.ts';
+import { listingCells, socketsCsv } from '../render/socket-rows.ts';
+import { renderTable } from '../render/table.ts';
+import { NAME_STYLES, type NameStyle } from '../states/states.ts';
+
+/** Output and filter flags shared by `tcpstate` and `tcpstate analyze` (and anything else that shows a snapshot). */
+export interface ViewOptions {
+  json?: boolean;
+  ndjson?: boolean;
+  csv?: boolean;
+  listing?: boolean;
+  state?: string[];
+  exclude?: string[];
+  port?: number[];
+  process?: string;
+  filter?: string;
+  sort?: string;
+  top?: number;
+  names?: NameStyle;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const collectPort = (value: string, previous: number[] = []) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--port: '${value}' is not a port number`);
+  return [...previous, n];
+};
+const positiveInt = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag}: '${value}' is not a positive whole number`);
+  return n;
+};
+
+export function addViewOptions<
+  C extends Command<unknown[], Record<string, unknown>, Record<string, unknown>>,
+>(command: C): C {
+  command
+    .option('--json', 'print one JSON document (schema tcpstate.snapshot/1, see docs/json.md)')
+    .option('--ndjson', 'print one JSON object per socket per line')
+    .option('--csv', 'print one CSV row per socket')
+    .option('-l, --listing', 'list every socket, like ss -tanop')
+    .option(
+      '-s, --state <state>',
+      'keep only these states or groups (repeatable, comma-separated): time-wait, established, connected, synchronized, bucket, big',
+      collect,
+    )
+    .option('-x, --exclude <state>', 'drop these states or groups (repeatable)', collect)
+    .option('--port <port>', 'keep sockets whose local or remote port is PORT (repeatable)', collectPort)
+    .option('--process <name|pid>', 'keep sockets owned by a process (needs -p for live data)')
+    .option(
+      '-f, --filter <expr>',
+      "ss-style expression, e.g. 'dport = :443 or ( sport >= :1024 and dst 10.0.0.0/8 )'",
+    )
+    .option(
+      '--sort <key>',
+      'sort the listing by state, local, remote, port, recv-q, send-q, timer or process',
+    )
+    .option('--top <n>', 'rows in each group table (default 5; 10 in JSON)', positiveInt('--top'))
+    .addOption(
+      new Option('--names <style>', 'how state names are printed')
+        .choices(NAME_STYLES)
+        .default('rfc' as const),
+    );
+  return command;
+}
+
+/** Applies the filter flags; the returned snapshot keeps everything else. */
+export function filterSnapshot(snapshot: Snapshot, options: ViewOptions): Snapshot {
+  const filterOptions = {
+    ...(options.state ? { states: options.state } : {}),
+    ...(options.exclude ? { exclude: options.exclude } : {}),
+    ...(options.port ? { ports: options.port } : {}),
+    ...(options.process ? { process: options.process } : {}),
+    ...(options.filter ? { expression: options.filter } : {}),
+  };
+  if (Object.keys(filterOptions).length === 0) return snapshot;
+  return { ...snapshot, sockets: applyFilter(snapshot.sockets, filterOptions) };
+}
+
+export interface EmitExtras {
+  findings?: Finding[];
+  renderFindings?: (findings: readonly Finding[]) => string;
+  out?: NodeJS.WriteStream;
+}
+
+/** Prints a snapshot in the format the flags ask for. */
+export function emitSnapshot(snapshot: Snapshot, options: ViewOptions, extras: EmitExtras = {}): void {
+  const out = extras.out ?? process.stdout;
+  const formats = [options.json, options.ndjson, options.csv, options.listing].filter(Boolean).length;
+  if (formats > 1) throw new UsageError('choose one of --json, --ndjson, --csv, --listing');
+  const names = options.names ?? 'rfc';
+  const sortKey: SortKey | undefined = options.sort ? parseSortKey(options.sort) : undefined;
+  const filtered = filterSnapshot(snapshot, options);
+  const sockets = sortKey ? sortSockets(filtered.sockets, sortKey) : filtered.sockets;
+  const view = { ...filtered, sockets };
+
+  if (options.json) {
+    const doc = snapshotDocument(view, {
+      ...(extras.findings ? { findings: extras.findings } : {}),
+      top: options.top ?? 10,
+      unfilteredCount: snapshot.sockets.length,
+    });
+    out.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return;
+  }
+  if (options.ndjson) {
+    let chunk = '';
+    for (const s of sockets) {
+      chunk += `${JSON.stringify(s)}\n`;
+      if (chunk.length > 1 << 16) {
+        out.write(chunk);
+        chunk = '';
+      }
+    }
+    out.write(chunk);
+    return;
+  }
+  if (options.csv) {
+    out.write(socketsCsv(sockets, names));
+    return;
+  }
+  if (options.listing) {
+    const rows = sockets.map((s) => listingCells(s, names));
+    out.write(
+      `${renderTable(rows, {
+        head: ['State', 'Recv-Q', 'Send-Q', 'Local Address:Port', 'Peer Address:Port', 'Process / Timer'],
+        align: ['left', 'right', 'right', 'left', 'left', 'left'],
+        plain: true,
+      })}\n`,
+    );
+    return;
+  }
+  out.write(
+    renderSnapshotText(view, {
+      colors: colorsFor(out),
+      names,
+      top: options.top ?? 5,
+      width: out.columns ?? 80,
+      unfilteredCount: snapshot.sockets.length,
+      ...(extras.findings ? { findings: extras.findings } : {}),
+      ...(extras.renderFindings ? { renderFindings: extras.renderFindings } : {}),
+    }),
+  );
+}

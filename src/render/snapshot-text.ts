@@ -1,0 +1,167 @@
+import { type Group, type GroupKey, groupBy, statesPresent } from '../analysis/groups.ts';
+import { summarize } from '../analysis/summary.ts';
+import type { Finding } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { type NameStyle, stateName, TCP_STATES, type TcpState } from '../states/states.ts';
+import { type Colors, stateColor } from './color.ts';
+import { bar, formatCount, formatPercent } from './format.ts';
+import { renderTable } from './table.ts';
+
+export interface TextViewOptions {
+  colors: Colors;
+  names: NameStyle;
+  /** Rows per group table. */
+  top: number;
+  /** Terminal width; tables and bars fit in it. */
+  width: number;
+  /** Renders findings; the view prints nothing for findings when absent. */
+  renderFindings?: (findings: readonly Finding[]) => string;
+  findings?: readonly Finding[];
+  /** Number of sockets before filtering, to say "showing N of M". */
+  unfilteredCount?: number;
+}
+
+const MAX_STATE_COLUMNS = 5;
+
+function describeSource(snapshot: Snapshot): string {
+  const s = snapshot.source;
+  const what =
+    s.kind === 'proc'
+      ? `live ${s.name.replace(/\/net\/tcp$/, '')}`
+      : s.kind === 'text'
+        ? `${s.name}${s.format ? ` (${s.format})` : ''}`
+        : s.kind === 'capture'
+          ? `capture ${s.name}`
+          : s.name;
+  const host = s.host ? ` on ${s.host}` : '';
+  const when = new Date(snapshot.takenAt)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
+  return `${what}${host} · ${when}`;
+}
+
+function stateTable(snapshot: Snapshot, o: TextViewOptions): string {
+  const summary = summarize(snapshot);
+  const max = Math.max(...TCP_STATES.map((s) => summary.byState[s]));
+  const barWidth = Math.max(10, Math.min(40, o.width - 32));
+  const rows = TCP_STATES.filter((s) => summary.byState[s] > 0).map((state) => {
+    const n = summary.byState[state];
+    const color = stateColor(o.colors, state);
+    return [
+      color(stateName(state, o.names)),
+      formatCount(n),
+      formatPercent(n, summary.total),
+      color(bar(n, max, barWidth)),
+    ];
+  });
+  if (rows.length === 0) return o.colors.dim('no TCP sockets');
+  return renderTable(rows, {
+    head: ['STATE', 'COUNT', '%', ''],
+    align: ['left', 'right', 'right', 'left'],
+    plain: true,
+  });
+}
+
+function groupTable(
+  groups: readonly Group[],
+  title: string,
+  by: GroupKey,
+  o: TextViewOptions,
+  total: number,
+): string {
+  if (groups.length === 0) return '';
+  const shown = groups.slice(0, o.top);
+  let states = statesPresent(shown, TCP_STATES);
+  const other: TcpState[] = [];
+  if (states.length > MAX_STATE_COLUMNS) {
+    // Keep the columns with the most sockets; the rest are summed into "other".
+    const weight = (s: TcpState) => shown.reduce((n, g) => n + g.byState[s], 0);
+    const keep = new Set([...states].sort((a, b) => weight(b) - weight(a)).slice(0, MAX_STATE_COLUMNS - 1));
+    other.push(...states.filter((s) => !keep.has(s)));
+    states = states.filter((s) => keep.has(s));
+  }
+  const head = [
+    by === 'service' ? 'PORT' : by === 'process' ? 'PROCESS' : 'PEER',
+    'TOTAL',
+    ...states.map((s) => stateName(s, o.names === 'rfc' ? 'ss' : o.names)),
+    ...(other.length ? ['OTHER'] : []),
+  ];
+  const rows = shown.map((g) => {
+    const label = by === 'service' ? `${g.direction === 'in' ? 'in ' : 'out'} :${g.key}` : g.key;
+    const cells = states.map((s) => (g.byState[s] ? formatCount(g.byState[s]) : o.colors.dim('·')));
+    const otherCount = other.reduce((n, s) => n + g.byState[s], 0);
+    return [
+      label,
+      formatCount(g.total),
+      ...cells,
+      ...(other.length ? [otherCount ? formatCount(otherCount) : o.colors.dim('·')] : []),
+    ];
+  });
+  const more =
+    groups.length > shown.length ? o.colors.dim(`  … ${formatCount(groups.length - shown.length)} more`) : '';
+  const note =
+    by === 'service'
+      ? o.colors.dim('  in = a port served here (has a listener); out = a remote port this host connects to')
+      : '';
+  const heading = `${o.colors.bold(title)} ${o.colors.dim(`(${formatCount(groups.length)} in all)`)}`;
+  const table = renderTable(rows, {
+    head,
+    align: ['left', ...head.slice(1).map(() => 'right' as const)],
+    plain: true,
+  });
+  return [heading, table, more, note].filter(Boolean).join('\n');
+}
+
+/** The main human view: header, per-state summary, top services/peers/processes, findings and warnings. */
+export function renderSnapshotText(snapshot: Snapshot, o: TextViewOptions): string {
+  const c = o.colors;
+  const summary = summarize(snapshot);
+  const out: string[] = [];
+  const listening = summary.byState.LISTEN;
+  const filtered =
+    o.unfilteredCount !== undefined && o.unfilteredCount !== summary.total
+      ? ` (filtered from ${formatCount(o.unfilteredCount)})`
+      : '';
+  out.push(`${c.bold('tcpstate')} ${c.dim('·')} ${describeSource(snapshot)}`);
+  out.push(
+    `${c.bold(formatCount(summary.total))} TCP socket${summary.total === 1 ? '' : 's'}${filtered}: ${formatCount(summary.byFamily.inet)} IPv4, ${formatCount(summary.byFamily.inet6)} IPv6 · ${formatCount(listening)} listening`,
+  );
+  const skipped = snapshot.skipped;
+  if (skipped) {
+    const parts = Object.entries(skipped)
+      .filter(([, n]) => n && n > 0)
+      .map(([k, n]) => `${formatCount(n ?? 0)} ${k}`);
+    if (parts.length) out.push(c.dim(`skipped (not TCP): ${parts.join(', ')}`));
+  }
+  out.push('', stateTable(snapshot, o));
+
+  const sections: Array<[GroupKey, string]> = [
+    ['service', 'SERVICES'],
+    ['peer', 'PEERS'],
+  ];
+  if (snapshot.processesLookedUp || snapshot.sockets.some((s) => s.processes !== undefined)) {
+    sections.push(['process', 'PROCESSES']);
+  }
+  for (const [by, title] of sections) {
+    const table = groupTable(groupBy(snapshot.sockets, by), title, by, o, summary.total);
+    if (table) out.push('', table);
+  }
+  if (snapshot.processNote) out.push('', c.yellow(`note: ${snapshot.processNote}`));
+
+  if (o.findings && o.renderFindings) {
+    out.push('', o.renderFindings(o.findings));
+  }
+
+  if (snapshot.warnings.length) {
+    const first = snapshot.warnings.slice(0, 3).map((w) => {
+      const where =
+        w.line !== undefined ? `line ${w.line}: ` : w.offset !== undefined ? `byte ${w.offset}: ` : '';
+      return `  ${where}${w.message}${w.text ? `: ${w.text}` : ''}`;
+    });
+    const more =
+      snapshot.warnings.length > 3 ? [`  … and ${snapshot.warnings.length - 3} more (see --json)`] : [];
+    out.push('', c.yellow(`${snapshot.warnings.length} warning(s):`), ...first, ...more);
+  }
+  return `${out.join('\n')}\n`;
+}
