@@ -106,6 +106,8 @@ export class Side {
   /** Sequence number the peer must acknowledge to cover our FIN; valid when sentFin. */
   finAck = 0;
   sentFin = false;
+  /** The FIN has moved this side's state (it may not have, if sent before the handshake completed). */
+  finApplied = false;
   finAcked = false;
   /** Highest acknowledgement number this side has sent, valid when acked. */
   ackNo = 0;

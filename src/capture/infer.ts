@@ -211,7 +211,8 @@ export function inferSegment(conn: Connection, x: Side, y: Side, seg: Segment, o
 
   if (fin && !rst) {
     const finAck = (seg.seq + seg.payloadLen + (syn ? 1 : 0) + 1) >>> 0;
-    if (x.sentFin && finAck === x.finAck) {
+    const retransmitted = x.sentFin && finAck === x.finAck;
+    if (retransmitted) {
       const lost = y.rfc === S.TIME_WAIT || (y.rfc === S.CLOSED && x.finAcked);
       conn.note({
         kind: lost ? 'lost-final-ack' : 'retransmitted-fin',
@@ -222,22 +223,24 @@ export function inferSegment(conn: Connection, x: Side, y: Side, seg: Segment, o
           : `${sideName(conn, x)} retransmitted its FIN (not yet acknowledged)`,
       });
       if (y.rfc === S.TIME_WAIT) y.timeWaitAt = t;
-    } else if (!x.sentFin) {
+    }
+    if (!x.sentFin || (retransmitted && !x.finApplied)) {
       x.sentFin = true;
       x.finAck = finAck;
       const before = x.rfc;
-      apply(conn, x, 'send-fin', t);
-      const yBefore = y.rfc;
-      apply(conn, y, 'rcv-fin', t);
-      if (yBefore === S.FIN_WAIT_1 && y.rfc === S.CLOSING) {
-        conn.note({ kind: 'simultaneous-close', at: t, message: 'both sides closed at once (CLOSING)' });
-      }
-      if (before === S.SYN_SENT) {
+      x.finApplied = apply(conn, x, 'send-fin', t);
+      if (x.finApplied) {
+        const yBefore = y.rfc;
+        apply(conn, y, 'rcv-fin', t);
+        if (yBefore === S.FIN_WAIT_1 && y.rfc === S.CLOSING) {
+          conn.note({ kind: 'simultaneous-close', at: t, message: 'both sides closed at once (CLOSING)' });
+        }
+      } else if (before === S.SYN_SENT) {
         conn.note({
           kind: 'unexpected-segment',
           at: t,
           side: sideName(conn, x),
-          message: `${sideName(conn, x)} sent a FIN before the handshake completed`,
+          message: `${sideName(conn, x)} sent a FIN before the handshake completed (applied once it is established)`,
         });
       }
     }

@@ -133,9 +133,9 @@ export function readConnections(
   const connections: Connection[] = [];
   const result = readCaptureFile(path, {
     ...options,
-    onConnection: (c) => {
+    onConnection: (c, stats) => {
       connections.push(c);
-      options.onConnection?.(c);
+      options.onConnection?.(c, stats);
     },
   });
   return { connections, result };

@@ -33,7 +33,7 @@ export interface TrackerOptions {
    */
   serverPorts?: ReadonlySet<number>;
   /** Called with every finished connection, in the order they end. */
-  onConnection?: (conn: Connection) => void;
+  onConnection?: (conn: Connection, stats: TrackerStats) => void;
 }
 
 /** Ports Zeek's analyzers register (likely_server_ports); a midstream packet *from* one is from the server. */
@@ -70,7 +70,7 @@ export class Tracker {
     last: Number.NaN,
   };
   private readonly table = new Map<number, Connection>();
-  private readonly onConnection: (conn: Connection) => void;
+  private readonly onConnection: (conn: Connection, stats: TrackerStats) => void;
   private nextSweep = Number.NEGATIVE_INFINITY;
   private readonly sweepEvery: number;
 
@@ -273,7 +273,7 @@ export class Tracker {
     settle(conn.orig, at, this.infer);
     settle(conn.resp, at, this.infer);
     finishAnomalies(conn, at, this.options.stuckAfter);
-    this.onConnection(conn);
+    this.onConnection(conn, this.stats);
   }
 }
 
