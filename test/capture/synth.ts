@@ -287,9 +287,9 @@ export function conversation(
   sport = 40000,
   dport = 80,
 ): Array<{ ts: number; ip: number[] }> {
-  const c = v6 ? [0xfd, 0, ...Array(13).fill(0), 1] : [10, 0, 0, 1];
-  const s = v6 ? [0xfd, 0, ...Array(13).fill(0), 2] : [10, 0, 0, 2];
-  const base = { v6, options: undefined as number[] | undefined };
+  const c: number[] = v6 ? [0xfd, 0, ...Array<number>(13).fill(0), 1] : [10, 0, 0, 1];
+  const s: number[] = v6 ? [0xfd, 0, ...Array<number>(13).fill(0), 2] : [10, 0, 0, 2];
+  const base = { v6 };
   const cs = (seq: number, ack: number, flags: string, payload = 0, options?: number[]) =>
     ipTcp({
       ...base,
