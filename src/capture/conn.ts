@@ -57,6 +57,12 @@ export interface Anomaly {
   value?: number;
 }
 
+const S_TIME_WAIT = TCP_STATES.indexOf('TIME_WAIT');
+
+function timeWaitOver(side: Side, t: number): boolean {
+  return side.rfc === S_TIME_WAIT && t >= side.timeWaitUntil;
+}
+
 export class Side {
   /** Printable address and port. */
   readonly address: string;
@@ -114,6 +120,8 @@ export class Side {
   acked = false;
   /** When this side entered TIME_WAIT (NaN if it did not). */
   timeWaitAt = Number.NaN;
+  /** When that TIME_WAIT will end by its timer (known once the timer length was applied). */
+  timeWaitUntil = Number.NaN;
 
   constructor(address: string, port: number, words: Uint32Array) {
     this.address = address;
@@ -132,7 +140,10 @@ export class Side {
       if (this.tr[i + 1]! > t) break;
       state = this.tr[i];
     }
-    return state === undefined ? undefined : TCP_STATES[state];
+    if (state === undefined) return undefined;
+    // A TIME_WAIT still running when the connection was handed over ends by its timer.
+    if (state === S_TIME_WAIT && timeWaitOver(this, t)) return 'CLOSED';
+    return TCP_STATES[state];
   }
 
   /** The state history as readable entries. */

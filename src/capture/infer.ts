@@ -96,6 +96,7 @@ function apply(conn: Connection, side: Side, event: EndpointEvent, t: number): b
 
 /** Lets timers run until `now`: TIME_WAIT ends after the configured length. */
 export function settle(side: Side, now: number, options: InferOptions): void {
+  if (side.rfc === S.TIME_WAIT) side.timeWaitUntil = side.timeWaitAt + options.timeWait;
   if (side.rfc === S.TIME_WAIT && now >= side.timeWaitAt + options.timeWait) {
     side.rfc = S.CLOSED;
     side.tr.push(side.rfc, side.timeWaitAt + options.timeWait);
@@ -223,6 +224,22 @@ export function inferSegment(conn: Connection, x: Side, y: Side, seg: Segment, o
           : `${sideName(conn, x)} retransmitted its FIN (not yet acknowledged)`,
       });
       if (y.rfc === S.TIME_WAIT) y.timeWaitAt = t;
+    }
+    if (!x.sentFin && x.rfc === S.CLOSE_WAIT && y.sentFin && (!ack || seqDelta(seg.ack, y.finAck) < 0)) {
+      // X's FIN does not acknowledge Y's: X sent it before Y's FIN reached it. We had let X receive Y's FIN when
+      // we saw it; the ACK number proves the order was the other way: a simultaneous close.
+      x.tr.length -= 2;
+      x.rfc = x.tr[x.tr.length - 2]!;
+      x.sentFin = true;
+      x.finAck = finAck;
+      x.finApplied = apply(conn, x, 'send-fin', t);
+      apply(conn, x, 'rcv-fin', t);
+      apply(conn, y, 'rcv-fin', t);
+      conn.note({
+        kind: 'simultaneous-close',
+        at: t,
+        message: 'both sides sent a FIN before receiving the other’s (CLOSING)',
+      });
     }
     if (!x.sentFin || (retransmitted && !x.finApplied)) {
       x.sentFin = true;
