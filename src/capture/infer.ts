@@ -11,7 +11,7 @@
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { type Connection, S, type Side } from './conn.ts';
 import { type Segment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
-import { isRfcTransition } from './transitions.ts';
+import { isRfcMove } from './transitions.ts';
 import { seqDelta } from './zeek.ts';
 
 /** What happens to one endpoint, as the state machine sees it. */
@@ -79,7 +79,8 @@ function apply(conn: Connection, side: Side, event: EndpointEvent, t: number): b
   const from = TCP_STATES[side.rfc]!;
   const to = nextState(from, event);
   if (to === undefined || to === from) return false;
-  if (!isRfcTransition(from, to)) {
+  const toIndex = S[to];
+  if (!isRfcMove(side.rfc, toIndex)) {
     conn.note({
       kind: 'unexpected-segment',
       at: t,
@@ -88,9 +89,9 @@ function apply(conn: Connection, side: Side, event: EndpointEvent, t: number): b
     });
     return false;
   }
-  side.rfc = S[to];
-  side.tr.push(side.rfc, t);
-  if (to === 'TIME_WAIT') side.timeWaitAt = t;
+  side.rfc = toIndex;
+  side.tr.push(toIndex, t);
+  if (toIndex === S.TIME_WAIT) side.timeWaitAt = t;
   return true;
 }
 

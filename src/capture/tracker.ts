@@ -219,8 +219,7 @@ export class Tracker {
     }
     settle(o, now, this.infer);
     settle(r, now, this.infer);
-    const done = (s: Side) => s.rfc < 0 || s.rfc === S.CLOSED || s.rfc === S.LISTEN;
-    if (done(o) && done(r) && now > conn.last + ZEEK_LINGER) return { reason: 'closed', at: now };
+    if (finished(o) && finished(r) && now > conn.last + ZEEK_LINGER) return { reason: 'closed', at: now };
     if ((o.didClose || r.didClose) && now > conn.last + this.options.timeWait + ZEEK_LINGER) {
       return { reason: 'closed', at: now };
     }
@@ -275,6 +274,11 @@ export class Tracker {
     finishAnomalies(conn, at, this.options.stuckAfter);
     this.onConnection(conn, this.stats);
   }
+}
+
+/** The side has no connection socket (any more): never seen, closed, or only a listener. */
+function finished(s: Side): boolean {
+  return s.rfc < 0 || s.rfc === S.CLOSED || s.rfc === S.LISTEN;
 }
 
 /** Symmetric hash of the 4-tuple: both directions land in the same bucket. */

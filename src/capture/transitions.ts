@@ -4,7 +4,7 @@
  * against it). Capture inference may only move an endpoint along these edges: anything else is reported as an
  * anomaly instead of being applied.
  */
-import type { TcpState } from '../states/states.ts';
+import { TCP_STATES, type TcpState } from '../states/states.ts';
 
 export const RFC_TRANSITIONS: ReadonlyArray<readonly [TcpState, TcpState]> = [
   ['CLOSED', 'LISTEN'],
@@ -38,9 +38,17 @@ export const RFC_TRANSITIONS: ReadonlyArray<readonly [TcpState, TcpState]> = [
   ['TIME_WAIT', 'SYN_RECEIVED'],
 ];
 
-const allowed = new Set(RFC_TRANSITIONS.map(([from, to]) => `${from}>${to}`));
+const N = TCP_STATES.length;
+/** allowed[from * N + to], by index in TCP_STATES: the hot path checks every inferred move. */
+const allowed = new Uint8Array(N * N);
+for (const [from, to] of RFC_TRANSITIONS) allowed[TCP_STATES.indexOf(from) * N + TCP_STATES.indexOf(to)] = 1;
 
 /** True when RFC 9293 has an event that moves an endpoint from `from` to `to`. */
 export function isRfcTransition(from: TcpState, to: TcpState): boolean {
-  return allowed.has(`${from}>${to}`);
+  return allowed[TCP_STATES.indexOf(from) * N + TCP_STATES.indexOf(to)] === 1;
+}
+
+/** isRfcTransition by state index (TCP_STATES order). */
+export function isRfcMove(from: number, to: number): boolean {
+  return allowed[from * N + to] === 1;
 }

@@ -234,7 +234,7 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
 
   const text: string[] = [renderSummary(result, connStates, anomalies, c), ''];
   const records = kept.map(connectionRecord).sort((a, b) => a.id - b.id);
-  const story = options.story ?? records.length <= 10;
+  const story = options.story ?? total <= 10;
   if (story) {
     for (const rec of records) text.push(renderStory(rec, origin, c), '');
   } else if (records.length > 0) {
