@@ -5,12 +5,12 @@
 export * from './analysis/summary.ts';
 export {
   CHECK_EXIT,
+  type CheckSource,
   checkSummary,
   fileProvider,
   liveProvider,
   readThresholds,
   runCheck,
-  type SnapshotProvider,
   snapshotFromProcText,
 } from './cli/commands/check.ts';
 export {
@@ -33,6 +33,25 @@ export * from './errors.ts';
 export type { Evidence, Finding, Severity } from './model/finding.ts';
 export type * from './model/snapshot.ts';
 export { renderFindings } from './render/findings.ts';
+// tcpstate serve: the HTTP server (Prometheus /metrics, JSON API, SSE, dashboard) as a library.
+export {
+  createServerApp,
+  type HistoryProvider,
+  type HistoryQuery,
+  NotAvailableError,
+  type ServerApp,
+  type ServerAppOptions,
+} from './server/app.ts';
+export { type HistoryDocument, storeHistory } from './server/history.ts';
+export { type RunningServer, type StartOptions, startServer } from './server/http.ts';
+export { createMetrics, type ServerMetrics } from './server/metrics.ts';
+export {
+  type FindingsProvider,
+  type Sample as ServerSample,
+  Sampler,
+  type SnapshotProvider,
+} from './server/sampler.ts';
+export { type Transition as ObservedTransition, TransitionTracker } from './server/transitions.ts';
 export { KERNEL_SYSCTLS, parseSnmpPairs, parseSockstat } from './sources/proc/kernel.ts';
 export {
   type LiveSnapshotOptions,

@@ -43,19 +43,15 @@ export function renderFindings(
   const out: string[] = [c.bold(`${l.heading} (${findings.length})`)];
   for (const f of findings) {
     const color = severityColor(c, f.severity);
-    const head = `${color(MARK[f.severity].padEnd(8))} ${f.rule}: `;
-    out.push('', ...wrap(`${head}${f.title}`, w).map((line, i) => (i === 0 ? line : `         ${line}`)));
+    out.push('', `${color(MARK[f.severity].padEnd(8))} ${c.bold(f.rule)}`);
+    out.push(...wrap(f.title, w - 9).map((line) => `         ${line}`));
     if (o.brief) continue;
     const metrics = Object.entries(f.evidence.metrics)
       .map(([k, v]) => `${k}=${v}`)
       .join('  ');
     out.push(...wrap(metrics, w - 9).map((line) => `         ${c.dim(line)}`));
     if (f.evidence.top?.length) {
-      const kinds = new Set(f.evidence.top.map((t) => t.kind));
-      // Name the kind only when several are mixed (peers and ports), so a plain list stays short.
-      const top = f.evidence.top
-        .map((t) => `${kinds.size > 1 ? `${t.kind} ` : ''}${t.key} (${t.count})`)
-        .join(', ');
+      const top = f.evidence.top.map((t) => `${t.kind} ${t.key} (${t.count})`).join(', ');
       out.push(...wrap(`top: ${top}`, w - 9).map((line) => `         ${c.dim(line)}`));
     }
     for (const ex of f.evidence.examples?.slice(0, 2) ?? [])

@@ -44,7 +44,7 @@ if scenario == "leak-server":
     print("listening", flush=True)
     s.settimeout(0.2)
     # Accept for as long as the test runs; never close what was accepted.
-    end = time.time() + 120
+    end = time.time() + 3600
     while time.time() < end:
         try:
             c, _ = s.accept()

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { TIMER_VALUES_ZH } from '../../src/states/explain/facts-zh.ts';
 import { explainAll, explainState } from '../../src/states/explain/index.ts';
 import { renderStatesDoc } from '../../src/states/explain/markdown.ts';
 import { EXPLAIN_LANGS, STACKS } from '../../src/states/explain/types.ts';
@@ -33,6 +34,13 @@ describe('state explanations', () => {
       expect(e.text.zh.misconceptions.length).toBe(e.text.en.misconceptions.length);
       expect(e.text.zh.meaning).toMatch(/[\u4e00-\u9fff]/);
       for (const s of STACKS) expect(e.timers[s].source.length, `${e.state} ${s}`).toBeGreaterThan(3);
+    }
+  });
+
+  it('has a Chinese wording for every timer value', () => {
+    for (const e of explainAll()) {
+      for (const s of STACKS)
+        expect(TIMER_VALUES_ZH[e.timers[s].value], `${e.state} ${s}: ${e.timers[s].value}`).toBeDefined();
     }
   });
 

@@ -87,10 +87,10 @@ export function checkSummary(
 }
 
 /** Where `check` gets its data: the current snapshot and, for rate rules, an earlier one of the same source. */
-export type SnapshotProvider = () => Promise<{ snapshot: Snapshot; previous?: Snapshot }>;
+export type CheckSource = () => Promise<{ snapshot: Snapshot; previous?: Snapshot }>;
 
 /** Live data: one look, or two looks `intervalMs` apart so counter deltas and persistence can be used. */
-export function liveProvider(live: LiveSourceOptions, intervalMs: number): SnapshotProvider {
+export function liveProvider(live: LiveSourceOptions, intervalMs: number): CheckSource {
   return async () => {
     let previous: Snapshot | undefined;
     if (intervalMs > 0) {
@@ -107,7 +107,7 @@ export function liveProvider(live: LiveSourceOptions, intervalMs: number): Snaps
  * /proc/net/tcp6 (e.g. `cat /proc/net/tcp{,6} > saved.txt`; both tables may be concatenated); other formats are
  * refused with UNKNOWN, never guessed at.
  */
-export function fileProvider(path: string): SnapshotProvider {
+export function fileProvider(path: string): CheckSource {
   return async () => {
     let text: string;
     try {
@@ -147,7 +147,7 @@ export function snapshotFromProcText(text: string, name: string): Snapshot {
 
 /** Runs a check end to end and returns what to print and the exit code; every failure becomes UNKNOWN. */
 export async function runCheck(
-  provider: SnapshotProvider,
+  provider: CheckSource,
   o: { thresholds: Partial<Thresholds>; json?: boolean; quiet?: boolean; lang?: 'en' | 'zh'; width?: number },
 ): Promise<{ output: string; code: number }> {
   const { snapshot, previous } = await provider();

@@ -1,15 +1,284 @@
-import type { Command } from '@commander-js/extra-typings';
-import { TcpstateError } from '../../errors.ts';
+import { writeFileSync } from 'node:fs';
+import { type Command, Option } from '@commander-js/extra-typings';
+import cliProgress from 'cli-progress';
+import { AtCollector } from '../../capture/at.ts';
+import type { Connection } from '../../capture/conn.ts';
+import {
+  type CaptureOptions,
+  type CaptureResult,
+  readCaptureFile,
+  readCaptureStream,
+} from '../../capture/pipeline.ts';
+import { connectionRecord, zeekFooter, zeekHeader, zeekLine } from '../../capture/record.ts';
+import { connectionRow, renderConnectionTable, renderStory, renderSummary } from '../../capture/render.ts';
+import { sparklines, Timeline, timelineSvg } from '../../capture/timeline.ts';
+import type { SplitMode, TrackerStats } from '../../capture/tracker.ts';
+import { UsageError } from '../../errors.ts';
+import { colorsFor } from '../../render/color.ts';
 import { runAction } from '../run.ts';
+import { addViewOptions, emitSnapshot, type ViewOptions } from '../view.ts';
+
+interface PcapOptions extends ViewOptions {
+  zeek?: boolean;
+  split?: SplitMode;
+  at?: string;
+  timeline?: boolean;
+  svg?: string;
+  checksums?: boolean;
+  timeWait?: number;
+  idleTimeout?: number;
+  limit?: number;
+  all?: boolean;
+  story?: boolean;
+  progress?: boolean;
+}
+
+const seconds = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag}: '${value}' is not a number of seconds`);
+  return n;
+};
+
+/** `--at`: epoch seconds, an ISO date, `+S` seconds after the first packet, or `end`. */
+function parseAt(text: string, first: number, last: number): number {
+  if (text === 'end') return last;
+  if (text.startsWith('+')) {
+    const n = Number(text.slice(1));
+    if (Number.isFinite(n)) return first + n;
+  } else if (/^\d+(\.\d+)?$/.test(text)) {
+    return Number(text);
+  } else {
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms)) return ms / 1000;
+  }
+  throw new UsageError(`--at: '${text}' is not a time (use +SECONDS, epoch seconds, an ISO date or 'end')`);
+}
 
 export function registerPcap(program: Command): void {
-  program
+  const command = program
     .command('pcap')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() =>
-      runAction(() => {
-        throw new TcpstateError('`tcpstate pcap` is not built yet', { code: 'E_NOT_BUILT', exitCode: 3 });
-      }),
+    .description(
+      'follow every TCP connection in a pcap/pcapng capture (FILE, or - for stdin) and infer both endpoints’ states',
+    )
+    .argument('<file>', 'capture file (pcap or pcapng), or - to read stdin (tcpdump -w - | tcpstate pcap -)')
+    .option('--zeek', 'print a Zeek conn.log (TSV); implies --split zeek unless --split is given')
+    .addOption(
+      new Option(
+        '--split <mode>',
+        'how a 4-tuple is cut into connections: product, or zeek (Zeek’s timers)',
+      ).choices(['product', 'zeek'] as const),
+    )
+    .option(
+      '--at <time>',
+      'the state of every endpoint at TIME (+SECONDS from the start, epoch seconds, ISO, end)',
+    )
+    .option('--timeline', 'state counts over the capture as sparklines')
+    .option('--svg <file>', 'write the timeline as an SVG chart to FILE')
+    .option('--checksums', 'verify TCP checksums and drop bad segments (off by default: offload)')
+    .option(
+      '--time-wait <seconds>',
+      'TIME_WAIT length assumed for the endpoints (default 60, Linux)',
+      seconds('--time-wait'),
+    )
+    .option(
+      '--idle-timeout <seconds>',
+      'end a connection idle this long (default 600)',
+      seconds('--idle-timeout'),
+    )
+    .option('--limit <n>', 'connections listed in the table (default 50)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--limit: '${v}' is not a whole number`);
+      return n;
+    })
+    .option('--all', 'list every connection')
+    .option('--story', 'tell every listed connection as a story (default when there are at most 10)')
+    .option('--no-progress', 'no progress bar on a terminal');
+  addViewOptions(command);
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  tcpstate pcap capture.pcapng                 summary, connections and each endpoint's states
+  tcpdump -i eth0 -w - -U | tcpstate pcap -     live, through stdin
+  tcpstate pcap f.pcap --at +12.5              what netstat would have shown 12.5 s into the capture
+  tcpstate pcap f.pcap --zeek > conn.log       Zeek-compatible conn.log
+  tcpstate pcap f.pcap --timeline --svg t.svg  state counts over time`,
+  );
+  command.action((file, options) => runAction(() => run(file, options as PcapOptions)));
+}
+
+async function run(file: string, options: PcapOptions): Promise<number | undefined> {
+  const out = process.stdout;
+  const c = colorsFor(out);
+  const split: SplitMode = options.split ?? (options.zeek ? 'zeek' : 'product');
+  if (options.zeek && (options.json || options.ndjson || options.at !== undefined)) {
+    throw new UsageError('--zeek cannot be combined with --json, --ndjson or --at');
+  }
+  const atMode = options.at !== undefined;
+  const timeline = options.timeline || options.svg !== undefined ? new Timeline() : undefined;
+  const limit = options.all ? Number.POSITIVE_INFINITY : (options.limit ?? 50);
+  const connStates = new Map<string, number>();
+  const anomalies = new Map<string, number>();
+  const kept: Connection[] = [];
+  let total = 0;
+  let at: AtCollector | undefined;
+  let first = Number.NaN;
+  const zeekOut: string[] = [];
+  let pendingNdjson = '';
+
+  if (options.zeek) out.write(`${zeekHeader(new Date())}\n`);
+
+  const onConnection = (conn: Connection, stats: TrackerStats): void => {
+    total++;
+    if (Number.isNaN(first)) first = stats.first;
+    if (timeline) timeline.add(conn, first);
+    if (atMode) {
+      if (at === undefined && options.at !== 'end') {
+        at = new AtCollector(parseAt(options.at!, first, Number.POSITIVE_INFINITY));
+      }
+      if (at !== undefined) at.add(conn);
+      else kept.push(conn);
+      return;
+    }
+    if (options.zeek) {
+      zeekOut.push(zeekLine(conn));
+      if (zeekOut.length >= 1024) out.write(`${zeekOut.splice(0).join('\n')}\n`);
+      return;
+    }
+    const rec = connectionRecord(conn);
+    connStates.set(rec.connState, (connStates.get(rec.connState) ?? 0) + 1);
+    for (const a of rec.anomalies) anomalies.set(a.kind, (anomalies.get(a.kind) ?? 0) + 1);
+    if (options.ndjson) {
+      pendingNdjson += `${JSON.stringify({ type: 'connection', ...rec })}\n`;
+      if (pendingNdjson.length > 1 << 16) {
+        out.write(pendingNdjson);
+        pendingNdjson = '';
+      }
+      return;
+    }
+    if (options.json || kept.length < limit) kept.push(conn);
+  };
+
+  let bar: cliProgress.SingleBar | undefined;
+  const showProgress = options.progress !== false && process.stderr.isTTY && file !== '-';
+  const captureOptions: CaptureOptions = {
+    split,
+    checksums: options.checksums ?? false,
+    ...(options.timeWait !== undefined ? { timeWait: options.timeWait } : {}),
+    ...(options.idleTimeout !== undefined ? { idleTimeout: options.idleTimeout } : {}),
+    onConnection,
+    onProgress: (read, size) => {
+      if (!showProgress || size === undefined || size < 16 * 1024 * 1024) return;
+      if (bar === undefined) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: 'reading {bar} {percentage}% | {value}/{total} MiB | ETA {eta}s',
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(Math.ceil(size / 1048576), 0);
+      }
+      bar.update(Math.floor(read / 1048576));
+    },
+  };
+
+  let result: CaptureResult;
+  try {
+    if (file === '-') {
+      result = await readCaptureStream(process.stdin, 'stdin', captureOptions);
+    } else {
+      result = readCaptureFile(file, captureOptions);
+    }
+  } finally {
+    bar?.stop();
+  }
+  for (const w of result.warnings) {
+    process.stderr.write(
+      `tcpstate: ${result.source}${w.offset !== undefined ? `: byte ${w.offset}` : ''}: ${w.message}\n`,
     );
+  }
+  const origin = result.tracker.first;
+
+  if (options.zeek) {
+    if (zeekOut.length > 0) out.write(`${zeekOut.join('\n')}\n`);
+    out.write(`${zeekFooter(new Date())}\n`);
+    return undefined;
+  }
+  if (atMode) {
+    if (at === undefined) {
+      at = new AtCollector(parseAt(options.at!, origin, result.tracker.last));
+      for (const conn of kept) at.add(conn);
+    }
+    const snapshot = at.snapshot(result.source);
+    snapshot.warnings.push(...result.warnings);
+    emitSnapshot(snapshot, options);
+    return undefined;
+  }
+  if (options.ndjson) {
+    out.write(pendingNdjson);
+    out.write(`${JSON.stringify({ type: 'summary', ...summaryDoc(result, connStates, anomalies) })}\n`);
+    return undefined;
+  }
+  if (options.json) {
+    const doc = {
+      schema: 'tcpstate.capture/1',
+      ...summaryDoc(result, connStates, anomalies),
+      connections: kept.map(connectionRecord),
+      ...(timeline ? { timeline: timeline.series() } : {}),
+    };
+    out.write(`${JSON.stringify(doc, null, 2)}\n`);
+    if (options.svg && timeline) writeSvg(options.svg, timeline, result);
+    return undefined;
+  }
+
+  const text: string[] = [renderSummary(result, connStates, anomalies, c), ''];
+  const records = kept.map(connectionRecord).sort((a, b) => a.id - b.id);
+  const story = options.story ?? total <= 10;
+  if (story) {
+    for (const rec of records) text.push(renderStory(rec, origin, c), '');
+  } else if (records.length > 0) {
+    text.push(renderConnectionTable(records.map((r) => connectionRow(r, origin, c))));
+  }
+  if (total > records.length) {
+    text.push(c.dim(`(${records.length} of ${total} connections shown; --all for every one, --limit N)`));
+  }
+  if (timeline) {
+    timeline.setEnd(result.tracker.last);
+    text.push('', c.bold('Endpoint states over time'), ...sparklines(timeline));
+    if (options.svg) writeSvg(options.svg, timeline, result);
+  }
+  out.write(`${text.join('\n').trimEnd()}\n`);
+  return undefined;
+}
+
+function writeSvg(path: string, timeline: Timeline, result: CaptureResult): void {
+  timeline.setEnd(result.tracker.last);
+  writeFileSync(path, timelineSvg(timeline, `TCP endpoint states: ${result.source}`));
+  process.stderr.write(`tcpstate: timeline written to ${path}\n`);
+}
+
+function summaryDoc(result: CaptureResult, connStates: Map<string, number>, anomalies: Map<string, number>) {
+  return {
+    source: result.source,
+    format: result.reader.format,
+    packets: result.reader.packets,
+    tcpSegments: result.decode.tcp,
+    connections: result.tracker.connections,
+    first: result.tracker.first,
+    last: result.tracker.last,
+    connStates: Object.fromEntries(connStates),
+    anomalies: Object.fromEntries(anomalies),
+    notAnalysed: {
+      otherIp: result.decode.otherIp,
+      nonIp: result.decode.nonIp,
+      fragments: result.decode.fragments,
+      tunnels: result.decode.tunnels,
+      truncated: result.decode.truncated,
+      badChecksums: result.decode.badChecksums,
+      unknownLinktypes: result.decode.unknownLinktypes,
+    },
+    ...(result.reader.truncatedAt !== undefined ? { truncatedAt: result.reader.truncatedAt } : {}),
+    warnings: result.warnings,
+  };
 }

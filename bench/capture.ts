@@ -1,0 +1,147 @@
+/**
+ * Capture benchmark: a large capture of real loopback traffic made in a throw-away network namespace, then read
+ * side by side by tcpstate (full tracking: Zeek layer + RFC inference of both endpoints + anomalies), tcptrace -n
+ * and tshark -q -z conv,tcp. Wall time and peak RSS of each process come from /usr/bin/time.
+ *
+ *   npx tsx bench/capture.ts [--connections N] [--regen] [--file PATH]
+ *
+ * The capture is kept in bench/out/ (git-ignored) and reused; --regen makes a new one. Needs root, tcpdump, tshark,
+ * tcptrace. tcpstate runs from dist/ (built here with tsc) so no loader sits in the measured process.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const outDir = join(root, 'bench/out');
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const file = value('--file', join(outDir, 'loopback.pcap'));
+const connections = Number(value('--connections', '240000'));
+
+async function generate(): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  const ns = `tcpbench-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'mtu', '1500', 'up']);
+    const dump = spawn(
+      'ip',
+      ['netns', 'exec', ns, 'tcpdump', '-i', 'lo', '-s', '96', '-B', '65536', '-w', file],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let err = '';
+    dump.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    while (!err.includes('listening on')) await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    const gen = spawnSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '--import',
+        'tsx',
+        join(root, 'bench/capture-traffic.ts'),
+        String(connections),
+        '128',
+      ],
+      { encoding: 'utf8', cwd: root },
+    );
+    process.stderr.write(
+      `generator: ${gen.stdout.trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const exited = new Promise((r) => dump.once('exit', r));
+    dump.kill('SIGINT');
+    await exited;
+    process.stderr.write(
+      err
+        .split('\n')
+        .filter((l) => /packets|dropped/.test(l))
+        .join('\n') + '\n',
+    );
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+interface Timing {
+  tool: string;
+  seconds: number;
+  rssMiB: number;
+  output: string;
+}
+
+function timed(tool: string, command: string, commandArgs: string[]): Timing {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...commandArgs], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    cwd: root,
+  });
+  const last = r.stderr.trim().split('\n').pop() ?? '';
+  const [secs, kb] = last.split(' ').map(Number);
+  return { tool, seconds: secs ?? Number.NaN, rssMiB: (kb ?? 0) / 1024, output: r.stdout };
+}
+
+if (flag('--regen') || !existsSync(file)) await generate();
+const packets = Number(
+  execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' }).match(
+    /Number of packets:\s+(\d+)/,
+  )?.[1] ?? 0,
+);
+process.stderr.write(
+  `capture: ${file}, ${packets} packets, ${(statSync(file).size / 1048576).toFixed(0)} MiB\n`,
+);
+execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+execFileSync('node', ['scripts/post-build.mjs'], { cwd: root, stdio: 'inherit' });
+
+// Warm the page cache so every tool reads from memory.
+execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 });
+const runs: Timing[] = [
+  timed('tcpstate pcap --ndjson (full tracking)', process.execPath, [
+    join(root, 'bench/capture-run.mjs'),
+    file,
+  ]),
+  timed('tcptrace -n', 'tcptrace', ['-n', file]),
+  timed('tshark -q -z conv,tcp', 'tshark', ['-r', file, '-q', '-z', 'conv,tcp']),
+];
+const ours = runs[0]!;
+const inner = JSON.parse(ours.output.trim().split('\n').pop() ?? '{}') as {
+  seconds?: number;
+  connections?: number;
+};
+console.log(`\n${packets} packets, Node ${process.version}, ${new Date().toISOString()}`);
+console.log(
+  'tool'.padEnd(42),
+  'wall s'.padStart(8),
+  'Mpkt/s'.padStart(8),
+  'peak RSS MiB'.padStart(13),
+  'vs tcpstate'.padStart(12),
+);
+for (const r of runs) {
+  console.log(
+    r.tool.padEnd(42),
+    r.seconds.toFixed(2).padStart(8),
+    (packets / r.seconds / 1e6).toFixed(3).padStart(8),
+    r.rssMiB.toFixed(0).padStart(13),
+    `${(r.seconds / ours.seconds).toFixed(1)}x`.padStart(12),
+  );
+}
+if (inner.seconds !== undefined) {
+  console.log(
+    `tcpstate in-process (read + decode + track, no startup): ${inner.seconds.toFixed(2)} s = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections`,
+  );
+}

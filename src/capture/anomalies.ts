@@ -1,0 +1,81 @@
+/**
+ * Anomalies that can only be judged once a connection is over (or the capture ended): unanswered SYNs, stuck
+ * half-closes, retransmission and zero-window totals. Per-segment anomalies are noted by infer.ts as they happen.
+ */
+import { type Connection, S, type Side } from './conn.ts';
+
+function name(conn: Connection, side: Side): 'orig' | 'resp' {
+  return side === conn.orig ? 'orig' : 'resp';
+}
+
+/** Time the side entered its current state. */
+function enteredAt(side: Side): number {
+  return side.tr.length >= 2 ? side.tr[side.tr.length - 1]! : Number.NaN;
+}
+
+export function finishAnomalies(conn: Connection, at: number, stuckAfter: number): void {
+  const { orig, resp } = conn;
+  if (orig.synCount > 0 && resp.pkts === 0) {
+    conn.note({
+      kind: 'unanswered-syn',
+      at: orig.firstSynAt,
+      side: 'orig',
+      message: `SYN sent ${orig.synCount} time(s), never answered (no SYN-ACK, no RST)`,
+      value: orig.synCount,
+    });
+  } else if (orig.synCount > 1) {
+    conn.note({
+      kind: 'syn-retransmitted',
+      at: orig.firstSynAt,
+      side: 'orig',
+      message: `SYN sent ${orig.synCount} times before an answer`,
+      value: orig.synCount,
+    });
+  }
+  for (const side of [orig, resp]) {
+    const who = name(conn, side);
+    if (side.rxmt > 0) {
+      conn.note({
+        kind: 'retransmissions',
+        at,
+        side: who,
+        message: `${who} retransmitted ${side.rxmt} data segment(s)`,
+        value: side.rxmt,
+      });
+    }
+    if (side.zeroWin > 0) {
+      conn.note({
+        kind: 'zero-window',
+        at,
+        side: who,
+        message: `${who} advertised a zero window ${side.zeroWin} time(s) (its receive buffer was full)`,
+        value: side.zeroWin,
+      });
+    }
+    if (side.badCsum > 0) {
+      conn.note({
+        kind: 'bad-checksum',
+        at,
+        side: who,
+        message: `${side.badCsum} segment(s) from ${who} with a bad TCP checksum were ignored`,
+        value: side.badCsum,
+      });
+    }
+    if (side.rfc === S.CLOSE_WAIT || side.rfc === S.FIN_WAIT_2) {
+      const since = enteredAt(side);
+      const lasted = at - since;
+      if (lasted >= stuckAfter) {
+        conn.note({
+          kind: 'stuck-half-close',
+          at: since,
+          side: who,
+          message:
+            side.rfc === S.CLOSE_WAIT
+              ? `${who} sat in CLOSE_WAIT for ${lasted.toFixed(1)} s: its application never closed the socket`
+              : `${who} sat in FIN_WAIT_2 for ${lasted.toFixed(1)} s: the peer never closed its side`,
+          value: lasted,
+        });
+      }
+    }
+  }
+}

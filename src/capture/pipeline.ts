@@ -1,0 +1,142 @@
+/**
+ * Reader → decoder → tracker, and the I/O edge that feeds it from a file or stdin in chunks.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { SourceError } from '../errors.ts';
+import type { Warning } from '../model/snapshot.ts';
+import type { Connection } from './conn.ts';
+import { type DecodeOptions, type DecodeStats, decodePacket, emptyDecodeStats, Segment } from './decode.ts';
+import { CaptureReader, type ReaderStats } from './reader.ts';
+import { Tracker, type TrackerOptions, type TrackerStats } from './tracker.ts';
+
+export interface CaptureOptions extends TrackerOptions, DecodeOptions {
+  /** Called now and then with bytes read so far and the total (undefined for stdin). */
+  onProgress?: (bytesRead: number, total: number | undefined) => void;
+}
+
+export interface CaptureResult {
+  source: string;
+  reader: ReaderStats;
+  decode: DecodeStats;
+  tracker: TrackerStats;
+  warnings: Warning[];
+}
+
+/** A push-style pipeline: feed chunks, then call end(). */
+export class CapturePipeline {
+  readonly reader: CaptureReader;
+  readonly tracker: Tracker;
+  readonly decode: DecodeStats = emptyDecodeStats();
+  private readonly seg = new Segment();
+
+  constructor(source: string, options: CaptureOptions = {}) {
+    this.tracker = new Tracker(options);
+    const seg = this.seg;
+    const stats = this.decode;
+    const tracker = this.tracker;
+    const decodeOptions: DecodeOptions = { checksums: options.checksums ?? false };
+    this.reader = new CaptureReader(source, (p) => {
+      if (decodePacket(p, seg, stats, decodeOptions)) {
+        if (Number.isNaN(seg.ts)) return;
+        tracker.segment(seg);
+      }
+    });
+  }
+
+  push(chunk: Uint8Array): void {
+    this.reader.push(chunk);
+  }
+
+  end(): CaptureResult {
+    this.reader.end();
+    this.tracker.finish();
+    return this.result();
+  }
+
+  result(): CaptureResult {
+    const warnings = [...this.reader.warnings];
+    if (this.decode.fragments > 0) {
+      warnings.push({ message: `${this.decode.fragments} IP fragment(s) not analysed (no reassembly)` });
+    }
+    if (this.decode.truncated > 0) {
+      warnings.push({
+        message: `${this.decode.truncated} packet(s) with headers cut short by the capture length`,
+      });
+    }
+    for (const [type, n] of Object.entries(this.decode.unknownLinktypes)) {
+      warnings.push({ message: `${n} packet(s) on link type ${type}, which is not decoded` });
+    }
+    return {
+      source: this.reader.source,
+      reader: this.reader.stats,
+      decode: this.decode,
+      tracker: this.tracker.stats,
+      warnings,
+    };
+  }
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+/** Reads a capture file synchronously (fastest path), streaming finished connections to options.onConnection. */
+export function readCaptureFile(path: string, options: CaptureOptions = {}): CaptureResult {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new SourceError(`cannot open: ${(error as Error).message}`, path, error);
+  }
+  const pipeline = new CapturePipeline(path, options);
+  try {
+    const total = fstatSync(fd).size;
+    const buf = new Uint8Array(CHUNK);
+    let read = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      read += n;
+      // The reader copies what it carries over, so the buffer can be reused.
+      pipeline.push(n === CHUNK ? buf : buf.subarray(0, n));
+      options.onProgress?.(read, total);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return pipeline.end();
+}
+
+/** Reads a capture from a stream (stdin: `tcpdump -w - | tcpstate pcap -`). */
+export async function readCaptureStream(
+  stream: AsyncIterable<Uint8Array | string>,
+  source: string,
+  options: CaptureOptions = {},
+): Promise<CaptureResult> {
+  const pipeline = new CapturePipeline(source, options);
+  let read = 0;
+  for await (const chunk of stream) {
+    if (typeof chunk === 'string') continue;
+    read += chunk.length;
+    pipeline.push(chunk);
+    options.onProgress?.(read, undefined);
+  }
+  return pipeline.end();
+}
+
+/** Convenience for tests and small captures: every connection, in the order they ended. */
+export function readConnections(
+  path: string,
+  options: CaptureOptions = {},
+): {
+  connections: Connection[];
+  result: CaptureResult;
+} {
+  const connections: Connection[] = [];
+  const result = readCaptureFile(path, {
+    ...options,
+    onConnection: (c, stats) => {
+      connections.push(c);
+      options.onConnection?.(c, stats);
+    },
+  });
+  return { connections, result };
+}

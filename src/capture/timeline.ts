@@ -1,0 +1,153 @@
+/**
+ * State counts over the capture, in bounded memory: samples at evenly spaced instants, stored as difference arrays
+ * per state. When an interval falls beyond the last sample, the spacing doubles and the even samples are kept,
+ * which a difference array allows exactly (entry i moves to ceil(i/2)).
+ */
+import { TCP_STATES, type TcpState } from '../states/states.ts';
+import type { Connection, Side } from './conn.ts';
+
+const SAMPLES = 1024;
+/** States worth charting: everything but CLOSED. LISTEN is per listener, not per connection, so it is left out. */
+export const TIMELINE_STATES = TCP_STATES.filter((s) => s !== 'CLOSED' && s !== 'LISTEN');
+
+export class Timeline {
+  private origin = Number.NaN;
+  private width = 0.001;
+  private readonly diff: Float64Array[] = TCP_STATES.map(() => new Float64Array(SAMPLES + 2));
+  private end = Number.NaN;
+
+  /** Adds a finished connection. `origin` is the capture's first packet time. */
+  add(conn: Connection, origin: number): void {
+    if (Number.isNaN(this.origin)) this.origin = origin;
+    this.addSide(conn.orig);
+    this.addSide(conn.resp);
+  }
+
+  setEnd(t: number): void {
+    this.end = t;
+  }
+
+  private index(t: number): number {
+    return Math.max(0, Math.ceil((t - this.origin) / this.width - 1e-9));
+  }
+
+  private grow(): void {
+    this.width *= 2;
+    for (const d of this.diff) {
+      const copy = d.slice();
+      d.fill(0);
+      for (let i = 0; i < copy.length; i++) if (copy[i] !== 0) d[Math.ceil(i / 2)]! += copy[i]!;
+    }
+  }
+
+  private addSide(side: Side): void {
+    const tr = side.tr;
+    for (let i = 0; i < tr.length; i += 2) {
+      const state = tr[i]!;
+      if (TCP_STATES[state] === 'CLOSED' || TCP_STATES[state] === 'LISTEN') continue;
+      const from = tr[i + 1]!;
+      const to = i + 3 < tr.length ? tr[i + 3]! : Number.POSITIVE_INFINITY;
+      while (this.index(Number.isFinite(to) ? to : from) > SAMPLES) this.grow();
+      const a = this.index(from);
+      const d = this.diff[state]!;
+      d[a]! += 1;
+      if (Number.isFinite(to)) d[this.index(to)]! -= 1;
+    }
+  }
+
+  /** Counts per state at each sample instant up to the capture end. */
+  series(): { times: number[]; counts: Record<TcpState, number[]> } {
+    while (!Number.isNaN(this.end) && this.index(this.end) > SAMPLES) this.grow();
+    const n = Number.isNaN(this.end) ? SAMPLES : Math.min(SAMPLES, this.index(this.end) + 1);
+    const times: number[] = [];
+    for (let k = 0; k < n; k++) times.push(this.origin + k * this.width);
+    const counts = {} as Record<TcpState, number[]>;
+    TCP_STATES.forEach((s, i) => {
+      let run = 0;
+      const out: number[] = [];
+      for (let k = 0; k < n; k++) {
+        run += this.diff[i]![k]!;
+        out.push(run);
+      }
+      counts[s] = out;
+    });
+    return { times, counts };
+  }
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** One sparkline per state that occurs, `width` characters wide (each character is the max of its samples). */
+export function sparklines(timeline: Timeline, width = 60): string[] {
+  const { times, counts } = timeline.series();
+  if (times.length === 0) return [];
+  const lines: string[] = [];
+  const span = (times[times.length - 1]! - times[0]!).toFixed(3);
+  for (const state of TIMELINE_STATES) {
+    const series = counts[state];
+    const max = Math.max(...series);
+    if (max === 0) continue;
+    let line = '';
+    const cols = Math.min(width, series.length);
+    for (let c = 0; c < cols; c++) {
+      const lo = Math.floor((c * series.length) / cols);
+      const hi = Math.max(lo + 1, Math.floor(((c + 1) * series.length) / cols));
+      let m = 0;
+      for (let k = lo; k < hi; k++) m = Math.max(m, series[k]!);
+      line += m === 0 ? ' ' : BARS[Math.min(7, Math.floor((m / max) * 7.999))];
+    }
+    lines.push(`${state.padEnd(12)} ${line} max ${max}`);
+  }
+  lines.push(`${''.padEnd(12)} 0 s … ${span} s`);
+  return lines;
+}
+
+const COLORS: Record<string, string> = {
+  SYN_SENT: '#d4a017',
+  SYN_RECEIVED: '#e67e22',
+  ESTABLISHED: '#2e8b57',
+  FIN_WAIT_1: '#5dade2',
+  FIN_WAIT_2: '#2874a6',
+  CLOSE_WAIT: '#c0392b',
+  CLOSING: '#8e44ad',
+  LAST_ACK: '#a04000',
+  TIME_WAIT: '#7f8c8d',
+};
+
+/** A self-contained SVG line chart of the state counts. */
+export function timelineSvg(timeline: Timeline, title = 'TCP endpoint states over the capture'): string {
+  const { times, counts } = timeline.series();
+  const W = 900;
+  const H = 360;
+  const left = 60;
+  const right = 160;
+  const top = 40;
+  const bottom = 40;
+  const states = TIMELINE_STATES.filter((s) => Math.max(...counts[s], 0) > 0);
+  const max = Math.max(1, ...states.map((s) => Math.max(...counts[s])));
+  const t0 = times[0] ?? 0;
+  const span = Math.max(1e-9, (times[times.length - 1] ?? t0) - t0);
+  const x = (t: number) => left + ((t - t0) / span) * (W - left - right);
+  const y = (v: number) => top + (1 - v / max) * (H - top - bottom);
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${left}" y="22" font-size="15">${esc(title)}</text>`,
+    `<line x1="${left}" y1="${y(0)}" x2="${W - right}" y2="${y(0)}" stroke="#999"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${y(0)}" stroke="#999"/>`,
+    `<text x="${left - 6}" y="${y(max) + 4}" text-anchor="end">${max}</text>`,
+    `<text x="${left - 6}" y="${y(0) + 4}" text-anchor="end">0</text>`,
+    `<text x="${left}" y="${H - 14}">0 s</text>`,
+    `<text x="${W - right}" y="${H - 14}" text-anchor="end">${span.toFixed(3)} s</text>`,
+  ];
+  states.forEach((s, i) => {
+    const pts = times.map((t, k) => `${x(t).toFixed(1)},${y(counts[s][k]!).toFixed(1)}`).join(' ');
+    const color = COLORS[s] ?? '#333';
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts}"/>`);
+    parts.push(`<rect x="${W - right + 16}" y="${top + i * 18}" width="12" height="12" fill="${color}"/>`);
+    parts.push(`<text x="${W - right + 34}" y="${top + i * 18 + 10}">${s}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
