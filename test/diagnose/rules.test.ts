@@ -185,7 +185,7 @@ describe('renderFindings', () => {
     const colors = pc.createColors(false);
     const en = renderFindings(f, { colors, width: 100 });
     expect(en).toMatch(
-      /^FINDINGS \(1\)\n\nWARNING  syn-recv-pileup\n {9}10 half-open connections \(SYN_RECV\) on 10\.0\.0\.1:80/,
+      /^FINDINGS \(1\)\n\nWARNING {2}syn-recv-pileup\n {9}10 half-open connections \(SYN_RECV\) on 10\.0\.0\.1:80/,
     );
     expect(en).toContain('net.ipv4.tcp_syncookies = 1 (already so: keep it)');
     expect(en).toContain('sysctl -w net.ipv4.tcp_max_syn_backlog=4096  (now 512)');
