@@ -223,8 +223,6 @@ export function step(tcb: Tcb, event: TcpEvent, now: number, profile: Profile = 
 // ---------------------------------------------------------------------------------------------------------------
 // User calls, RFC 9293 §3.10.1-§3.10.6
 
-const CLOSING_STATES: ReadonlySet<TcpState> = new Set(['FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSING', 'LAST_ACK', 'TIME_WAIT']);
-
 function userCall(s: Step, u: UserCall): void {
   const t = s.tcb;
   const st = t.state;
@@ -235,7 +233,9 @@ function userCall(s: Step, u: UserCall): void {
         if (st !== 'CLOSED') s.message = 'error: connection already exists';
         else {
           // §3.10.1 CLOSED: create TCB, passive.
+          const iss = t.iss;
           Object.assign(t, newTcb(s.profile));
+          t.iss = iss;
           s.enter('LISTEN');
         }
         return;
@@ -247,10 +247,11 @@ function userCall(s: Step, u: UserCall): void {
           s.message = 'error: remote socket unspecified';
           return;
         }
+        const iss = u.iss ?? t.iss;
         if (st === 'CLOSED') Object.assign(t, newTcb(s.profile));
         t.remoteKnown = true;
         t.origin = 'active';
-        s.sendSyn(u.iss ?? 0);
+        s.sendSyn(iss);
         return;
       }
       s.row('OPEN_ACTIVE');
@@ -380,13 +381,16 @@ function userCall(s: Step, u: UserCall): void {
 function segmentArrives(s: Step, seg: Segment): void {
   switch (s.tcb.state) {
     case 'CLOSED':
-      return segmentInClosed(s, seg);
+      segmentInClosed(s, seg);
+      return;
     case 'LISTEN':
-      return segmentInListen(s, seg);
+      segmentInListen(s, seg);
+      return;
     case 'SYN_SENT':
-      return segmentInSynSent(s, seg);
+      segmentInSynSent(s, seg);
+      return;
     default:
-      return segmentInSynchronized(s, seg);
+      segmentInSynchronized(s, seg);
   }
 }
 
@@ -608,7 +612,9 @@ function segmentInSynchronized(s: Step, seg: Segment): void {
       return;
     }
     s.row('SEG_RST', RST_VALID_CONDITION[entry]);
-    s.close(entry === 'CLOSING' || entry === 'LAST_ACK' || entry === 'TIME_WAIT' ? undefined : 'connection reset');
+    s.close(
+      entry === 'CLOSING' || entry === 'LAST_ACK' || entry === 'TIME_WAIT' ? undefined : 'connection reset',
+    );
     return;
   }
 
@@ -622,7 +628,10 @@ function segmentInSynchronized(s: Step, seg: Segment): void {
       s.enter('LISTEN');
       return;
     }
-    s.row('SEG_SYN', entry === 'SYN_RECEIVED' ? 'entered from active OPEN' : 'SYN (in or out of window), RFC 5961 stack');
+    s.row(
+      'SEG_SYN',
+      entry === 'SYN_RECEIVED' ? 'entered from active OPEN' : 'SYN (in or out of window), RFC 5961 stack',
+    );
     s.sendAck(); // RFC 5961 §4 challenge ACK
     return;
   }
@@ -687,7 +696,8 @@ function processAck(s: Step, seg: Segment): boolean {
   }
   if (seqLe(seg.ack, t.sndUna)) {
     // Duplicate ACK: ignored, processing continues with text and FIN.
-    if (seg.len === 0 && !seg.flags.fin) s.row('SEG_ACK_DUP', 'SEG.ACK =< SND.UNA (duplicate), no new data/FIN');
+    if (seg.len === 0 && !seg.flags.fin)
+      s.row('SEG_ACK_DUP', 'SEG.ACK =< SND.UNA (duplicate), no new data/FIN');
     return true;
   }
   // SND.UNA < SEG.ACK =< SND.NXT: new data acknowledged.
@@ -799,7 +809,8 @@ function processFin(s: Step, seg: Segment, entry: TcpState): void {
       s.enter('CLOSING');
       return;
     case 'FIN_WAIT_2':
-      if (entry === 'FIN_WAIT_1') s.row('SEG_FIN', 'FIN whose ACK also covers our FIN (FIN+ACK)', 'FIN_WAIT_1');
+      if (entry === 'FIN_WAIT_1')
+        s.row('SEG_FIN', 'FIN whose ACK also covers our FIN (FIN+ACK)', 'FIN_WAIT_1');
       else s.row('SEG_FIN');
       s.sendAck();
       s.enterTimeWait();
@@ -894,5 +905,5 @@ function retransmissionTimeout(s: Step): void {
   s.start('RETRANSMISSION', t.rto);
 }
 
-export { RFC_NAME };
 export type { Timers };
+export { RFC_NAME };

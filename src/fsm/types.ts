@@ -23,7 +23,13 @@ export interface Segment {
 }
 
 /** The timers of RFC 9293 §3.8/§3.10.8 plus the real-stack FIN-WAIT-2 and connection-establishment timers. */
-export const TIMER_NAMES = ['RETRANSMISSION', 'CONN_ESTABLISH', 'FIN_WAIT_2', 'TIME_WAIT', 'USER_TIMEOUT'] as const;
+export const TIMER_NAMES = [
+  'RETRANSMISSION',
+  'CONN_ESTABLISH',
+  'FIN_WAIT_2',
+  'TIME_WAIT',
+  'USER_TIMEOUT',
+] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
 /** Timer deadlines on the caller's clock, in milliseconds. A missing timer is not running. */

@@ -52,7 +52,9 @@ export function parseMatcher(text: string, option = '--drop'): SegmentMatcher {
     else {
       for (const f of word.toUpperCase().split(/[+,/]/)) {
         if (!FLAG_WORDS.has(f))
-          throw new UsageError(`${option} '${text}': unknown flag '${f}' (use SYN, ACK, FIN, RST, DATA, #N or *)`);
+          throw new UsageError(
+            `${option} '${text}': unknown flag '${f}' (use SYN, ACK, FIN, RST, DATA, #N or *)`,
+          );
         flagsOut.push(f);
       }
     }

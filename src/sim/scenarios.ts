@@ -57,7 +57,8 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'passive-close',
     title: 'Passive close (the peer closes first)',
-    description: 'B closes first; A sees the FIN, sits in CLOSE-WAIT until its application closes, then LAST-ACK.',
+    description:
+      'B closes first; A sees the FIN, sits in CLOSE-WAIT until its application closes, then LAST-ACK.',
     script: [...open(), { at: 100, side: 'B', call: CLOSE }, { at: 200, side: 'A', call: CLOSE }],
   },
   {
@@ -83,7 +84,8 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'abort',
     title: 'Abort (RST)',
-    description: 'A aborts an established connection (SO_LINGER 0): one RST, both ends CLOSED at once, no TIME-WAIT.',
+    description:
+      'A aborts an established connection (SO_LINGER 0): one RST, both ends CLOSED at once, no TIME-WAIT.',
     script: [...open(), { at: 100, side: 'A', call: { call: 'ABORT' } }],
   },
   {
@@ -95,14 +97,16 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'lost-syn',
     title: 'Lost SYN',
-    description: 'The first SYN is lost; A retransmits it when the retransmission timer (initial RTO) expires.',
+    description:
+      'The first SYN is lost; A retransmits it when the retransmission timer (initial RTO) expires.',
     script: open(),
     rules: drop('A->B SYN #1'),
   },
   {
     name: 'lost-syn-ack',
     title: 'Lost SYN-ACK',
-    description: 'The SYN-ACK is lost: both ends retransmit (A its SYN, B its SYN-ACK) until one gets through.',
+    description:
+      'The SYN-ACK is lost: both ends retransmit (A its SYN, B its SYN-ACK) until one gets through.',
     script: open(),
     rules: drop('B->A SYN+ACK #1'),
   },

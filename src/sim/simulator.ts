@@ -28,7 +28,14 @@ export type TraceEvent =
     }
   | { t: number; kind: 'receive'; side: Side; id: number; segment: Segment; rows: string[]; note?: string }
   | { t: number; kind: 'state'; side: Side; from: TcpState; to: TcpState; rows: string[] }
-  | { t: number; kind: 'timer'; side: Side; timer: TimerName; action: 'start' | 'stop' | 'expire'; deadline?: number }
+  | {
+      t: number;
+      kind: 'timer';
+      side: Side;
+      timer: TimerName;
+      action: 'start' | 'stop' | 'expire';
+      deadline?: number;
+    }
   | { t: number; kind: 'message'; side: Side; message: string };
 
 export interface Trace {
@@ -109,7 +116,8 @@ export function simulate(input: SimulationInput): Trace {
     sent[side].set(key, id);
     let dropRule: string | undefined;
     for (const m of rules.drop) if (counter.matches(m, side, seg)) dropRule ??= m.text;
-    if (!dropRule && rules.loss > 0 && random() < rules.loss) dropRule = `loss ${Math.round(rules.loss * 100)}%`;
+    if (!dropRule && rules.loss > 0 && random() < rules.loss)
+      dropRule = `loss ${Math.round(rules.loss * 100)}%`;
     let extra = 0;
     for (const m of rules.reorder) if (counter.matches(m, side, seg)) extra = rules.reorderBy;
     let dup = false;
@@ -139,7 +147,14 @@ export function simulate(input: SimulationInput): Trace {
     // A server socket that re-listens: a CLOSED endpoint behaves as LISTEN for a new SYN.
     if (before.state === 'CLOSED' && input.relisten?.[side] && event.kind === 'segment') {
       prev = { ...newTcb(profile), state: 'LISTEN', iss: (before.sndNxt + 64000) >>> 0 };
-      events.push({ t: now, kind: 'state', side, from: 'CLOSED', to: 'LISTEN', rows: ['CLOSED|OPEN_PASSIVE'] });
+      events.push({
+        t: now,
+        kind: 'state',
+        side,
+        from: 'CLOSED',
+        to: 'LISTEN',
+        rows: ['CLOSED|OPEN_PASSIVE'],
+      });
       path[side].push('LISTEN');
     }
     const r = step(prev, event, now, profile);
@@ -164,7 +179,8 @@ export function simulate(input: SimulationInput): Trace {
       push({ t: d, type: 'timer', side, timer: name, deadline: d });
     }
     for (const name of Object.keys(before) as TimerName[]) {
-      if (after[name] === undefined) events.push({ t: now, kind: 'timer', side, timer: name, action: 'stop' });
+      if (after[name] === undefined)
+        events.push({ t: now, kind: 'timer', side, timer: name, action: 'stop' });
     }
   };
 
@@ -177,13 +193,26 @@ export function simulate(input: SimulationInput): Trace {
     if (next.type === 'timer' && tcbs[next.side].timers[next.timer] !== next.deadline) continue;
     now = next.t;
     if (next.type === 'call') {
-      const ev: TraceEvent = { t: now, kind: 'call', side: next.side, call: next.call, label: callLabel(next.call) };
+      const ev: TraceEvent = {
+        t: now,
+        kind: 'call',
+        side: next.side,
+        call: next.call,
+        label: callLabel(next.call),
+      };
       events.push(ev);
       apply(next.side, { kind: 'user', user: next.call }, now);
     } else if (next.type === 'arrive') {
       const idx = events.length;
       const r = apply(next.side, { kind: 'segment', segment: next.segment }, now);
-      const recv: TraceEvent = { t: now, kind: 'receive', side: next.side, id: next.id, segment: next.segment, rows: r.rows };
+      const recv: TraceEvent = {
+        t: now,
+        kind: 'receive',
+        side: next.side,
+        id: next.id,
+        segment: next.segment,
+        rows: r.rows,
+      };
       if (r.note) recv.note = r.note;
       events.splice(idx, 0, recv);
     } else {

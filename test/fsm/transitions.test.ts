@@ -81,7 +81,9 @@ function tcbIn(state: TcpState, row: Row, profile: Profile): Tcb {
   t.rcvNxt = theyClosed ? IRS + 2 : IRS + 1;
   // Outstanding data: 10 octets in flight where the row needs something to acknowledge.
   const dataInFlight =
-    notOurFin || (c === 'SND.UNA < SEG.ACK =< SND.NXT' && !weClosed) || row.event === 'RETRANSMISSION_TIMEOUT';
+    notOurFin ||
+    (c === 'SND.UNA < SEG.ACK =< SND.NXT' && !weClosed) ||
+    row.event === 'RETRANSMISSION_TIMEOUT';
   const data = dataInFlight ? 10 : 0;
   t.sndUna = ISS + 1;
   if (weClosed) {
@@ -114,7 +116,10 @@ function eventFor(row: Row, t: Tcb): TcpEvent {
     case 'OPEN_PASSIVE':
       return { kind: 'user', user: { call: 'OPEN', mode: 'passive' } };
     case 'OPEN_ACTIVE':
-      return { kind: 'user', user: { call: 'OPEN', mode: 'active', remote: !c.includes('unspecified'), iss: ISS } };
+      return {
+        kind: 'user',
+        user: { call: 'OPEN', mode: 'active', remote: !c.includes('unspecified'), iss: ISS },
+      };
     case 'SEND':
       return { kind: 'user', user: { call: 'SEND', bytes: 10 } };
     case 'RECEIVE':
@@ -241,7 +246,9 @@ function checkSegments(row: Row, before: Tcb, after: Tcb, ev: TcpEvent, out: Seg
   if (tpl.startsWith('<SEQ=SND.NXT><CTL=RST>')) expect(s.seq).toBe(before.sndNxt);
   if (tpl.startsWith('<SEQ=SEG.ACK><CTL=RST>') && incoming?.flags.ack) expect(s.seq).toBe(incoming.ack);
   if (tpl.startsWith('<SEQ=0><ACK=SEG.SEQ+SEG.LEN>') && incoming)
-    expect(s.ack).toBe(seqAdd(incoming.seq, incoming.len + (incoming.flags.syn ? 1 : 0) + (incoming.flags.fin ? 1 : 0)));
+    expect(s.ack).toBe(
+      seqAdd(incoming.seq, incoming.len + (incoming.flags.syn ? 1 : 0) + (incoming.flags.fin ? 1 : 0)),
+    );
   if (tpl.startsWith('<SEQ=ISS>')) expect(s.seq).toBe(after.iss);
   if (tpl.startsWith('<SEQ=ISS><ACK=RCV.NXT>')) expect(s.ack).toBe(after.rcvNxt);
 }
@@ -251,9 +258,11 @@ function checkTimers(row: Row, after: Tcb, now: number, profile: Profile): void 
     expect(after.timers, 'all timers stopped').toEqual({});
   for (const t of row.timers_start) {
     if (t.startsWith('TIME_WAIT')) expect(after.timers.TIME_WAIT).toBe(now + profile.timeWait);
-    if (t.startsWith('RETRANSMISSION') && !t.includes(' if ')) expect(after.timers.RETRANSMISSION).toBeGreaterThan(now);
+    if (t.startsWith('RETRANSMISSION') && !t.includes(' if '))
+      expect(after.timers.RETRANSMISSION).toBeGreaterThan(now);
   }
-  if (row.timers_stop.some((t) => t === 'RETRANSMISSION')) expect(after.timers.RETRANSMISSION).toBeUndefined();
+  if (row.timers_stop.some((t) => t === 'RETRANSMISSION'))
+    expect(after.timers.RETRANSMISSION).toBeUndefined();
 }
 
 const stateTitle = (s: string) => s.toLowerCase().replace(/-/g, '_');
