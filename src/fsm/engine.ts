@@ -57,6 +57,9 @@ export function newTcb(profile: Profile = PROFILES.rfc): Tcb {
     finSeq: null,
     retransmits: 0,
     rto: profile.initialRto,
+    srtt: null,
+    rttvar: 0,
+    rttStart: null,
     timers: {},
   };
 }
@@ -105,6 +108,7 @@ class Step {
   }
 
   send(f: Flags, seq: number, ack: number, len = 0): void {
+    if (f.syn || f.fin || len > 0) this.tcb.rttStart = this.now;
     this.out.push({ seq, ack: f.ack ? ack : 0, flags: f, len, wnd: f.rst ? 0 : this.tcb.rcvWnd });
   }
 
@@ -325,6 +329,7 @@ function userCall(s: Step, u: UserCall): void {
             return;
           }
           s.row('CLOSE', 'no SENDs issued and no pending data');
+          s.stop('CONN_ESTABLISH'); // the connection is synchronized enough to close; keepinit no longer applies
           s.sendFin();
           s.enter('FIN_WAIT_1');
           return;
@@ -482,8 +487,11 @@ function segmentInSynSent(s: Step, seg: Segment): void {
       s.stop('RETRANSMISSION');
       s.stop('CONN_ESTABLISH');
       s.stop('USER_TIMEOUT');
+      // RFC 6298 §5.7: a SYN that had to be retransmitted gives no valid RTT sample (Karn), and the RTO is
+      // re-initialised to 3 s when data transmission begins (Linux TCP_TIMEOUT_FALLBACK).
+      if (t.retransmits > 0) t.rto = Math.max(t.rto, 3000);
+      else updateRto(s);
       t.retransmits = 0;
-      t.rto = s.profile.initialRto;
       s.enter('ESTABLISHED');
       s.sendAck();
       s.flush();
@@ -668,7 +676,7 @@ function processAck(s: Step, seg: Segment): boolean {
       s.stop('CONN_ESTABLISH');
       s.stop('USER_TIMEOUT');
       t.retransmits = 0;
-      t.rto = s.profile.initialRto;
+      updateRto(s);
       s.enter('ESTABLISHED');
       s.flush();
       if (t.closeQueued) {
@@ -708,7 +716,7 @@ function processAck(s: Step, seg: Segment): boolean {
     t.sndWl2 = seg.ack;
   }
   t.retransmits = 0;
-  t.rto = Math.max(s.profile.initialRto, s.profile.minRto);
+  updateRto(s);
   if (t.sndUna === t.sndNxt) {
     // RFC 6298 §5.2: all outstanding data acknowledged: turn off the retransmission timer.
     s.stop('RETRANSMISSION');
@@ -752,6 +760,29 @@ function processAck(s: Step, seg: Segment): boolean {
       s.row('SEG_ACK', 'SND.UNA < SEG.ACK =< SND.NXT');
       return true;
   }
+}
+
+/**
+ * RFC 6298 §2: a new RTT sample R updates SRTT and RTTVAR; RTO = SRTT + max(G, 4*RTTVAR), at least the minimum
+ * (1 s in the RFC). Linux instead uses the minimum (200 ms) as a floor on the variance term, so on a fast path its
+ * RTO is about 200 ms. The sample runs from the latest transmission (timestamps make retransmissions measurable).
+ */
+function updateRto(s: Step): void {
+  const t = s.tcb;
+  const p = s.profile;
+  if (t.rttStart === null) return;
+  const r = Math.max(0, s.now - t.rttStart);
+  if (t.srtt === null) {
+    t.srtt = r;
+    t.rttvar = r / 2;
+  } else {
+    t.rttvar = 0.75 * t.rttvar + 0.25 * Math.abs(t.srtt - r);
+    t.srtt = 0.875 * t.srtt + 0.125 * r;
+  }
+  const rto = p.rtoMinIsVariance
+    ? t.srtt + Math.max(p.minRto, 4 * t.rttvar)
+    : Math.max(p.minRto, t.srtt + Math.max(1, 4 * t.rttvar));
+  t.rto = Math.min(p.maxRto, Math.round(rto));
 }
 
 function seqGe(a: number, b: number): boolean {

@@ -19,6 +19,8 @@ export interface Profile {
   initialRto: number;
   minRto: number;
   maxRto: number;
+  /** Linux adds the minimum RTO to the smoothed RTT (RTO = SRTT + max(rto_min, 4*RTTVAR)) instead of clamping. */
+  rtoMinIsVariance: boolean;
   /**
    * Waits (ms) between successive SYN transmissions; after the last wait the connect fails. Length-1 = number of
    * SYN retransmissions.
@@ -67,6 +69,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     initialRto: 1 * S,
     minRto: 1 * S,
     maxRto: 60 * S,
+    rtoMinIsVariance: false,
     // SYN R2 >= 3 minutes (MUST-23): 1+2+4+8+16+32+60+60 s = 183 s.
     synSchedule: doubling(1 * S, 8, 60 * S),
     synAckRetries: 7,
@@ -89,6 +92,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     initialRto: 1 * S,
     minRto: 200,
     maxRto: 120 * S,
+    rtoMinIsVariance: true,
     // tcp_syn_retries=6 with exponential backoff (kernels < 6.5, or tcp_syn_linear_timeouts=0): SYNs at
     // 0,1,3,7,15,31,63 s, connect() fails at 127 s. 6.5+ first retries linearly and fails at ~131 s.
     synSchedule: doubling(1 * S, 7, 120 * S),
@@ -122,6 +126,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     initialRto: 1 * S,
     minRto: 230,
     maxRto: 64 * S,
+    rtoMinIsVariance: false,
     synSchedule: doubling(1 * S, 13, 64 * S),
     synAckRetries: 3,
     dataRetries: 12,
@@ -149,6 +154,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     initialRto: 1 * S,
     minRto: 230,
     maxRto: 64 * S,
+    rtoMinIsVariance: false,
     synSchedule: [1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, 64].map((s) => s * S),
     synAckRetries: 3,
     dataRetries: 12,
@@ -175,6 +181,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     initialRto: 3 * S,
     minRto: 300,
     maxRto: 60 * S,
+    rtoMinIsVariance: false,
     // TcpMaxConnectRetransmissions = 2 with a 3 s initial RTO: SYNs at 0, 3, 9 s, failure at 21 s.
     synSchedule: [3, 6, 12].map((s) => s * S),
     synAckRetries: 2,

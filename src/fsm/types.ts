@@ -65,6 +65,12 @@ export interface Tcb {
   retransmits: number;
   /** Current retransmission timeout (ms). */
   rto: number;
+  /** RFC 6298 smoothed RTT and variation (ms); null before the first sample. */
+  srtt: number | null;
+  rttvar: number;
+  /** When the newest outstanding octet was (re)transmitted: the RTT sample's start (timestamps make it valid
+   * even for retransmissions, as on Linux). */
+  rttStart: number | null;
   timers: Timers;
 }
 

@@ -16,11 +16,15 @@ export function runScenario(
   const profile = getProfile(profileName);
   if (!profile)
     throw new UsageError(`unknown profile '${profileName}' (one of: ${PROFILE_NAMES.join(', ')})`);
+  const merged = scenarioRules(scenario, rules);
+  // Scripts are written for the default 10 ms one-way delay; a slower network stretches them so that, say, the
+  // close still comes after the handshake.
+  const scale = Math.max(1, merged.delay / 10);
   const input: SimulationInput = {
     scenario: scenario.name,
     profile,
-    rules: scenarioRules(scenario, rules),
-    script: scenario.script,
+    rules: merged,
+    script: scenario.script.map((s) => ({ ...s, at: Math.round(s.at * scale) })),
   };
   if (scenario.relisten) input.relisten = scenario.relisten;
   if (scenario.limit !== undefined) input.limit = scenario.limit;

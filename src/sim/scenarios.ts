@@ -131,7 +131,7 @@ export const SCENARIOS: readonly Scenario[] = [
     description:
       "A's ACK of B's FIN is lost: B in LAST-ACK retransmits its FIN, and A, still in TIME-WAIT, ACKs it again and restarts 2*MSL.",
     script: [...open(), { at: 100, side: 'A', call: CLOSE }, { at: 200, side: 'B', call: CLOSE }],
-    rules: drop('A->B ACK #3'),
+    rules: drop('A->B ACK #2'),
   },
   {
     name: 'syn-timeout',
