@@ -86,7 +86,7 @@ export function renderSequenceSvg(trace: Trace, title: string): string {
         body.push(
           `<text x="${outer}" y="${yy + 4}" text-anchor="${anchor}" fill="#777" font-size="12">${esc(
             ev.action === 'start'
-              ? `⏱ ${timerLabel(ev.timer)} ${durationLabel((ev.deadline ?? ev.t) - ev.t)}`
+              ? `timer ${timerLabel(ev.timer)} ${durationLabel((ev.deadline ?? ev.t) - ev.t)}`
               : `${timerLabel(ev.timer)} expired`,
           )}</text>`,
         );

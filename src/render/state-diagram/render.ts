@@ -105,22 +105,25 @@ const BOX_H = 36;
 export function renderStateSvg(o: DiagramOptions = {}): string {
   const width = 3 * CELL_W + 80;
   const height = 7 * CELL_H + 90;
-  const center = (s: TcpState): [number, number] => {
-    const [col, row] = POSITIONS[s];
-    return [70 + col * CELL_W + CELL_W / 2 - 30, 80 + row * CELL_H + BOX_H / 2];
-  };
+  const at = (col: number, row: number): [number, number] => [70 + col * CELL_W + CELL_W / 2 - 30, 80 + row * CELL_H + BOX_H / 2];
+  const center = (s: TcpState): [number, number] => at(...POSITIONS[s]);
+  // As in RFC 9293 Figure 5, CLOSED is drawn twice: at the top (where connections start) and bottom right
+  // (where the closing states end), so the closing edges do not cross the whole figure.
+  const LOWER: ReadonlySet<TcpState> = new Set(['ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK', 'TIME_WAIT']);
+  const bottomClosed = at(2, 6);
   const body: string[] = [
     `<text x="${width / 2}" y="32" text-anchor="middle" font-size="17" font-weight="bold">${esc(o.title ?? 'TCP connection states (RFC 9293 Figure 5)')}</text>`,
   ];
   // Parallel edges between the same pair are offset so both stay readable.
   const seen = new Map<string, number>();
   for (const e of EDGES) {
+    const hl = o.highlight?.has(edgeKey(e.from, e.to)) ?? false;
+    if (!e.figure && !hl) continue; // Note 3 edges only when a scenario takes them
     const [x1, y1] = center(e.from);
-    const [x2, y2] = center(e.to);
+    const [x2, y2] = e.to === 'CLOSED' && LOWER.has(e.from) ? bottomClosed : center(e.to);
     const pair = [e.from, e.to].sort().join('|');
     const n = seen.get(pair) ?? 0;
     seen.set(pair, n + 1);
-    const hl = o.highlight?.has(edgeKey(e.from, e.to)) ?? false;
     // Clip to the box edges.
     const dx = x2 - x1;
     const dy = y2 - y1;
@@ -128,19 +131,16 @@ export function renderStateSvg(o: DiagramOptions = {}): string {
     const tx = Math.abs(dx) / len > 0.0001 ? BOX_W / 2 / Math.abs(dx / len) : Number.POSITIVE_INFINITY;
     const ty = Math.abs(dy) / len > 0.0001 ? BOX_H / 2 / Math.abs(dy / len) : Number.POSITIVE_INFINITY;
     const t = Math.min(tx, ty) + 4;
-    const off = n === 0 ? 0 : 14;
-    const nx = (-dy / len) * off;
-    const ny = (dx / len) * off;
-    const sx = x1 + (dx / len) * t + nx;
-    const sy = y1 + (dy / len) * t + ny;
-    const ex = x2 - (dx / len) * t + nx;
-    const ey = y2 - (dy / len) * t + ny;
-    const bend = e.from === e.to ? 0 : 30 * (n === 0 ? 1 : -1);
+    const sx = x1 + (dx / len) * t;
+    const sy = y1 + (dy / len) * t;
+    const ex = x2 - (dx / len) * t;
+    const ey = y2 - (dy / len) * t;
+    const bend = n === 0 ? 0 : 40;
     const cx = (sx + ex) / 2 + (-dy / len) * bend;
     const cy = (sy + ey) / 2 + (dx / len) * bend;
     const color = hl ? '#c0392b' : e.figure ? '#333' : '#999';
     body.push(
-      `<path d="M ${sx.toFixed(1)} ${sy.toFixed(1)} Q ${cx.toFixed(1)} ${cy.toFixed(1)} ${ex.toFixed(1)} ${ey.toFixed(1)}" fill="none" stroke="${color}" stroke-width="${hl ? 3 : 1.3}"${e.figure ? '' : ' stroke-dasharray="5 4"'} marker-end="url(#${hl ? 'arrow-hl' : 'arrow'})"/>`,
+      `<path d="M ${sx.toFixed(1)} ${sy.toFixed(1)} Q ${cx.toFixed(1)} ${cy.toFixed(1)} ${ex.toFixed(1)} ${ey.toFixed(1)}" fill="none" stroke="${color}" stroke-width="${hl ? 2.5 : 1.3}"${e.figure ? '' : ' stroke-dasharray="5 4"'} marker-end="url(#${hl ? 'arrow-hl' : 'arrow'})"/>`,
     );
     const lx = 0.25 * sx + 0.5 * cx + 0.25 * ex;
     const ly = 0.25 * sy + 0.5 * cy + 0.25 * ey;
@@ -158,8 +158,13 @@ export function renderStateSvg(o: DiagramOptions = {}): string {
       `<text x="${x}" y="${y + 5}" text-anchor="middle" font-weight="bold" font-size="14">${RFC_NAME[s]}</text>`,
     );
   }
+  const closedSeen = visited.has('CLOSED');
   body.push(
-    `<text x="20" y="${height - 20}" font-size="11" fill="#666">dashed: transitions RFC 9293 Figure 5 leaves to Note 3 (RST, ABORT, timeouts, real-stack timers)${o.highlight?.size ? '; red: the highlighted scenario' : ''}</text>`,
+    `<rect x="${bottomClosed[0] - BOX_W / 2}" y="${bottomClosed[1] - BOX_H / 2}" width="${BOX_W}" height="${BOX_H}" rx="8" fill="${closedSeen ? '#fdebd0' : '#eaf2f8'}" stroke="${closedSeen ? '#c0392b' : '#1f4e79'}" stroke-width="${closedSeen ? 2.5 : 1.5}"/>`,
+    `<text x="${bottomClosed[0]}" y="${bottomClosed[1] + 5}" text-anchor="middle" font-weight="bold" font-size="14">CLOSED</text>`,
+  );
+  body.push(
+    `<text x="20" y="${height - 20}" font-size="11" fill="#666">Note 3 transitions (RST, ABORT, timeouts) are drawn dashed, and only when the scenario takes them${o.highlight?.size ? '; red: the highlighted scenario' : ''}</text>`,
   );
   return svgDocument(width, height, body);
 }
