@@ -69,6 +69,20 @@ export {
 } from './sources/proc/proc-net-tcp.ts';
 export { attachProcesses, readSocketOwners, type SocketOwners } from './sources/proc/processes.ts';
 export * from './states/explain/index.ts';
+export * from './fsm/index.ts';
+export type * from './model/snapshot.ts';
+export { renderSequenceMermaid } from './render/sequence/mermaid.ts';
+export { renderSequenceSvg } from './render/sequence/svg.ts';
+export { renderSequenceText } from './render/sequence/text.ts';
+export {
+  renderStateDot,
+  renderStateMermaid,
+  renderStateSvg,
+  renderStateText,
+} from './render/state-diagram/render.ts';
+export * from './sim/index.ts';
+export { readProcSockets } from './sources/proc/live.ts';
+export { decodeProcAddress, formatIpv6, parseProcNetTcp } from './sources/proc/proc-net-tcp.ts';
 export * from './states/states.ts';
 export { buildSnapshotWrite } from './store/snapshot-write.ts';
 export { openSqliteStore, SqliteStore } from './store/sqlite-store.ts';
