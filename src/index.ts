@@ -30,9 +30,19 @@ export {
   worstSeverity,
 } from './diagnose/index.ts';
 export * from './errors.ts';
+export * from './fsm/index.ts';
 export type { Evidence, Finding, Severity } from './model/finding.ts';
 export type * from './model/snapshot.ts';
 export { renderFindings } from './render/findings.ts';
+export { renderSequenceMermaid } from './render/sequence/mermaid.ts';
+export { renderSequenceSvg } from './render/sequence/svg.ts';
+export { renderSequenceText } from './render/sequence/text.ts';
+export {
+  renderStateDot,
+  renderStateMermaid,
+  renderStateSvg,
+  renderStateText,
+} from './render/state-diagram/render.ts';
 // tcpstate serve: the HTTP server (Prometheus /metrics, JSON API, SSE, dashboard) as a library.
 export {
   createServerApp,
@@ -52,6 +62,7 @@ export {
   type SnapshotProvider,
 } from './server/sampler.ts';
 export { type Transition as ObservedTransition, TransitionTracker } from './server/transitions.ts';
+export * from './sim/index.ts';
 export { KERNEL_SYSCTLS, parseSnmpPairs, parseSockstat } from './sources/proc/kernel.ts';
 export {
   type LiveSnapshotOptions,
@@ -69,20 +80,6 @@ export {
 } from './sources/proc/proc-net-tcp.ts';
 export { attachProcesses, readSocketOwners, type SocketOwners } from './sources/proc/processes.ts';
 export * from './states/explain/index.ts';
-export * from './fsm/index.ts';
-export type * from './model/snapshot.ts';
-export { renderSequenceMermaid } from './render/sequence/mermaid.ts';
-export { renderSequenceSvg } from './render/sequence/svg.ts';
-export { renderSequenceText } from './render/sequence/text.ts';
-export {
-  renderStateDot,
-  renderStateMermaid,
-  renderStateSvg,
-  renderStateText,
-} from './render/state-diagram/render.ts';
-export * from './sim/index.ts';
-export { readProcSockets } from './sources/proc/live.ts';
-export { decodeProcAddress, formatIpv6, parseProcNetTcp } from './sources/proc/proc-net-tcp.ts';
 export * from './states/states.ts';
 export { buildSnapshotWrite } from './store/snapshot-write.ts';
 export { openSqliteStore, SqliteStore } from './store/sqlite-store.ts';
