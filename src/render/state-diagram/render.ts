@@ -105,11 +105,22 @@ const BOX_H = 36;
 export function renderStateSvg(o: DiagramOptions = {}): string {
   const width = 3 * CELL_W + 80;
   const height = 7 * CELL_H + 90;
-  const at = (col: number, row: number): [number, number] => [70 + col * CELL_W + CELL_W / 2 - 30, 80 + row * CELL_H + BOX_H / 2];
+  const at = (col: number, row: number): [number, number] => [
+    70 + col * CELL_W + CELL_W / 2 - 30,
+    80 + row * CELL_H + BOX_H / 2,
+  ];
   const center = (s: TcpState): [number, number] => at(...POSITIONS[s]);
   // As in RFC 9293 Figure 5, CLOSED is drawn twice: at the top (where connections start) and bottom right
   // (where the closing states end), so the closing edges do not cross the whole figure.
-  const LOWER: ReadonlySet<TcpState> = new Set(['ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK', 'TIME_WAIT']);
+  const LOWER: ReadonlySet<TcpState> = new Set([
+    'ESTABLISHED',
+    'FIN_WAIT_1',
+    'FIN_WAIT_2',
+    'CLOSE_WAIT',
+    'CLOSING',
+    'LAST_ACK',
+    'TIME_WAIT',
+  ]);
   const bottomClosed = at(2, 6);
   const body: string[] = [
     `<text x="${width / 2}" y="32" text-anchor="middle" font-size="17" font-weight="bold">${esc(o.title ?? 'TCP connection states (RFC 9293 Figure 5)')}</text>`,
