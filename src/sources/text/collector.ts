@@ -1,0 +1,100 @@
+import type { SkippedCounts, Socket, Warning } from '../../model/snapshot.ts';
+
+/** At most this many warnings are kept; the rest are counted, so garbage input cannot use unbounded memory. */
+export const MAX_WARNINGS = 1000;
+const MAX_WARNING_TEXT = 160;
+
+export type SkipKind = keyof SkippedCounts;
+
+/** What a parser produces: the TCP sockets, what it skipped, and what it could not read. */
+export interface ParseResult {
+  sockets: Socket[];
+  warnings: Warning[];
+  skipped: SkippedCounts;
+  /** Operating system the parser recognised, when the format tells. */
+  os?: string;
+}
+
+/** Gathers sockets, skip counts and (bounded) warnings while a parser walks the lines. */
+export class Collector {
+  readonly sockets: Socket[] = [];
+  readonly warnings: Warning[] = [];
+  readonly skipped: SkippedCounts = {};
+  private dropped = 0;
+  private readonly once = new Set<string>();
+
+  skip(kind: SkipKind): void {
+    this.skipped[kind] = (this.skipped[kind] ?? 0) + 1;
+  }
+
+  warn(line: number, message: string, text?: string): void {
+    if (this.warnings.length >= MAX_WARNINGS) {
+      this.dropped++;
+      return;
+    }
+    const warning: Warning = { line, message };
+    if (text !== undefined) warning.text = shorten(text);
+    this.warnings.push(warning);
+  }
+
+  /** A warning about the whole input, given once however many lines cause it. */
+  warnOnce(key: string, message: string, line?: number): void {
+    if (this.once.has(key)) return;
+    this.once.add(key);
+    this.warnings.push(line === undefined ? { message } : { line, message });
+  }
+
+  result(os?: string): ParseResult {
+    if (this.dropped > 0)
+      this.warnings.push({ message: `${this.dropped} more unreadable lines (only the first ${MAX_WARNINGS} are listed)` });
+    const result: ParseResult = { sockets: this.sockets, warnings: this.warnings, skipped: this.skipped };
+    if (os !== undefined) result.os = os;
+    return result;
+  }
+}
+
+export function shorten(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control bytes in pasted input are shown escaped
+  const clean = text.replace(/[\u0000-\u0008\u000b-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return clean.length > MAX_WARNING_TEXT ? `${clean.slice(0, MAX_WARNING_TEXT)}…` : clean;
+}
+
+/** Splits on runs of spaces and tabs (faster than a regex split on the hot path). */
+export function tokenize(line: string): string[] {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9) {
+      if (start >= 0) {
+        out.push(line.slice(start, i));
+        start = -1;
+      }
+    } else if (start < 0) start = i;
+  }
+  if (start >= 0) out.push(line.slice(start));
+  return out;
+}
+
+/** A non-negative decimal integer, or undefined. */
+export function int(text: string | undefined): number | undefined {
+  if (text === undefined || text.length === 0 || text.length > 15) return undefined;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Lines that are noise in any listing: shell prompts, separators, elisions. */
+export function isNoise(trimmed: string): boolean {
+  return (
+    /^(-{3,}|={3,}|\.{3,}|…)$/.test(trimmed) ||
+    /^[-\s]+$/.test(trimmed) ||
+    /^(\S*[$#%>]\s|[A-Z]:\\[^>]*>|PS [A-Z]:\\)/.test(trimmed) ||
+    /^\(Not all processes could be identified/.test(trimmed) ||
+    /^(will not be shown|you would have to be root)/.test(trimmed)
+  );
+}

@@ -1,0 +1,128 @@
+import type { Socket, SocketTimer } from '../../../model/snapshot.ts';
+import { parseState } from '../../../states/states.ts';
+import { Collector, type ParseResult, int, isNoise, tokenize } from '../collector.ts';
+import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
+
+/** net-tools cuts `addr:port` to this width (without -W) by shortening the address. */
+const NETTOOLS_WIDTH = 23;
+
+const TIMER_KINDS: Record<string, SocketTimer['kind']> = {
+  off: 'off',
+  aus: 'off',
+  on: 'on',
+  ein: 'on',
+  keepalive: 'keepalive',
+  timewait: 'timewait',
+  probe: 'persist',
+};
+
+/**
+ * Linux net-tools `netstat` (`-an`, `-tanp`, `-tano`, `-e`, `-W`, localized state names, old layouts): the
+ * Internet section is read; UDP, raw and the UNIX-domain section are counted as skipped.
+ */
+export function parseLinuxNetstat(lines: readonly string[]): ParseResult {
+  const out = new Collector();
+  let section: 'inet' | 'unix' | 'other' = 'inet';
+  let hasUser = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const lineNo = i + 1;
+    const t = tokenize(line);
+    if (t.length === 0) continue;
+    const head = t[0]!;
+    if (head === 'Active' || head === 'Aktive' || head === 'Activas' || head === 'Connexions') {
+      section = /UNIX|Unix/.test(line) ? 'unix' : /Internet|Internetverbindungen/i.test(line) ? 'inet' : 'other';
+      continue;
+    }
+    if (head === 'Proto') {
+      hasUser = t.includes('User') || t.includes('Benutzer');
+      continue;
+    }
+    const proto = head.toLowerCase();
+    if (proto === 'tcp' || proto === 'tcp6') {
+      const socket = parseRow(line, t, hasUser, lineNo);
+      if (typeof socket === 'string') out.warn(lineNo, socket, line.trim());
+      else out.sockets.push(socket);
+      continue;
+    }
+    if (proto === 'udp' || proto === 'udp6' || proto === 'udpl' || proto === 'udpl6') out.skip('udp');
+    else if (proto === 'raw' || proto === 'raw6') out.skip('raw');
+    else if (proto === 'unix' || section === 'unix') out.skip('unix');
+    else if (section === 'other' || /^(bt|l2cap|rfcomm|sco|ax25|netrom|ipx|x25)/.test(proto)) out.skip('other');
+    else {
+      const trimmed = line.trim();
+      if (!isNoise(trimmed)) out.warn(lineNo, 'not a netstat row', trimmed);
+    }
+  }
+  return out.result('linux');
+}
+
+function parseRow(line: string, t: string[], hasUser: boolean, lineNo: number): Socket | string {
+  const recvQ = int(t[1]);
+  const sendQ = int(t[2]);
+  const localText = t[3];
+  const remoteText = t[4];
+  if (recvQ === undefined || sendQ === undefined || !localText || !remoteText) return 'not a netstat row';
+  let k = 5;
+  const rawWord = t[k];
+  if (rawWord === undefined) return 'no state';
+  let state = parseState(rawWord);
+  let rawState = rawWord;
+  // Czech gettext prints `POSLEDNÍ ACK` with a space.
+  if (state === undefined && t[k + 1] !== undefined) {
+    const two = `${rawWord} ${t[k + 1]}`;
+    state = parseState(two);
+    if (state !== undefined) {
+      rawState = two;
+      k++;
+    }
+  }
+  if (state === undefined) return `unknown state '${rawWord}'`;
+  k++;
+  const local = splitEndpoint(localText, 'colon', { width: NETTOOLS_WIDTH });
+  const family = familyOf(local, t[0]);
+  const socket: Socket = {
+    protocol: 'tcp',
+    family,
+    state,
+    local: normalizeLocal(local, family),
+    remote: normalizeRemote(splitEndpoint(remoteText, 'colon', { width: NETTOOLS_WIDTH })),
+    recvQ,
+    sendQ,
+    rawState,
+    line: lineNo,
+  };
+  if (k >= t.length) return socket;
+  // What follows the state: [User Inode] [PID/Program name (may hold spaces)] [Timer].
+  let rest = restAfter(line, t, k);
+  const timer = /(\S+) \((-?[\d.]+)\/(\d+)\/(\d+)\)\s*$/.exec(rest);
+  if (timer) {
+    socket.timer = {
+      kind: TIMER_KINDS[timer[1]!] ?? 'unknown',
+      expiresMs: Math.round(Number(timer[2]) * 1000),
+      retransmits: Number(timer[3]),
+    };
+    rest = rest.slice(0, timer.index).trimEnd();
+  }
+  const userInode = hasUser || /^\S+\s+\d+(\s|$)/.test(rest) ? /^(\S+)\s+(\d+)\s*/.exec(rest) : null;
+  if (userInode) {
+    const uid = int(userInode[1]);
+    if (uid !== undefined) socket.uid = uid;
+    else (socket.extra ??= {}).user = userInode[1]!;
+    socket.inode = Number(userInode[2]);
+    rest = rest.slice(userInode[0].length);
+  }
+  const program = /^(\d+)\/(.*)$/.exec(rest.trim());
+  if (program) {
+    const ref = { pid: Number(program[1]), command: program[2]!.trim() };
+    socket.processes = [socket.uid === undefined ? ref : { ...ref, uid: socket.uid }];
+  }
+  return socket;
+}
+
+/** The text of the line from token `k` on (program names keep their spaces). */
+function restAfter(line: string, t: string[], k: number): string {
+  let pos = 0;
+  for (let j = 0; j < k; j++) pos = line.indexOf(t[j]!, pos) + t[j]!.length;
+  return line.slice(pos).trim();
+}
