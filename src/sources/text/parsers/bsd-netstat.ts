@@ -30,6 +30,7 @@ export function parseBsdNetstat(lines: readonly string[]): ParseResult {
       if (/Multipath|LOCAL \(UNIX\)|kernel (control|event)/.test(line)) os = 'macos';
       continue;
     }
+    if (head === 'Address' && t.includes('Inode') && t.includes('Nextref')) os ??= 'freebsd';
     if (t.includes('Proto') || t.includes('Proto/ID') || head === 'Address' || head === 'id' || t.includes('Recv-Q')) {
       if (section === 'inet' && t.includes('Proto')) {
         columns = headerColumns(line);
@@ -60,7 +61,7 @@ export function parseBsdNetstat(lines: readonly string[]): ParseResult {
     }
     const p = proto.toLowerCase();
     if (p === 'tcp46') os = 'macos';
-    if (p === 'tcp' || p === 'tcp6') plainTcp = true;
+    if (p === 'tcp') plainTcp = true;
     else if (p === 'tcp4') tcp4 = true;
     if (!p.startsWith('tcp')) {
       out.skip(p.startsWith('udp') ? 'udp' : p.startsWith('raw') || p.startsWith('rip') ? 'raw' : 'other');

@@ -82,7 +82,8 @@ function parseRow(t: string[], lineNo: number): Socket | string {
   };
   for (let k = 4; k < t.length; k++) {
     const pid = int(t[k]);
-    if (pid !== undefined) socket.processes = [{ pid, command: pid === 4 ? 'System' : '' }];
+    // PID 0 is the System Idle process: TIME_WAIT rows, owned by nobody.
+    if (pid !== undefined) socket.processes = pid === 0 ? [] : [{ pid, command: pid === 4 ? 'System' : '' }];
     else (socket.extra ??= {}).offload = t[k]!;
   }
   return socket;
