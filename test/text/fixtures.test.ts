@@ -6,7 +6,13 @@ import { parseTextBytes } from '../../src/sources/text/index.ts';
 const dir = join(import.meta.dirname, '../fixtures/netstat');
 const expected = JSON.parse(readFileSync(join(import.meta.dirname, 'expected.json'), 'utf8')) as Record<
   string,
-  { format: string; os?: string; states: Record<string, number>; skipped: Record<string, number>; warnings: number }
+  {
+    format: string;
+    os?: string;
+    states: Record<string, number>;
+    skipped: Record<string, number>;
+    warnings: number;
+  }
 >;
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.txt'));
 

@@ -26,8 +26,13 @@ export function registerAnalyze(program: Command): void {
     )
     .argument('<file>', 'the listing, or - to read stdin');
   addViewOptions(command)
-    .addOption(new Option('--format <format>', 'skip detection: the listing is this format').choices(TEXT_FORMATS))
-    .option('--encoding <name>', 'decode the input with this encoding (utf8, utf16le, cp850, cp437, cp1252, gbk, ...)')
+    .addOption(
+      new Option('--format <format>', 'skip detection: the listing is this format').choices(TEXT_FORMATS),
+    )
+    .option(
+      '--encoding <name>',
+      'decode the input with this encoding (utf8, utf16le, cp850, cp437, cp1252, gbk, ...)',
+    )
     .option('--strict', 'any unreadable line is an error (exit 4)')
     .option('--no-findings', 'skip the diagnoses')
     .addOption(
@@ -43,7 +48,8 @@ export function registerAnalyze(program: Command): void {
         if (options.strict && snapshot.warnings.length > 0) {
           const w = snapshot.warnings[0]!;
           const at = w.line === undefined ? snapshot.source.name : `${snapshot.source.name}:${w.line}`;
-          const more = snapshot.warnings.length > 1 ? ` (and ${snapshot.warnings.length - 1} more warnings)` : '';
+          const more =
+            snapshot.warnings.length > 1 ? ` (and ${snapshot.warnings.length - 1} more warnings)` : '';
           throw new TcpstateError(`${at}: ${w.message}${w.text ? `: ${w.text}` : ''}${more} [--strict]`, {
             code: 'E_STRICT',
             exitCode: 4,

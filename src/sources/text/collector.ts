@@ -46,16 +46,26 @@ export class Collector {
 
   result(os?: string): ParseResult {
     if (this.dropped > 0)
-      this.warnings.push({ message: `${this.dropped} more unreadable lines (only the first ${MAX_WARNINGS} are listed)` });
+      this.warnings.push({
+        message: `${this.dropped} more unreadable lines (only the first ${MAX_WARNINGS} are listed)`,
+      });
     const result: ParseResult = { sockets: this.sockets, warnings: this.warnings, skipped: this.skipped };
     if (os !== undefined) result.os = os;
     return result;
   }
 }
 
+/** Adds one key to a socket's `extra`, creating it when absent. */
+export function setExtra(socket: Socket, key: string, value: string | number): void {
+  if (socket.extra === undefined) socket.extra = {};
+  socket.extra[key] = value;
+}
+
 export function shorten(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control bytes in pasted input are shown escaped
-  const clean = text.replace(/[\u0000-\u0008\u000b-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const clean = text.replace(
+    /[\u0000-\u0008\u000b-\u001f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   return clean.length > MAX_WARNING_TEXT ? `${clean.slice(0, MAX_WARNING_TEXT)}…` : clean;
 }
 

@@ -2,7 +2,16 @@ import iconv from 'iconv-lite';
 import { ParseError } from '../../errors.ts';
 
 /** Encodings `--encoding` accepts besides anything iconv-lite knows. */
-export const COMMON_ENCODINGS = ['utf8', 'utf16le', 'utf16be', 'cp850', 'cp437', 'cp1252', 'gbk', 'latin1'] as const;
+export const COMMON_ENCODINGS = [
+  'utf8',
+  'utf16le',
+  'utf16be',
+  'cp850',
+  'cp437',
+  'cp1252',
+  'gbk',
+  'latin1',
+] as const;
 
 export interface Decoded {
   text: string;
@@ -21,9 +30,12 @@ export function decodeInput(bytes: Uint8Array, source: string, encoding?: string
     if (!iconv.encodingExists(encoding)) throw new ParseError(`unknown encoding '${encoding}'`, { source });
     return { text: iconv.decode(buf, encoding), encoding };
   }
-  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return { text: buf.toString('utf8', 3), encoding: 'utf8' };
-  if (buf[0] === 0xff && buf[1] === 0xfe) return { text: iconv.decode(buf.subarray(2), 'utf16le'), encoding: 'utf16le' };
-  if (buf[0] === 0xfe && buf[1] === 0xff) return { text: iconv.decode(buf.subarray(2), 'utf16be'), encoding: 'utf16be' };
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf)
+    return { text: buf.toString('utf8', 3), encoding: 'utf8' };
+  if (buf[0] === 0xff && buf[1] === 0xfe)
+    return { text: iconv.decode(buf.subarray(2), 'utf16le'), encoding: 'utf16le' };
+  if (buf[0] === 0xfe && buf[1] === 0xff)
+    return { text: iconv.decode(buf.subarray(2), 'utf16be'), encoding: 'utf16be' };
   const bomless = utf16WithoutBom(buf);
   if (bomless) return { text: iconv.decode(buf, bomless), encoding: bomless };
   checkNotBinary(buf, source);
@@ -34,7 +46,16 @@ export function decodeInput(bytes: Uint8Array, source: string, encoding?: string
   let oem = 0;
   for (let i = 0; i < buf.length; i++) {
     const b = buf[i]!;
-    if (b === 0x8e || b === 0x99 || b === 0x9a || b === 0x84 || b === 0x94 || b === 0x81 || b === 0x82 || b === 0x8a)
+    if (
+      b === 0x8e ||
+      b === 0x99 ||
+      b === 0x9a ||
+      b === 0x84 ||
+      b === 0x94 ||
+      b === 0x81 ||
+      b === 0x82 ||
+      b === 0x8a
+    )
       oem++;
   }
   if (oem > 0) return { text: iconv.decode(buf, 'cp850'), encoding: 'cp850' };

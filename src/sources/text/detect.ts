@@ -28,28 +28,49 @@ export function detectFormat(lines: readonly string[]): TextFormat | undefined {
     const trimmed = line.trim();
     if (trimmed === '') continue;
     seen++;
-    if (/^(Active Connections|Aktive Verbindungen|Connexions actives|Connessioni attive|活动连接|活動連線)$/.test(trimmed))
+    if (
+      /^(Active Connections|Aktive Verbindungen|Connexions actives|Connessioni attive|活动连接|活動連線)$/.test(
+        trimmed,
+      )
+    )
       vote('windows-netstat', 100);
     else if (/^(TCP|UDP)\s+\S+[:\]]\S*\s+\S+/.test(trimmed) && /^\s/.test(line)) vote('windows-netstat', 2);
-    else if (/^(协议|Proto\.?)\s+(本地地址|Lokale|Adresse locale|Indirizzo locale|Local Address)/.test(trimmed) && /^\s/.test(line))
+    else if (
+      /^(协议|Proto\.?)\s+(本地地址|Lokale|Adresse locale|Indirizzo locale|Local Address)/.test(trimmed) &&
+      /^\s/.test(line)
+    )
       vote('windows-netstat', 50);
     else if (/^sl\s+local_address\s+rem(ote)?_address/.test(trimmed)) vote('linux-proc', 100);
     else if (/^\d+:\s+[0-9A-F]{8,32}:[0-9A-F]{4}\s+[0-9A-F]{8,32}:[0-9A-F]{4}\s+[0-9A-F]{2}\s/.test(trimmed))
       vote('linux-proc', 2);
     else if (/^USER\s+COMMAND\s+PID\s+FD\s+PROTO/.test(trimmed)) vote('sockstat', 100);
-    else if (/^(TCP|UDP|SCTP): IPv[46]$/.test(trimmed) || /^Local Address\s+Remote Address\s.*Swind/.test(trimmed))
+    else if (
+      /^(TCP|UDP|SCTP): IPv[46]$/.test(trimmed) ||
+      /^Local Address\s+Remote Address\s.*Swind/.test(trimmed)
+    )
       vote('solaris-netstat', 100);
-    else if (/^Netid\s+(State\s+)?Recv-Q/.test(trimmed) || /^State\s+Recv-Q\s+Send-Q/.test(trimmed)) vote('linux-ss', 100);
-    else if (/^Proto\s.*\(state\)/.test(trimmed) || /^(Socket|Tcpcb)\s.*Proto\s/.test(trimmed) || /^Proto\s+Rexmit/.test(trimmed))
+    else if (/^Netid\s+(State\s+)?Recv-Q/.test(trimmed) || /^State\s+Recv-Q\s+Send-Q/.test(trimmed))
+      vote('linux-ss', 100);
+    else if (
+      /^Proto\s.*\(state\)/.test(trimmed) ||
+      /^(Socket|Tcpcb)\s.*Proto\s/.test(trimmed) ||
+      /^Proto\s+Rexmit/.test(trimmed)
+    )
       vote('bsd-netstat', 100);
-    else if (/^Proto\s+Recv-Q\s+Send-Q\s+Local Address\s+Foreign Address\s+State/.test(trimmed)) vote('linux-netstat', 100);
+    else if (/^Proto\s+Recv-Q\s+Send-Q\s+Local Address\s+Foreign Address\s+State/.test(trimmed))
+      vote('linux-netstat', 100);
     else if (/^Total: \d+/.test(trimmed) || /^(Ip|Tcp|TcpExt|Udp|Icmp|IcmpMsg|IpExt|UdpLite):$/.test(trimmed))
       vote('summary', 20);
     else if (/^\d+\s+[A-Z][A-Z_\-12]*( ACK)?$/.test(trimmed)) histogram++;
     else if (/^(tcp6?|udp6?|raw6?)\s+\d+\s+\d+\s+\S+:\S+\s+\S+:\S+/.test(trimmed)) vote('linux-netstat', 2);
-    else if (/^(tcp4|tcp6|tcp46|udp4|udp6|udp46|tcp|udp)\s+\d+\s+\d+\s+\S+\.(\d+|\*|[a-z][\w-]*)\s+\S+\.(\d+|\*|[\w-]+)/.test(trimmed))
+    else if (
+      /^(tcp4|tcp6|tcp46|udp4|udp6|udp46|tcp|udp)\s+\d+\s+\d+\s+\S+\.(\d+|\*|[a-z][\w-]*)\s+\S+\.(\d+|\*|[\w-]+)/.test(
+        trimmed,
+      )
+    )
       vote('bsd-netstat', 2);
-    else if (/^[0-9a-f]{8,16}\s+([0-9a-f]{8}\s+)?(tcp|udp)\S*\s+\d+\s+\d+\s/.test(trimmed)) vote('bsd-netstat', 2);
+    else if (/^[0-9a-f]{8,16}\s+([0-9a-f]{8}\s+)?(tcp|udp)\S*\s+\d+\s+\d+\s/.test(trimmed))
+      vote('bsd-netstat', 2);
     else if (
       /^((tcp|udp|u_\w+|nl|p_raw|raw)\s+)?(ESTAB|LISTEN|UNCONN|TIME-WAIT|SYN-SENT|SYN-RECV|FIN-WAIT-[12]|CLOSE-WAIT|LAST-ACK|CLOSING)\s+\d+\s+\d+\s/.test(
         trimmed,

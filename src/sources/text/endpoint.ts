@@ -54,7 +54,7 @@ const SERVICES: Record<string, number> = {
   'x11-ssh-offset': 6010,
   'http-alt': 8080,
   webcache: 8080,
-  'wsd': 5357,
+  wsd: 5357,
 };
 
 export function serviceToPort(name: string): number | undefined {
@@ -81,7 +81,9 @@ export function splitEndpoint(text: string, style: EndpointStyle, options: Split
     const sep = style === 'colon' ? text.lastIndexOf(':') : text.lastIndexOf('.');
     if (sep < 0) {
       // `*` alone (a peer of a listener in ss), or an address without any port.
-      return text === '*' ? { address: '*', port: undefined } : { address: text, port: undefined, truncated: true };
+      return text === '*'
+        ? { address: '*', port: undefined }
+        : { address: text, port: undefined, truncated: true };
     }
     host = text.slice(0, sep);
     portText = text.slice(sep + 1);
@@ -142,7 +144,11 @@ export function familyOf(endpoint: Endpoint, protoHint?: string): Family {
 
 /** A remote that means "no peer" (`0.0.0.0:0`, `[::]:0`, `*:*`, `*.*`, `0.0.0.0:*`) becomes `*` with no port. */
 export function normalizeRemote(endpoint: Endpoint): Endpoint {
-  if (WILDCARDS.has(endpoint.address) && (endpoint.port === undefined || endpoint.port === 0) && !endpoint.service)
+  if (
+    WILDCARDS.has(endpoint.address) &&
+    (endpoint.port === undefined || endpoint.port === 0) &&
+    !endpoint.service
+  )
     return { address: '*', port: undefined };
   return endpoint;
 }

@@ -2,7 +2,7 @@ import { ParseError } from '../../errors.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import type { ParseResult } from './collector.ts';
 import { decodeInput } from './decode.ts';
-import { detectFormat, osOfFormat, TEXT_FORMATS, type TextFormat } from './detect.ts';
+import { detectFormat, osOfFormat, type TextFormat } from './detect.ts';
 import { parseBsdNetstat } from './parsers/bsd-netstat.ts';
 import { parseHistogram } from './parsers/histogram.ts';
 import { parseLinuxNetstat } from './parsers/linux-netstat.ts';
@@ -13,9 +13,9 @@ import { parseSs } from './parsers/ss.ts';
 import { parseSummary } from './parsers/summary.ts';
 import { parseWindowsNetstat } from './parsers/windows-netstat.ts';
 
-export { detectFormat, TEXT_FORMATS, type TextFormat } from './detect.ts';
 export { decodeInput } from './decode.ts';
-export { splitEndpoint, type EndpointStyle } from './endpoint.ts';
+export { detectFormat, TEXT_FORMATS, type TextFormat } from './detect.ts';
+export { type EndpointStyle, splitEndpoint } from './endpoint.ts';
 
 const PARSERS: Record<TextFormat, (lines: readonly string[]) => ParseResult> = {
   'linux-ss': parseSs,
@@ -51,7 +51,8 @@ export function splitLines(text: string): string[] {
 export function parseText(text: string, options: ParseTextOptions = {}): Snapshot {
   const name = options.name ?? 'text';
   const lines = splitLines(text);
-  if (lines.every((l) => l.trim() === '')) throw new ParseError('empty input: no lines to read', { source: name });
+  if (lines.every((l) => l.trim() === ''))
+    throw new ParseError('empty input: no lines to read', { source: name });
   const format = options.format ?? detectFormat(lines);
   if (format === undefined)
     throw new ParseError(
@@ -72,7 +73,10 @@ export function parseText(text: string, options: ParseTextOptions = {}): Snapsho
 }
 
 /** Bytes in any supported encoding → Snapshot. */
-export function parseTextBytes(bytes: Uint8Array, options: ParseTextOptions & { encoding?: string } = {}): Snapshot {
+export function parseTextBytes(
+  bytes: Uint8Array,
+  options: ParseTextOptions & { encoding?: string } = {},
+): Snapshot {
   const name = options.name ?? 'text';
   if (bytes.length === 0) throw new ParseError('empty input', { source: name });
   const { text } = decodeInput(bytes, name, options.encoding);

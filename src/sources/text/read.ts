@@ -28,13 +28,22 @@ export async function readTextSnapshot(path: string, options: ReadTextOptions = 
     } catch (error) {
       if (error instanceof SourceError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
-      throw new SourceError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`, name, error);
+      throw new SourceError(
+        code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`,
+        name,
+        error,
+      );
     }
-    if (size > MAX_INPUT_BYTES) throw new SourceError(`too large (${size} bytes; the limit is ${MAX_INPUT_BYTES})`, name);
+    if (size > MAX_INPUT_BYTES)
+      throw new SourceError(`too large (${size} bytes; the limit is ${MAX_INPUT_BYTES})`, name);
     try {
       bytes = readFileSync(path);
     } catch (error) {
-      throw new SourceError(`cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, name, error);
+      throw new SourceError(
+        `cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        name,
+        error,
+      );
     }
   }
   if (bytes.length === 0) throw new ParseError('empty input', { source: name });

@@ -1,6 +1,6 @@
 import type { Socket } from '../../../model/snapshot.ts';
 import { parseState } from '../../../states/states.ts';
-import { Collector, type ParseResult, int, isNoise, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const DEFAULT_COLUMNS = ['Proto', 'Recv-Q', 'Send-Q', 'Local', 'Foreign', '(state)'];
@@ -26,17 +26,34 @@ export function parseBsdNetstat(lines: readonly string[]): ParseResult {
     if (t.length === 0) continue;
     const head = t[0]!;
     if (head === 'Active' || head === 'Registered') {
-      section = /Internet connections/.test(line) && !/Multipath/.test(line) ? 'inet' : /UNIX/.test(line) ? 'unix' : 'other';
+      section =
+        /Internet connections/.test(line) && !/Multipath/.test(line)
+          ? 'inet'
+          : /UNIX/.test(line)
+            ? 'unix'
+            : 'other';
       if (/Multipath|LOCAL \(UNIX\)|kernel (control|event)/.test(line)) os = 'macos';
       continue;
     }
     if (head === 'Address' && t.includes('Inode') && t.includes('Nextref')) os ??= 'freebsd';
-    if (t.includes('Proto') || t.includes('Proto/ID') || head === 'Address' || head === 'id' || t.includes('Recv-Q')) {
+    if (
+      t.includes('Proto') ||
+      t.includes('Proto/ID') ||
+      head === 'Address' ||
+      head === 'id' ||
+      t.includes('Recv-Q')
+    ) {
       if (section === 'inet' && t.includes('Proto')) {
         columns = headerColumns(line);
         width = columns[0] === 'Socket' ? 18 : 22;
-        if (columns.includes('rhiwat') || columns.includes('Flowhash') || columns.includes('process:pid')) os = 'macos';
-        if (columns[0] === 'Tcpcb' || columns.includes('LogID') || columns.includes('rexmt') || columns.includes('Rexmit'))
+        if (columns.includes('rhiwat') || columns.includes('Flowhash') || columns.includes('process:pid'))
+          os = 'macos';
+        if (
+          columns[0] === 'Tcpcb' ||
+          columns.includes('LogID') ||
+          columns.includes('rexmt') ||
+          columns.includes('Rexmit')
+        )
           os = 'freebsd';
       }
       continue;
@@ -67,7 +84,7 @@ export function parseBsdNetstat(lines: readonly string[]): ParseResult {
       out.skip(p.startsWith('udp') ? 'udp' : p.startsWith('raw') || p.startsWith('rip') ? 'raw' : 'other');
       continue;
     }
-    const socket = parseRow(t, columns, shift, line, lineNo, width, out);
+    const socket = parseRow(t, columns, shift, lineNo, width, out);
     if (typeof socket === 'string') out.warn(lineNo, socket, line.trim());
     else out.sockets.push(socket);
   }
@@ -91,7 +108,6 @@ function parseRow(
   t: string[],
   columns: string[],
   shift: number,
-  line: string,
   lineNo: number,
   width: number,
   out: Collector,
@@ -120,7 +136,11 @@ function parseRow(
     // FreeBSD -x / -T print no state: a peerless socket is listening, the others are taken as connected.
     state = remote.address === '*' ? 'LISTEN' : 'ESTABLISHED';
     extra.stateInferred = 1;
-    out.warnOnce('nostate', 'this listing has no state column: LISTEN/ESTABLISHED inferred from the peer', lineNo);
+    out.warnOnce(
+      'nostate',
+      'this listing has no state column: LISTEN/ESTABLISHED inferred from the peer',
+      lineNo,
+    );
   }
   const socket: Socket = {
     protocol: 'tcp',
@@ -162,7 +182,8 @@ function parseRow(
       continue;
     }
     const n = Number(raw);
-    extra[name === 'state' ? 'tcpState' : name] = raw !== '' && Number.isFinite(n) && !/^0x/.test(raw) ? n : raw;
+    extra[name === 'state' ? 'tcpState' : name] =
+      raw !== '' && Number.isFinite(n) && !/^0x/.test(raw) ? n : raw;
   }
   // -A puts the PCB address before Proto.
   for (let c = 0; c < columns.indexOf('Proto'); c++) {

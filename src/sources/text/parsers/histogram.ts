@@ -1,6 +1,6 @@
 import type { Socket } from '../../../model/snapshot.ts';
 import { parseState } from '../../../states/states.ts';
-import { Collector, type ParseResult, int, isNoise, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, tokenize } from '../collector.ts';
 
 /**
  * A state histogram (`netstat -an | awk '{print $6}' | sort | uniq -c`): every `COUNT WORD` line with a TCP state

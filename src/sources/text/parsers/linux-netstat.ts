@@ -1,6 +1,6 @@
 import type { Socket, SocketTimer } from '../../../model/snapshot.ts';
 import { parseState } from '../../../states/states.ts';
-import { Collector, type ParseResult, int, isNoise, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, setExtra, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 /** net-tools cuts `addr:port` to this width (without -W) by shortening the address. */
@@ -31,7 +31,11 @@ export function parseLinuxNetstat(lines: readonly string[]): ParseResult {
     if (t.length === 0) continue;
     const head = t[0]!;
     if (head === 'Active' || head === 'Aktive' || head === 'Activas' || head === 'Connexions') {
-      section = /UNIX|Unix/.test(line) ? 'unix' : /Internet|Internetverbindungen/i.test(line) ? 'inet' : 'other';
+      section = /UNIX|Unix/.test(line)
+        ? 'unix'
+        : /Internet|Internetverbindungen/i.test(line)
+          ? 'inet'
+          : 'other';
       continue;
     }
     if (head === 'Proto') {
@@ -48,7 +52,8 @@ export function parseLinuxNetstat(lines: readonly string[]): ParseResult {
     if (proto === 'udp' || proto === 'udp6' || proto === 'udpl' || proto === 'udpl6') out.skip('udp');
     else if (proto === 'raw' || proto === 'raw6') out.skip('raw');
     else if (proto === 'unix' || section === 'unix') out.skip('unix');
-    else if (section === 'other' || /^(bt|l2cap|rfcomm|sco|ax25|netrom|ipx|x25)/.test(proto)) out.skip('other');
+    else if (section === 'other' || /^(bt|l2cap|rfcomm|sco|ax25|netrom|ipx|x25)/.test(proto))
+      out.skip('other');
     else {
       const trimmed = line.trim();
       if (!isNoise(trimmed)) out.warn(lineNo, 'not a netstat row', trimmed);
@@ -108,7 +113,7 @@ function parseRow(line: string, t: string[], hasUser: boolean, lineNo: number): 
   if (userInode) {
     const uid = int(userInode[1]);
     if (uid !== undefined) socket.uid = uid;
-    else (socket.extra ??= {}).user = userInode[1]!;
+    else setExtra(socket, 'user', userInode[1]!);
     socket.inode = Number(userInode[2]);
     rest = rest.slice(userInode[0].length);
   }

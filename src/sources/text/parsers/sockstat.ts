@@ -1,6 +1,6 @@
 import type { Socket } from '../../../model/snapshot.ts';
 import { parseState } from '../../../states/states.ts';
-import { Collector, type ParseResult, int, isNoise, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, setExtra, tokenize } from '../collector.ts';
 import { type EndpointStyle, familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 /**
@@ -21,7 +21,9 @@ export function parseSockstat(lines: readonly string[]): ParseResult {
       hasState = t.includes('STATE') || t.includes('PATH-STATE');
       continue;
     }
-    const protoAt = t.findIndex((x, j) => j >= 2 && /^(tcp|udp|stream|dgram|seqpac|sctp|raw|icmp|div)/.test(x));
+    const protoAt = t.findIndex(
+      (x, j) => j >= 2 && /^(tcp|udp|stream|dgram|seqpac|sctp|raw|icmp|div)/.test(x),
+    );
     if (protoAt < 0) {
       const trimmed = line.trim();
       if (!isNoise(trimmed)) out.warn(lineNo, 'not a sockstat row', trimmed);
@@ -29,7 +31,15 @@ export function parseSockstat(lines: readonly string[]): ParseResult {
     }
     const proto = t[protoAt]!;
     if (!proto.startsWith('tcp')) {
-      out.skip(proto.startsWith('udp') ? 'udp' : proto === 'stream' || proto === 'dgram' || proto === 'seqpac' ? 'unix' : proto.startsWith('raw') ? 'raw' : 'other');
+      out.skip(
+        proto.startsWith('udp')
+          ? 'udp'
+          : proto === 'stream' || proto === 'dgram' || proto === 'seqpac'
+            ? 'unix'
+            : proto.startsWith('raw')
+              ? 'raw'
+              : 'other',
+      );
       continue;
     }
     const localText = t[protoAt + 1];
@@ -50,7 +60,11 @@ export function parseSockstat(lines: readonly string[]): ParseResult {
     const inferred = state === undefined;
     if (inferred) {
       state = remote.address === '*' ? 'LISTEN' : 'ESTABLISHED';
-      out.warnOnce('nostate', 'sockstat prints no state (use sockstat -s): LISTEN/ESTABLISHED inferred from the peer', lineNo);
+      out.warnOnce(
+        'nostate',
+        'sockstat prints no state (use sockstat -s): LISTEN/ESTABLISHED inferred from the peer',
+        lineNo,
+      );
     }
     const socket: Socket = {
       protocol: 'tcp',
@@ -66,10 +80,15 @@ export function parseSockstat(lines: readonly string[]): ParseResult {
     if (protoAt === 4) {
       const pid = int(t[2]);
       const fd = int(t[3]);
-      if (pid !== undefined) socket.processes = [{ command: t[1]!, pid, ...(fd === undefined ? {} : { fd }) }];
+      if (pid !== undefined)
+        socket.processes = [{ command: t[1]!, pid, ...(fd === undefined ? {} : { fd }) }];
     } else {
-      out.warnOnce('glued', 'columns run together (long user or command name): PIDs not read on those rows', lineNo);
-      (socket.extra ??= {}).user = t[0]!;
+      out.warnOnce(
+        'glued',
+        'columns run together (long user or command name): PIDs not read on those rows',
+        lineNo,
+      );
+      setExtra(socket, 'user', t[0]!);
     }
     out.sockets.push(socket);
   }

@@ -1,6 +1,6 @@
 import type { Socket } from '../../../model/snapshot.ts';
 import { parseState } from '../../../states/states.ts';
-import { Collector, type ParseResult, int, isNoise, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const DEFAULT_COLUMNS = ['Local', 'Remote', 'Swind', 'Send-Q', 'Rwind', 'Recv-Q', 'State'];
@@ -54,7 +54,8 @@ export function parseSolarisNetstat(lines: readonly string[]): ParseResult {
       continue;
     }
     // IPv6 sections end with an optional If column; the state is the last word that is one.
-    const rawState = columns.includes('If') && parseState(stateText) === undefined ? t[columns.indexOf('State')] : stateText;
+    const rawState =
+      columns.includes('If') && parseState(stateText) === undefined ? t[columns.indexOf('State')] : stateText;
     if (rawState === 'IDLE' || rawState === 'BOUND') {
       out.skip('other');
       continue;

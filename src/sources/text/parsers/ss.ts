@@ -1,10 +1,22 @@
 import type { ProcessRef, Socket, SocketTimer } from '../../../model/snapshot.ts';
 import { parseState } from '../../../states/states.ts';
-import { Collector, type ParseResult, int, isNoise, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const UNIX_NETIDS = new Set(['u_str', 'u_dgr', 'u_seq', 'u_seqpacket', 'unix']);
-const OTHER_NETIDS = new Set(['nl', 'p_raw', 'p_dgr', 'sctp', 'mptcp', 'tipc', 'v_str', 'v_dgr', 'xdp', 'icmp6', 'dccp']);
+const OTHER_NETIDS = new Set([
+  'nl',
+  'p_raw',
+  'p_dgr',
+  'sctp',
+  'mptcp',
+  'tipc',
+  'v_str',
+  'v_dgr',
+  'xdp',
+  'icmp6',
+  'dccp',
+]);
 
 /**
  * `ss` output of any iproute2 version: with or without the Netid column (shown when several socket types are
@@ -39,7 +51,13 @@ export function parseSs(lines: readonly string[]): ParseResult {
     let k = 0;
     let netid = 'tcp';
     const lower = head.toLowerCase();
-    if (lower === 'tcp' || lower === 'udp' || lower === 'raw' || UNIX_NETIDS.has(lower) || OTHER_NETIDS.has(lower)) {
+    if (
+      lower === 'tcp' ||
+      lower === 'udp' ||
+      lower === 'raw' ||
+      UNIX_NETIDS.has(lower) ||
+      OTHER_NETIDS.has(lower)
+    ) {
       netid = lower;
       k = 1;
     }
@@ -74,7 +92,12 @@ export function parseSs(lines: readonly string[]): ParseResult {
     const remoteText = t[k + 3];
     if (state === undefined || recvQ === undefined || sendQ === undefined || !localText || !remoteText) {
       const trimmed = line.trim();
-      if (!isNoise(trimmed)) out.warn(lineNo, rawState && recvQ !== undefined ? `unknown state '${rawState}'` : 'not an ss row', trimmed);
+      if (!isNoise(trimmed))
+        out.warn(
+          lineNo,
+          rawState && recvQ !== undefined ? `unknown state '${rawState}'` : 'not an ss row',
+          trimmed,
+        );
       continue;
     }
     const local = splitEndpoint(localText, 'colon');

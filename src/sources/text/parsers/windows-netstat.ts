@@ -1,6 +1,6 @@
 import type { Socket } from '../../../model/snapshot.ts';
 import { parseState } from '../../../states/states.ts';
-import { Collector, type ParseResult, int, isNoise, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, setExtra, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 /** Titles of the listing in the languages seen in real captures (en, de, fr, it, zh, es, pt). */
@@ -49,7 +49,7 @@ export function parseWindowsNetstat(lines: readonly string[]): ParseResult {
       if (trimmed.startsWith('[') && trimmed.endsWith(']')) {
         const exe = trimmed.slice(1, -1);
         for (const p of last.processes ?? []) p.command = exe;
-      } else if (!/\s/.test(trimmed) && t.length === 1) (last.extra ??= {}).service = trimmed;
+      } else if (!/\s/.test(trimmed) && t.length === 1) setExtra(last, 'service', trimmed);
       continue;
     }
     if (!isNoise(trimmed)) out.warn(lineNo, 'not a netstat row', trimmed);
@@ -84,7 +84,7 @@ function parseRow(t: string[], lineNo: number): Socket | string {
     const pid = int(t[k]);
     // PID 0 is the System Idle process: TIME_WAIT rows, owned by nobody.
     if (pid !== undefined) socket.processes = pid === 0 ? [] : [{ pid, command: pid === 4 ? 'System' : '' }];
-    else (socket.extra ??= {}).offload = t[k]!;
+    else setExtra(socket, 'offload', t[k]!);
   }
   return socket;
 }
