@@ -1,4 +1,5 @@
 import type { SkippedCounts, Socket, Warning } from '../../model/snapshot.ts';
+import { parseState, type TcpState } from '../../states/states.ts';
 
 /** At most this many warnings are kept; the rest are counted, so garbage input cannot use unbounded memory. */
 export const MAX_WARNINGS = 1000;
@@ -69,6 +70,18 @@ export function shorten(text: string): string {
   return clean.length > MAX_WARNING_TEXT ? `${clean.slice(0, MAX_WARNING_TEXT)}…` : clean;
 }
 
+const STATE_CACHE = new Map<string, TcpState | null>();
+
+/** `parseState` with a cache: listings repeat a dozen words millions of times. */
+export function stateOf(word: string): TcpState | undefined {
+  let state = STATE_CACHE.get(word);
+  if (state === undefined) {
+    state = parseState(word) ?? null;
+    if (STATE_CACHE.size < 10_000) STATE_CACHE.set(word, state);
+  }
+  return state ?? undefined;
+}
+
 /** Splits on runs of spaces and tabs (faster than a regex split on the hot path). */
 export function tokenize(line: string): string[] {
   const out: string[] = [];
@@ -107,4 +120,68 @@ export function isNoise(trimmed: string): boolean {
     /^\(Not all processes could be identified/.test(trimmed) ||
     /^(will not be shown|you would have to be root)/.test(trimmed)
   );
+}
+
+/**
+ * Finds the whitespace-separated fields of a line without allocating: the hot path reads numbers straight from the
+ * line and slices only the fields it keeps. One scanner is reused for every line of a parse.
+ */
+export class FieldScanner {
+  line = '';
+  count = 0;
+  private readonly starts = new Int32Array(64);
+  private readonly ends = new Int32Array(64);
+
+  scan(line: string): number {
+    this.line = line;
+    let n = 0;
+    let start = -1;
+    const len = line.length;
+    for (let i = 0; i < len; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 32 || c === 9) {
+        if (start >= 0) {
+          if (n < 64) {
+            this.starts[n] = start;
+            this.ends[n] = i;
+          }
+          n++;
+          start = -1;
+        }
+      } else if (start < 0) start = i;
+    }
+    if (start >= 0) {
+      if (n < 64) {
+        this.starts[n] = start;
+        this.ends[n] = len;
+      }
+      n++;
+    }
+    this.count = n;
+    return n;
+  }
+
+  text(i: number): string | undefined {
+    return i < this.count && i < 64 ? this.line.slice(this.starts[i], this.ends[i]) : undefined;
+  }
+
+  /** Field `i` as a non-negative integer, or undefined. */
+  int(i: number): number | undefined {
+    if (i >= this.count || i >= 64) return undefined;
+    const end = this.ends[i]!;
+    const start = this.starts[i]!;
+    if (end - start > 15) return undefined;
+    let n = 0;
+    for (let p = start; p < end; p++) {
+      const c = this.line.charCodeAt(p) - 48;
+      if (c < 0 || c > 9) return undefined;
+      n = n * 10 + c;
+    }
+    return n;
+  }
+
+  /** Where field `i` ends in the line (for reading the free-form rest of it). */
+  end(i: number): number {
+    return i < this.count && i < 64 ? this.ends[i]! : this.line.length;
+  }
 }

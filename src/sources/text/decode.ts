@@ -1,3 +1,4 @@
+import { isUtf8 as nodeIsUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import { ParseError } from '../../errors.ts';
 
@@ -63,12 +64,7 @@ export function decodeInput(bytes: Uint8Array, source: string, encoding?: string
 }
 
 function isUtf8(buf: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(buf);
-    return true;
-  } catch {
-    return false;
-  }
+  return nodeIsUtf8(buf);
 }
 
 /** PowerShell `>` without a BOM: ASCII text in UTF-16 has a NUL in every other byte. */

@@ -68,6 +68,28 @@ const WILDCARDS = new Set(['*', '0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
  * printed with `truncated: true` so it is never mistaken for another address.
  */
 export function splitEndpoint(text: string, style: EndpointStyle, options: SplitOptions = {}): Endpoint {
+  const cacheKey = `${style}${options.width ?? 0}`;
+  let cache = CACHES.get(cacheKey);
+  if (cache === undefined) {
+    cache = new Map();
+    CACHES.set(cacheKey, cache);
+  }
+  const cached = cache.get(text);
+  if (cached !== undefined) return cached;
+  const endpoint = splitUncached(text, style, options);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(text, endpoint);
+  return endpoint;
+}
+
+/**
+ * Listings repeat the same endpoints (a listener's address on every accepted connection): each is parsed once and
+ * the same object is shared by the sockets that print it, so treat returned endpoints as read-only.
+ */
+const CACHES = new Map<string, Map<string, Endpoint>>();
+const CACHE_LIMIT = 100_000;
+
+function splitUncached(text: string, style: EndpointStyle, options: SplitOptions): Endpoint {
   let host: string;
   let portText: string | undefined;
   if (text.charCodeAt(0) === 91 /* [ */) {
@@ -144,17 +166,24 @@ export function familyOf(endpoint: Endpoint, protoHint?: string): Family {
 
 /** A remote that means "no peer" (`0.0.0.0:0`, `[::]:0`, `*:*`, `*.*`, `0.0.0.0:*`) becomes `*` with no port. */
 export function normalizeRemote(endpoint: Endpoint): Endpoint {
-  if (
-    WILDCARDS.has(endpoint.address) &&
-    (endpoint.port === undefined || endpoint.port === 0) &&
-    !endpoint.service
-  )
-    return { address: '*', port: undefined };
+  const peerless = endpoint.port === undefined || endpoint.port === 0;
+  if (peerless && WILDCARDS.has(endpoint.address) && !endpoint.service) return NO_PEER;
   return endpoint;
 }
 
+const NO_PEER: Endpoint = Object.freeze({ address: '*', port: undefined });
+const ANY4 = new Map<Endpoint, Endpoint>();
+const ANY6 = new Map<Endpoint, Endpoint>();
+
 /** A wildcard local address `*` becomes the family's any-address, as /proc shows it. */
 export function normalizeLocal(endpoint: Endpoint, family: Family): Endpoint {
-  if (endpoint.address === '*') endpoint.address = family === 'inet6' ? '::' : '0.0.0.0';
-  return endpoint;
+  if (endpoint.address !== '*') return endpoint;
+  const cache = family === 'inet6' ? ANY6 : ANY4;
+  let any = cache.get(endpoint);
+  if (any === undefined) {
+    any = { ...endpoint, address: family === 'inet6' ? '::' : '0.0.0.0' };
+    if (cache.size > 10_000) cache.clear();
+    cache.set(endpoint, any);
+  }
+  return any;
 }

@@ -42,7 +42,7 @@ export interface ParseTextOptions {
 
 /** Splits on LF, CRLF or CR, and drops a trailing empty line. */
 export function splitLines(text: string): string[] {
-  const lines = text.split(/\r?\n|\r/);
+  const lines = text.includes('\r') ? text.split(/\r?\n|\r/) : text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }

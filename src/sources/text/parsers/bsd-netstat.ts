@@ -1,6 +1,5 @@
 import type { Socket } from '../../../model/snapshot.ts';
-import { parseState } from '../../../states/states.ts';
-import { Collector, int, isNoise, type ParseResult, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, stateOf, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const DEFAULT_COLUMNS = ['Proto', 'Recv-Q', 'Send-Q', 'Local', 'Foreign', '(state)'];
@@ -130,7 +129,7 @@ function parseRow(
   if (stateAt >= 0) {
     rawState = t[stateAt + shift];
     if (rawState === undefined) return 'no state';
-    state = parseState(rawState);
+    state = stateOf(rawState);
     if (state === undefined) return `unknown state '${rawState}'`;
   } else {
     // FreeBSD -x / -T print no state: a peerless socket is listening, the others are taken as connected.

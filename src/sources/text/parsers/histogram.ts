@@ -1,6 +1,5 @@
 import type { Socket } from '../../../model/snapshot.ts';
-import { parseState } from '../../../states/states.ts';
-import { Collector, int, isNoise, type ParseResult, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, stateOf, tokenize } from '../collector.ts';
 
 /**
  * A state histogram (`netstat -an | awk '{print $6}' | sort | uniq -c`): every `COUNT WORD` line with a TCP state
@@ -19,7 +18,7 @@ export function parseHistogram(lines: readonly string[]): ParseResult {
       if (!isNoise(line.trim())) out.warn(i + 1, 'not a count and a word', line.trim());
       continue;
     }
-    const state = parseState(word);
+    const state = stateOf(word);
     if (state === undefined) {
       for (let n = 0; n < count; n++) out.skip('other');
       continue;

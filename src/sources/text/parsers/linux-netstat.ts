@@ -1,6 +1,14 @@
 import type { Socket, SocketTimer } from '../../../model/snapshot.ts';
-import { parseState } from '../../../states/states.ts';
-import { Collector, int, isNoise, type ParseResult, setExtra, tokenize } from '../collector.ts';
+import {
+  Collector,
+  FieldScanner,
+  int,
+  isNoise,
+  type ParseResult,
+  setExtra,
+  stateOf,
+  tokenize,
+} from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 /** net-tools cuts `addr:port` to this width (without -W) by shortening the address. */
@@ -24,12 +32,12 @@ export function parseLinuxNetstat(lines: readonly string[]): ParseResult {
   const out = new Collector();
   let section: 'inet' | 'unix' | 'other' = 'inet';
   let hasUser = false;
+  const f = new FieldScanner();
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const lineNo = i + 1;
-    const t = tokenize(line);
-    if (t.length === 0) continue;
-    const head = t[0]!;
+    if (f.scan(line) === 0) continue;
+    const head = f.text(0)!;
     if (head === 'Active' || head === 'Aktive' || head === 'Activas' || head === 'Connexions') {
       section = /UNIX|Unix/.test(line)
         ? 'unix'
@@ -39,12 +47,13 @@ export function parseLinuxNetstat(lines: readonly string[]): ParseResult {
       continue;
     }
     if (head === 'Proto') {
+      const t = tokenize(line);
       hasUser = t.includes('User') || t.includes('Benutzer');
       continue;
     }
-    const proto = head.toLowerCase();
+    const proto = head.charCodeAt(0) < 97 ? head.toLowerCase() : head;
     if (proto === 'tcp' || proto === 'tcp6') {
-      const socket = parseRow(line, t, hasUser, lineNo);
+      const socket = parseRow(f, hasUser, lineNo);
       if (typeof socket === 'string') out.warn(lineNo, socket, line.trim());
       else out.sockets.push(socket);
       continue;
@@ -62,21 +71,22 @@ export function parseLinuxNetstat(lines: readonly string[]): ParseResult {
   return out.result('linux');
 }
 
-function parseRow(line: string, t: string[], hasUser: boolean, lineNo: number): Socket | string {
-  const recvQ = int(t[1]);
-  const sendQ = int(t[2]);
-  const localText = t[3];
-  const remoteText = t[4];
+function parseRow(f: FieldScanner, hasUser: boolean, lineNo: number): Socket | string {
+  const line = f.line;
+  const recvQ = f.int(1);
+  const sendQ = f.int(2);
+  const localText = f.text(3);
+  const remoteText = f.text(4);
   if (recvQ === undefined || sendQ === undefined || !localText || !remoteText) return 'not a netstat row';
   let k = 5;
-  const rawWord = t[k];
+  const rawWord = f.text(k);
   if (rawWord === undefined) return 'no state';
-  let state = parseState(rawWord);
+  let state = stateOf(rawWord);
   let rawState = rawWord;
   // Czech gettext prints `POSLEDNÍ ACK` with a space.
-  if (state === undefined && t[k + 1] !== undefined) {
-    const two = `${rawWord} ${t[k + 1]}`;
-    state = parseState(two);
+  if (state === undefined && k + 1 < f.count) {
+    const two = `${rawWord} ${f.text(k + 1)}`;
+    state = stateOf(two);
     if (state !== undefined) {
       rawState = two;
       k++;
@@ -85,7 +95,7 @@ function parseRow(line: string, t: string[], hasUser: boolean, lineNo: number): 
   if (state === undefined) return `unknown state '${rawWord}'`;
   k++;
   const local = splitEndpoint(localText, 'colon', { width: NETTOOLS_WIDTH });
-  const family = familyOf(local, t[0]);
+  const family = familyOf(local, f.text(0));
   const socket: Socket = {
     protocol: 'tcp',
     family,
@@ -97,9 +107,9 @@ function parseRow(line: string, t: string[], hasUser: boolean, lineNo: number): 
     rawState,
     line: lineNo,
   };
-  if (k >= t.length) return socket;
+  if (k >= f.count) return socket;
   // What follows the state: [User Inode] [PID/Program name (may hold spaces)] [Timer].
-  let rest = restAfter(line, t, k);
+  let rest = line.slice(f.end(k - 1)).trim();
   const timer = /(\S+) \((-?[\d.]+)\/(\d+)\/(\d+)\)\s*$/.exec(rest);
   if (timer) {
     socket.timer = {
@@ -123,11 +133,4 @@ function parseRow(line: string, t: string[], hasUser: boolean, lineNo: number): 
     socket.processes = [socket.uid === undefined ? ref : { ...ref, uid: socket.uid }];
   }
   return socket;
-}
-
-/** The text of the line from token `k` on (program names keep their spaces). */
-function restAfter(line: string, t: string[], k: number): string {
-  let pos = 0;
-  for (let j = 0; j < k; j++) pos = line.indexOf(t[j]!, pos) + t[j]!.length;
-  return line.slice(pos).trim();
 }

@@ -1,6 +1,5 @@
 import type { Socket } from '../../../model/snapshot.ts';
-import { parseState } from '../../../states/states.ts';
-import { Collector, int, isNoise, type ParseResult, setExtra, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, setExtra, stateOf, tokenize } from '../collector.ts';
 import { type EndpointStyle, familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 /**
@@ -56,7 +55,7 @@ export function parseSockstat(lines: readonly string[]): ParseResult {
     const family = familyOf(local, proto === 'tcp' ? undefined : proto);
     let state: Socket['state'] | undefined;
     const stateText = hasState ? t[protoAt + 3] : undefined;
-    if (stateText !== undefined) state = parseState(stateText);
+    if (stateText !== undefined) state = stateOf(stateText);
     const inferred = state === undefined;
     if (inferred) {
       state = remote.address === '*' ? 'LISTEN' : 'ESTABLISHED';

@@ -1,6 +1,5 @@
 import type { Socket } from '../../../model/snapshot.ts';
-import { parseState } from '../../../states/states.ts';
-import { Collector, int, isNoise, type ParseResult, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, stateOf, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const DEFAULT_COLUMNS = ['Local', 'Remote', 'Swind', 'Send-Q', 'Rwind', 'Recv-Q', 'State'];
@@ -55,12 +54,12 @@ export function parseSolarisNetstat(lines: readonly string[]): ParseResult {
     }
     // IPv6 sections end with an optional If column; the state is the last word that is one.
     const rawState =
-      columns.includes('If') && parseState(stateText) === undefined ? t[columns.indexOf('State')] : stateText;
+      columns.includes('If') && stateOf(stateText) === undefined ? t[columns.indexOf('State')] : stateText;
     if (rawState === 'IDLE' || rawState === 'BOUND') {
       out.skip('other');
       continue;
     }
-    const state = rawState === undefined ? undefined : parseState(rawState);
+    const state = rawState === undefined ? undefined : stateOf(rawState);
     if (state === undefined) {
       out.warn(lineNo, `unknown state '${rawState ?? ''}'`, trimmed);
       continue;

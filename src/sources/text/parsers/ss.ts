@@ -1,6 +1,5 @@
 import type { ProcessRef, Socket, SocketTimer } from '../../../model/snapshot.ts';
-import { parseState } from '../../../states/states.ts';
-import { Collector, int, isNoise, type ParseResult, tokenize } from '../collector.ts';
+import { Collector, FieldScanner, isNoise, type ParseResult, stateOf, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const UNIX_NETIDS = new Set(['u_str', 'u_dgr', 'u_seq', 'u_seqpacket', 'unix']);
@@ -25,8 +24,8 @@ const OTHER_NETIDS = new Set([
  */
 export function parseSs(lines: readonly string[]): ParseResult {
   const out = new Collector();
-  let hasState = true;
   let last: Socket | undefined;
+  const f = new FieldScanner();
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const lineNo = i + 1;
@@ -41,25 +40,27 @@ export function parseSs(lines: readonly string[]): ParseResult {
       }
       if (last === undefined && /^[a-z_]+:|^(ts|sack|cubic|bbr|reno)\b/.test(trimmed)) continue;
     }
-    const t = tokenize(line);
-    if (t.length === 0) continue;
-    const head = t[0]!;
+    const n = f.scan(line);
+    if (n === 0) continue;
+    const head = f.text(0)!;
     if (head === 'Netid' || head === 'State' || head === 'Recv-Q') {
-      hasState = t.includes('State');
       continue;
     }
     let k = 0;
     let netid = 'tcp';
-    const lower = head.toLowerCase();
-    if (
-      lower === 'tcp' ||
-      lower === 'udp' ||
-      lower === 'raw' ||
-      UNIX_NETIDS.has(lower) ||
-      OTHER_NETIDS.has(lower)
-    ) {
-      netid = lower;
-      k = 1;
+    // Netids are lower-case words; states are upper-case, so most rows skip this.
+    const c0 = head.charCodeAt(0);
+    if (c0 >= 97 && c0 <= 122) {
+      if (
+        head === 'tcp' ||
+        head === 'udp' ||
+        head === 'raw' ||
+        UNIX_NETIDS.has(head) ||
+        OTHER_NETIDS.has(head)
+      ) {
+        netid = head;
+        k = 1;
+      }
     }
     last = undefined;
     if (netid === 'udp' || netid === 'raw') {
@@ -76,20 +77,19 @@ export function parseSs(lines: readonly string[]): ParseResult {
     }
     let rawState: string | undefined;
     let state: Socket['state'] | undefined;
-    const maybeState = t[k];
-    if (maybeState !== undefined && int(maybeState) === undefined) {
-      rawState = maybeState;
-      state = parseState(maybeState);
+    if (k < n && f.int(k) === undefined) {
+      rawState = k === 0 ? head : f.text(k)!;
+      state = stateOf(rawState);
       k++;
-    } else if (!hasState || maybeState !== undefined) {
+    } else if (k < n) {
       // `ss state established ...` drops the State column; what is left is the filtered state (see docs).
       state = 'ESTABLISHED';
       out.warnOnce('nostate', 'no State column (ss filtered by state?): rows counted as ESTABLISHED', lineNo);
     }
-    const recvQ = int(t[k]);
-    const sendQ = int(t[k + 1]);
-    const localText = t[k + 2];
-    const remoteText = t[k + 3];
+    const recvQ = f.int(k);
+    const sendQ = f.int(k + 1);
+    const localText = f.text(k + 2);
+    const remoteText = f.text(k + 3);
     if (state === undefined || recvQ === undefined || sendQ === undefined || !localText || !remoteText) {
       const trimmed = line.trim();
       if (!isNoise(trimmed))
@@ -114,7 +114,7 @@ export function parseSs(lines: readonly string[]): ParseResult {
     };
     if (rawState !== undefined) socket.rawState = rawState;
     if (state === 'LISTEN') socket.backlog = sendQ;
-    if (t.length > k + 4) addTail(socket, line, localText, remoteText);
+    if (n > k + 4) addTail(socket, line.slice(f.end(k + 3)));
     out.sockets.push(socket);
     last = socket;
   }
@@ -122,9 +122,8 @@ export function parseSs(lines: readonly string[]): ParseResult {
 }
 
 /** The part after the peer address: users, timer, uid, ino, sk, and (with -O) tcp_info. */
-function addTail(socket: Socket, line: string, localText: string, remoteText: string): void {
-  const at = line.indexOf(remoteText, line.indexOf(localText) + localText.length) + remoteText.length;
-  let tail = line.slice(at);
+function addTail(socket: Socket, tailText: string): void {
+  let tail = tailText;
   const users = /users:\(\((.*?)\)\)(?=\s|$)/.exec(tail);
   if (users) {
     socket.processes = parseUsers(users[1]!);

@@ -1,6 +1,5 @@
 import type { Socket } from '../../../model/snapshot.ts';
-import { parseState } from '../../../states/states.ts';
-import { Collector, int, isNoise, type ParseResult, setExtra, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, setExtra, stateOf, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 /** Titles of the listing in the languages seen in real captures (en, de, fr, it, zh, es, pt). */
@@ -64,7 +63,7 @@ function parseRow(t: string[], lineNo: number): Socket | string {
   if (!localText || !remoteText || !stateText) return 'not a netstat row';
   const local = splitEndpoint(localText, 'colon');
   const remote = normalizeRemote(splitEndpoint(remoteText, 'colon'));
-  let state = parseState(stateText);
+  let state = stateOf(stateText);
   if (state === undefined) {
     // A state word in a language we do not know: a peerless row is a listener on every Windows version.
     if (remote.address === '*' && remote.port === undefined) state = 'LISTEN';
