@@ -185,3 +185,6 @@ export class FieldScanner {
     return i < this.count && i < 64 ? this.ends[i]! : this.line.length;
   }
 }
+
+/** Command name of a process the listing names only by PID (Windows -ano, macOS -anv before Tahoe). */
+export const UNNAMED = '?';

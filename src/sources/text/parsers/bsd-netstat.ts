@@ -1,5 +1,5 @@
 import type { Socket } from '../../../model/snapshot.ts';
-import { Collector, int, isNoise, type ParseResult, stateOf, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, stateOf, tokenize, UNNAMED } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const DEFAULT_COLUMNS = ['Proto', 'Recv-Q', 'Send-Q', 'Local', 'Foreign', '(state)'];
@@ -173,7 +173,7 @@ function parseRow(
     const raw = t[j++]!;
     if (name === 'pid') {
       const pid = int(raw);
-      if (pid !== undefined && pid > 0) socket.processes = [{ command: '', pid }];
+      if (pid !== undefined && pid > 0) socket.processes = [{ command: UNNAMED, pid }];
       continue;
     }
     if (name === 'Socket' || name === 'Tcpcb') {

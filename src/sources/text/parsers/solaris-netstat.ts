@@ -1,5 +1,5 @@
 import type { Socket } from '../../../model/snapshot.ts';
-import { Collector, int, isNoise, type ParseResult, stateOf, tokenize } from '../collector.ts';
+import { Collector, int, isNoise, type ParseResult, stateOf, tokenize, UNNAMED } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const DEFAULT_COLUMNS = ['Local', 'Remote', 'Swind', 'Send-Q', 'Rwind', 'Recv-Q', 'State'];
@@ -78,7 +78,7 @@ export function parseSolarisNetstat(lines: readonly string[]): ParseResult {
       last.remote.port === remote.port &&
       last.state === state
     ) {
-      last.processes?.push({ pid, command: command ?? '' });
+      last.processes?.push({ pid, command: command ?? UNNAMED });
       continue;
     }
     const socket: Socket = {
@@ -97,7 +97,7 @@ export function parseSolarisNetstat(lines: readonly string[]): ParseResult {
     const swind = int(value('Swind'));
     const rwind = int(value('Rwind'));
     if (swind !== undefined && rwind !== undefined) socket.extra = { swind, rwind };
-    if (pid !== undefined) socket.processes = [{ pid, command: command ?? '' }];
+    if (pid !== undefined) socket.processes = [{ pid, command: command ?? UNNAMED }];
     out.sockets.push(socket);
     last = socket;
   }

@@ -1,5 +1,14 @@
 import type { Socket } from '../../../model/snapshot.ts';
-import { Collector, int, isNoise, type ParseResult, setExtra, stateOf, tokenize } from '../collector.ts';
+import {
+  Collector,
+  int,
+  isNoise,
+  type ParseResult,
+  setExtra,
+  stateOf,
+  tokenize,
+  UNNAMED,
+} from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 /** Titles of the listing in the languages seen in real captures (en, de, fr, it, zh, es, pt). */
@@ -82,7 +91,8 @@ function parseRow(t: string[], lineNo: number): Socket | string {
   for (let k = 4; k < t.length; k++) {
     const pid = int(t[k]);
     // PID 0 is the System Idle process: TIME_WAIT rows, owned by nobody.
-    if (pid !== undefined) socket.processes = pid === 0 ? [] : [{ pid, command: pid === 4 ? 'System' : '' }];
+    if (pid !== undefined)
+      socket.processes = pid === 0 ? [] : [{ pid, command: pid === 4 ? 'System' : UNNAMED }];
     else setExtra(socket, 'offload', t[k]!);
   }
   return socket;
