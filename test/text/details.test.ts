@@ -110,6 +110,14 @@ describe('macOS, BSD, Windows details', () => {
     expect(s.processes).toEqual([{ command: 'Google Chrome H', pid: 777 }]);
     expect(s.extra).toMatchObject({ rhiwat: 131072 });
   });
+  it('a macOS IPv6 address cut at the column edge is kept and flagged', () => {
+    expect(atLine('macos-netstat-anvp-tcp-26-1.txt', 7)?.local).toMatchObject({
+      address: 'fe80::c4c8:5ff:f',
+      port: 62503,
+      truncated: true,
+    });
+    expect(atLine('macos-netstat-anvp-tcp-26-1.txt', 6)?.local.truncated).toBeUndefined();
+  });
   it('Windows -b continuation lines name the executable', () => {
     const s = parseFixture('windows-netstat-aonb-1.txt').sockets[0]!;
     expect(s.processes).toEqual([{ pid: 1712, command: 'svchost.exe' }]);
