@@ -82,6 +82,16 @@ export function stateOf(word: string): TcpState | undefined {
   return state ?? undefined;
 }
 
+const WORDS = new Map<string, string>();
+
+/** One shared copy of a word that repeats on every row (a state spelling), so a million sockets keep one string. */
+export function intern(word: string): string {
+  const known = WORDS.get(word);
+  if (known !== undefined) return known;
+  if (WORDS.size < 10_000) WORDS.set(word, word);
+  return word;
+}
+
 /** Splits on runs of spaces and tabs (faster than a regex split on the hot path). */
 export function tokenize(line: string): string[] {
   const out: string[] = [];

@@ -1,5 +1,14 @@
 import type { Socket } from '../../../model/snapshot.ts';
-import { Collector, int, isNoise, type ParseResult, stateOf, tokenize, UNNAMED } from '../collector.ts';
+import {
+  Collector,
+  int,
+  intern,
+  isNoise,
+  type ParseResult,
+  stateOf,
+  tokenize,
+  UNNAMED,
+} from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const DEFAULT_COLUMNS = ['Proto', 'Recv-Q', 'Send-Q', 'Local', 'Foreign', '(state)'];
@@ -128,6 +137,7 @@ function parseRow(
   const extra: Record<string, string | number> = {};
   if (stateAt >= 0) {
     rawState = t[stateAt + shift];
+    if (rawState !== undefined) rawState = intern(rawState);
     if (rawState === undefined) return 'no state';
     state = stateOf(rawState);
     if (state === undefined) return `unknown state '${rawState}'`;

@@ -3,6 +3,7 @@ import {
   Collector,
   FieldScanner,
   int,
+  intern,
   isNoise,
   type ParseResult,
   setExtra,
@@ -82,7 +83,7 @@ function parseRow(f: FieldScanner, hasUser: boolean, lineNo: number): Socket | s
   const rawWord = f.text(k);
   if (rawWord === undefined) return 'no state';
   let state = stateOf(rawWord);
-  let rawState = rawWord;
+  let rawState = intern(rawWord);
   // Czech gettext prints `POSLEDNÍ ACK` with a space.
   if (state === undefined && k + 1 < f.count) {
     const two = `${rawWord} ${f.text(k + 1)}`;

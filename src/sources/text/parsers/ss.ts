@@ -1,5 +1,13 @@
 import type { ProcessRef, Socket, SocketTimer } from '../../../model/snapshot.ts';
-import { Collector, FieldScanner, isNoise, type ParseResult, stateOf, tokenize } from '../collector.ts';
+import {
+  Collector,
+  FieldScanner,
+  intern,
+  isNoise,
+  type ParseResult,
+  stateOf,
+  tokenize,
+} from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const UNIX_NETIDS = new Set(['u_str', 'u_dgr', 'u_seq', 'u_seqpacket', 'unix']);
@@ -78,7 +86,7 @@ export function parseSs(lines: readonly string[]): ParseResult {
     let rawState: string | undefined;
     let state: Socket['state'] | undefined;
     if (k < n && f.int(k) === undefined) {
-      rawState = k === 0 ? head : f.text(k)!;
+      rawState = intern(k === 0 ? head : f.text(k)!);
       state = stateOf(rawState);
       k++;
     } else if (k < n) {

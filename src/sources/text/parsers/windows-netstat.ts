@@ -2,6 +2,7 @@ import type { Socket } from '../../../model/snapshot.ts';
 import {
   Collector,
   int,
+  intern,
   isNoise,
   type ParseResult,
   setExtra,
@@ -85,7 +86,7 @@ function parseRow(t: string[], lineNo: number): Socket | string {
     state,
     local: normalizeLocal(local, family),
     remote,
-    rawState: stateText,
+    rawState: intern(stateText),
     line: lineNo,
   };
   for (let k = 4; k < t.length; k++) {
