@@ -82,6 +82,23 @@ export function stateOf(word: string): TcpState | undefined {
   return state ?? undefined;
 }
 
+export interface StateWord {
+  state: TcpState | undefined;
+  /** The spelling, one shared string for all rows that print it. */
+  raw: string;
+}
+const STATE_WORDS = new Map<string, StateWord>();
+
+/** `stateOf` and `intern` in one lookup, for the hot loops. */
+export function stateWord(word: string): StateWord {
+  let known = STATE_WORDS.get(word);
+  if (known === undefined) {
+    known = { state: parseState(word), raw: word };
+    if (STATE_WORDS.size < 10_000) STATE_WORDS.set(word, known);
+  }
+  return known;
+}
+
 const WORDS = new Map<string, string>();
 
 /** One shared copy of a word that repeats on every row (a state spelling), so a million sockets keep one string. */

@@ -68,11 +68,12 @@ const WILDCARDS = new Set(['*', '0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
  * printed with `truncated: true` so it is never mistaken for another address.
  */
 export function splitEndpoint(text: string, style: EndpointStyle, options: SplitOptions = {}): Endpoint {
-  const cacheKey = `${style}${options.width ?? 0}`;
-  let cache = CACHES.get(cacheKey);
+  const caches = style === 'colon' ? COLON_CACHES : DOT_CACHES;
+  const width = options.width ?? 0;
+  let cache = caches.get(width);
   if (cache === undefined) {
     cache = new Map();
-    CACHES.set(cacheKey, cache);
+    caches.set(width, cache);
   }
   const cached = cache.get(text);
   if (cached !== undefined) return cached;
@@ -86,7 +87,8 @@ export function splitEndpoint(text: string, style: EndpointStyle, options: Split
  * Listings repeat the same endpoints (a listener's address on every accepted connection): each is parsed once and
  * the same object is shared by the sockets that print it, so treat returned endpoints as read-only.
  */
-const CACHES = new Map<string, Map<string, Endpoint>>();
+const COLON_CACHES = new Map<number, Map<string, Endpoint>>();
+const DOT_CACHES = new Map<number, Map<string, Endpoint>>();
 const CACHE_LIMIT = 100_000;
 
 function splitUncached(text: string, style: EndpointStyle, options: SplitOptions): Endpoint {

@@ -1,13 +1,5 @@
 import type { ProcessRef, Socket, SocketTimer } from '../../../model/snapshot.ts';
-import {
-  Collector,
-  FieldScanner,
-  intern,
-  isNoise,
-  type ParseResult,
-  stateOf,
-  tokenize,
-} from '../collector.ts';
+import { Collector, FieldScanner, isNoise, type ParseResult, stateWord, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 const UNIX_NETIDS = new Set(['u_str', 'u_dgr', 'u_seq', 'u_seqpacket', 'unix']);
@@ -86,8 +78,9 @@ export function parseSs(lines: readonly string[]): ParseResult {
     let rawState: string | undefined;
     let state: Socket['state'] | undefined;
     if (k < n && f.int(k) === undefined) {
-      rawState = intern(k === 0 ? head : f.text(k)!);
-      state = stateOf(rawState);
+      const word = stateWord(k === 0 ? head : f.text(k)!);
+      rawState = word.raw;
+      state = word.state;
       k++;
     } else if (k < n) {
       // `ss state established ...` drops the State column; what is left is the filtered state (see docs).
