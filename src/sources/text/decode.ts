@@ -1,4 +1,4 @@
-import { isUtf8 as nodeIsUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 as nodeIsUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import { ParseError } from '../../errors.ts';
 
@@ -40,6 +40,8 @@ export function decodeInput(bytes: Uint8Array, source: string, encoding?: string
   const bomless = utf16WithoutBom(buf);
   if (bomless) return { text: iconv.decode(buf, bomless), encoding: bomless };
   checkNotBinary(buf, source);
+  // Pure ASCII (most listings) decodes fastest as latin1, to the same text.
+  if (isAscii(buf)) return { text: buf.toString('latin1'), encoding: 'utf8' };
   if (isUtf8(buf)) return { text: buf.toString('utf8'), encoding: 'utf8' };
   const gbk = iconv.decode(buf, 'gbk');
   if (/[\u4e00-\u9fff]{2}/.test(gbk) && !gbk.includes('\ufffd')) return { text: gbk, encoding: 'gbk' };
