@@ -141,6 +141,25 @@ describe('macOS, BSD, Windows details', () => {
   });
 });
 
+describe('pastes', () => {
+  it('shell prompts and repeated headers are ignored; rows are all read', () => {
+    const rows = fixture('linux-ss-tanop-nginx-timers-2.txt')
+      .toString('utf8')
+      .split('\n')
+      .slice(1, 6)
+      .join('\n');
+    const header = 'State      Recv-Q Send-Q Local Address:Port   Peer Address:Port';
+    const text = `user@web1:~$ ss -tanop\n${header}\n${rows}\nuser@web1:~$ ss -tanop | head\n${header}\n${rows}\nuser@web1:~$\n`;
+    const s = parseText(text);
+    expect(s.warnings).toEqual([]);
+    expect(s.sockets.length).toBe(10);
+    const win = `C:\\Users\\admin>netstat -ano\r\n${fixture('windows-netstat-ano-zh-1.txt').toString('utf8')}\r\nC:\\Users\\admin>\r\n`;
+    const w = parseText(win);
+    expect(w.warnings).toEqual([]);
+    expect(w.sockets.length).toBe(7);
+  });
+});
+
 describe('bad input', () => {
   const error = (fn: () => unknown) => {
     try {

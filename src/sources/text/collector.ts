@@ -143,7 +143,7 @@ export function isNoise(trimmed: string): boolean {
   return (
     /^(-{3,}|={3,}|\.{3,}|…)$/.test(trimmed) ||
     /^[-\s]+$/.test(trimmed) ||
-    /^(\S*[$#%>]\s|[A-Z]:\\[^>]*>|PS [A-Z]:\\)/.test(trimmed) ||
+    /^(\S*[$#%>](\s|$)|[A-Z]:\\[^>]*>|PS [A-Z]:\\)/.test(trimmed) ||
     /^\(Not all processes could be identified/.test(trimmed) ||
     /^(will not be shown|you would have to be root)/.test(trimmed)
   );
