@@ -63,6 +63,7 @@ export {
 } from './server/sampler.ts';
 export { type Transition as ObservedTransition, TransitionTracker } from './server/transitions.ts';
 export * from './sim/index.ts';
+export { type NativeOptions, type RunCommand, readNativeSnapshot } from './sources/native/native.ts';
 export { KERNEL_SYSCTLS, parseSnmpPairs, parseSockstat } from './sources/proc/kernel.ts';
 export {
   type LiveSnapshotOptions,
@@ -79,6 +80,19 @@ export {
   parseProcNetTcpBytes,
 } from './sources/proc/proc-net-tcp.ts';
 export { attachProcesses, readSocketOwners, type SocketOwners } from './sources/proc/processes.ts';
+// Text sources (pasted netstat / ss / sockstat from any OS) and native live mode on other OSes
+export {
+  decodeInput,
+  detectFormat,
+  type EndpointStyle,
+  type ParseTextOptions,
+  parseText,
+  parseTextBytes,
+  splitEndpoint,
+  TEXT_FORMATS,
+  type TextFormat,
+} from './sources/text/index.ts';
+export { readTextSnapshot } from './sources/text/read.ts';
 export * from './states/explain/index.ts';
 export * from './states/states.ts';
 export { buildSnapshotWrite } from './store/snapshot-write.ts';

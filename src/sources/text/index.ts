@@ -1,0 +1,84 @@
+import { ParseError } from '../../errors.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import type { ParseResult } from './collector.ts';
+import { decodeInput } from './decode.ts';
+import { detectFormat, osOfFormat, type TextFormat } from './detect.ts';
+import { parseBsdNetstat } from './parsers/bsd-netstat.ts';
+import { parseHistogram } from './parsers/histogram.ts';
+import { parseLinuxNetstat } from './parsers/linux-netstat.ts';
+import { parseProcText } from './parsers/proc.ts';
+import { parseSockstat } from './parsers/sockstat.ts';
+import { parseSolarisNetstat } from './parsers/solaris-netstat.ts';
+import { parseSs } from './parsers/ss.ts';
+import { parseSummary } from './parsers/summary.ts';
+import { parseWindowsNetstat } from './parsers/windows-netstat.ts';
+
+export { decodeInput } from './decode.ts';
+export { detectFormat, TEXT_FORMATS, type TextFormat } from './detect.ts';
+export { type EndpointStyle, splitEndpoint } from './endpoint.ts';
+
+const PARSERS: Record<TextFormat, (lines: readonly string[]) => ParseResult> = {
+  'linux-ss': parseSs,
+  'linux-netstat': parseLinuxNetstat,
+  'linux-proc': parseProcText,
+  'bsd-netstat': parseBsdNetstat,
+  'solaris-netstat': parseSolarisNetstat,
+  'windows-netstat': parseWindowsNetstat,
+  sockstat: parseSockstat,
+  'state-histogram': parseHistogram,
+  summary: parseSummary,
+};
+
+export interface ParseTextOptions {
+  /** Names the input in the snapshot and in errors: a path or `stdin`. */
+  name?: string;
+  /** Skip detection. */
+  format?: TextFormat;
+  /** Time the listing was taken; defaults to now. */
+  takenAt?: number;
+  /** Source kind: `text` for pasted input, `native` when we ran the command live. */
+  kind?: 'text' | 'native';
+}
+
+/** Splits on LF, CRLF or CR, and drops a trailing empty line. */
+export function splitLines(text: string): string[] {
+  const lines = text.includes('\r') ? text.split(/\r?\n|\r/) : text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** Reads any supported listing (already decoded) into a Snapshot. Unreadable lines become warnings. */
+export function parseText(text: string, options: ParseTextOptions = {}): Snapshot {
+  const name = options.name ?? 'text';
+  const lines = splitLines(text);
+  if (lines.every((l) => l.trim() === ''))
+    throw new ParseError('empty input: no lines to read', { source: name });
+  const format = options.format ?? detectFormat(lines);
+  if (format === undefined)
+    throw new ParseError(
+      `not a listing tcpstate knows (netstat, ss, sockstat, /proc/net/tcp from Linux, macOS, BSD, Solaris, AIX or Windows); try --format`,
+      { source: name },
+    );
+  const result = PARSERS[format](lines);
+  const os = result.os ?? osOfFormat(format);
+  const snapshot: Snapshot = {
+    source: { kind: options.kind ?? 'text', name, format, ...(os === undefined ? {} : { os }) },
+    takenAt: options.takenAt ?? Date.now(),
+    sockets: result.sockets,
+    warnings: result.warnings,
+    skipped: result.skipped,
+  };
+  if (result.sockets.some((s) => s.processes !== undefined)) snapshot.processesLookedUp = true;
+  return snapshot;
+}
+
+/** Bytes in any supported encoding → Snapshot. */
+export function parseTextBytes(
+  bytes: Uint8Array,
+  options: ParseTextOptions & { encoding?: string } = {},
+): Snapshot {
+  const name = options.name ?? 'text';
+  if (bytes.length === 0) throw new ParseError('empty input', { source: name });
+  const { text } = decodeInput(bytes, name, options.encoding);
+  return parseText(text, options);
+}

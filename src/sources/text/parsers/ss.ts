@@ -1,0 +1,212 @@
+import type { ProcessRef, Socket, SocketTimer } from '../../../model/snapshot.ts';
+import { Collector, FieldScanner, isNoise, type ParseResult, stateWord, tokenize } from '../collector.ts';
+import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
+
+const UNIX_NETIDS = new Set(['u_str', 'u_dgr', 'u_seq', 'u_seqpacket', 'unix']);
+const OTHER_NETIDS = new Set([
+  'nl',
+  'p_raw',
+  'p_dgr',
+  'sctp',
+  'mptcp',
+  'tipc',
+  'v_str',
+  'v_dgr',
+  'xdp',
+  'icmp6',
+  'dccp',
+]);
+
+/**
+ * `ss` output of any iproute2 version: with or without the Netid column (shown when several socket types are
+ * listed), without the State column (`ss state established`), `-p` users in the new (`pid=`, `fd=`) and old
+ * (`"sshd",1231,3`) forms, `-e` uid/ino/sk, `-o` timers, and `-i`/`-m` continuation lines.
+ */
+export function parseSs(lines: readonly string[]): ParseResult {
+  const out = new Collector();
+  let last: Socket | undefined;
+  const f = new FieldScanner();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const lineNo = i + 1;
+    const first = line.charCodeAt(0);
+    if (first === 32 || first === 9) {
+      // `-i` / `-m` continuation of the previous socket (or indentation of a paste).
+      const trimmed = line.trim();
+      if (trimmed === '') continue;
+      if (last !== undefined && !/^(tcp|udp|ESTAB|LISTEN)\s/.test(trimmed) && /[a-z_]+:\S/.test(trimmed)) {
+        addInfo(last, trimmed);
+        continue;
+      }
+      if (last === undefined && /^[a-z_]+:|^(ts|sack|cubic|bbr|reno)\b/.test(trimmed)) continue;
+    }
+    const n = f.scan(line);
+    if (n === 0) continue;
+    const head = f.text(0)!;
+    if (head === 'Netid' || head === 'State' || head === 'Recv-Q') {
+      continue;
+    }
+    let k = 0;
+    let netid = 'tcp';
+    // Netids are lower-case words; states are upper-case, so most rows skip this.
+    const c0 = head.charCodeAt(0);
+    if (c0 >= 97 && c0 <= 122) {
+      if (
+        head === 'tcp' ||
+        head === 'udp' ||
+        head === 'raw' ||
+        UNIX_NETIDS.has(head) ||
+        OTHER_NETIDS.has(head)
+      ) {
+        netid = head;
+        k = 1;
+      }
+    }
+    last = undefined;
+    if (netid === 'udp' || netid === 'raw') {
+      out.skip(netid);
+      continue;
+    }
+    if (UNIX_NETIDS.has(netid)) {
+      out.skip('unix');
+      continue;
+    }
+    if (netid !== 'tcp') {
+      out.skip('other');
+      continue;
+    }
+    let rawState: string | undefined;
+    let state: Socket['state'] | undefined;
+    if (k < n && f.int(k) === undefined) {
+      const word = stateWord(k === 0 ? head : f.text(k)!);
+      rawState = word.raw;
+      state = word.state;
+      k++;
+    } else if (k < n) {
+      // `ss state established ...` drops the State column; what is left is the filtered state (see docs).
+      state = 'ESTABLISHED';
+      out.warnOnce('nostate', 'no State column (ss filtered by state?): rows counted as ESTABLISHED', lineNo);
+    }
+    const recvQ = f.int(k);
+    const sendQ = f.int(k + 1);
+    const localText = f.text(k + 2);
+    const remoteText = f.text(k + 3);
+    if (state === undefined || recvQ === undefined || sendQ === undefined || !localText || !remoteText) {
+      const trimmed = line.trim();
+      if (!isNoise(trimmed))
+        out.warn(
+          lineNo,
+          rawState && recvQ !== undefined ? `unknown state '${rawState}'` : 'not an ss row',
+          trimmed,
+        );
+      continue;
+    }
+    const local = splitEndpoint(localText, 'colon');
+    const family = familyOf(local);
+    const socket: Socket = {
+      protocol: 'tcp',
+      family,
+      state,
+      local: normalizeLocal(local, family),
+      remote: normalizeRemote(splitEndpoint(remoteText, 'colon')),
+      recvQ,
+      sendQ,
+      line: lineNo,
+    };
+    if (rawState !== undefined) socket.rawState = rawState;
+    if (state === 'LISTEN') socket.backlog = sendQ;
+    if (n > k + 4) addTail(socket, line.slice(f.end(k + 3)));
+    out.sockets.push(socket);
+    last = socket;
+  }
+  return out.result('linux');
+}
+
+/** The part after the peer address: users, timer, uid, ino, sk, and (with -O) tcp_info. */
+function addTail(socket: Socket, tailText: string): void {
+  let tail = tailText;
+  const users = /users:\(\((.*?)\)\)(?=\s|$)/.exec(tail);
+  if (users) {
+    socket.processes = parseUsers(users[1]!);
+    tail = tail.slice(0, users.index) + tail.slice(users.index + users[0].length);
+  }
+  const timer = /timer:\((\w+),([^,)]+),(\d+)\)/.exec(tail);
+  if (timer) {
+    const parsed = parseSsTimer(timer[1]!, timer[2]!, Number(timer[3]));
+    if (parsed) socket.timer = parsed;
+  }
+  const uid = /\buid:(\d+)/.exec(tail);
+  if (uid) socket.uid = Number(uid[1]);
+  const ino = /\bino:(\d+)/.exec(tail);
+  if (ino) socket.inode = Number(ino[1]);
+  const sk = /\bsk:([0-9a-f]+)/.exec(tail);
+  if (sk) socket.cookie = sk[1]!;
+  if (socket.uid !== undefined && socket.processes) for (const p of socket.processes) p.uid = socket.uid;
+  const rest = tail.replace(/timer:\([^)]*\)|\b(uid|ino|sk):\S+/g, '').trim();
+  if (/[a-z_]+:\S/.test(rest)) addInfo(socket, rest);
+}
+
+/** `"nginx",pid=31876,fd=7),("nginx",pid=31875,fd=7` (new) or `"sshd",1231,3` (old iproute2). */
+export function parseUsers(inner: string): ProcessRef[] {
+  const out: ProcessRef[] = [];
+  for (const entry of inner.split(/\),\(/)) {
+    const m = /^"(.*)",(?:pid=)?(\d+),(?:fd=)?(\d+)/.exec(entry);
+    if (m) out.push({ command: m[1]!, pid: Number(m[2]), fd: Number(m[3]) });
+  }
+  return out;
+}
+
+/**
+ * `timer:(keepalive,29sec,0)`. Old iproute2 printed `9.068ms` meaning 9.068 seconds (fixed in 2024 to `9.068sec`):
+ * a `.` followed by exactly three digits and `ms` is seconds.
+ */
+export function parseSsTimer(name: string, expire: string, retransmits: number): SocketTimer | undefined {
+  const kinds: Record<string, SocketTimer['kind']> = {
+    on: 'on',
+    keepalive: 'keepalive',
+    timewait: 'timewait',
+    persist: 'persist',
+    delack: 'delack',
+    off: 'off',
+    unknown: 'unknown',
+  };
+  const ms = parseSsDuration(expire);
+  if (ms === undefined) return undefined;
+  return { kind: kinds[name] ?? 'unknown', expiresMs: ms, retransmits };
+}
+
+export function parseSsDuration(text: string): number | undefined {
+  const m = /^(-)?(?:(\d+)min)?(?:(\d+)(?:\.(\d{3}))?(sec|ms))?$/.exec(text);
+  if (!m || (m[2] === undefined && m[3] === undefined)) return undefined;
+  let ms = (m[2] ? Number(m[2]) : 0) * 60_000;
+  if (m[3] !== undefined) {
+    const whole = Number(m[3]);
+    const frac = m[4] === undefined ? 0 : Number(m[4]);
+    if (m[5] === 'sec' || m[4] !== undefined) ms += whole * 1000 + frac;
+    else ms += whole;
+  }
+  return m[1] ? -ms : ms;
+}
+
+/** Keeps `-i` tokens (`rtt:0.98/0.49`, `retrans:0/3`, `cwnd:10`, `send 118.2Mbps`) in `extra`. */
+function addInfo(socket: Socket, text: string): void {
+  const extra = socket.extra ?? {};
+  const t = tokenize(text);
+  for (let i = 0; i < t.length; i++) {
+    const token = t[i]!;
+    const colon = token.indexOf(':');
+    if (colon > 0) {
+      const key = token.slice(0, colon);
+      const value = token.slice(colon + 1);
+      const n = Number(value);
+      extra[key] = value !== '' && Number.isFinite(n) ? n : value;
+      if (key === 'retrans') {
+        const total = Number(value.split('/')[1]);
+        if (Number.isFinite(total)) socket.retransmits = total;
+      }
+    } else if ((token === 'send' || token === 'pacing_rate' || token === 'delivery_rate') && t[i + 1]) {
+      extra[token] = t[++i]!;
+    } else if (/^[a-z_]+$/.test(token)) extra[token] = 1;
+  }
+  socket.extra = extra;
+}

@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { isTcpstateError } from '../../src/errors.ts';
+import { decodeInput } from '../../src/sources/text/decode.ts';
+import { splitEndpoint } from '../../src/sources/text/endpoint.ts';
+import { parseText, parseTextBytes } from '../../src/sources/text/index.ts';
+import { parseSsDuration, parseUsers } from '../../src/sources/text/parsers/ss.ts';
+
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures/netstat', name));
+const parseFixture = (name: string) => parseTextBytes(fixture(name), { name });
+const atLine = (name: string, line: number) => parseFixture(name).sockets.find((s) => s.line === line);
+
+describe('splitEndpoint', () => {
+  it.each([
+    ['10.0.0.1:443', 'colon', '10.0.0.1', 443, undefined],
+    ['[::1]:631', 'colon', '::1', 631, undefined],
+    [':::22', 'colon', '::', 22, undefined],
+    ['::ffff:127.0.0.1:7403', 'colon', '::ffff:127.0.0.1', 7403, undefined],
+    ['127.0.0.53%lo:53', 'colon', '127.0.0.53', 53, 'lo'],
+    ['[fe80::1%9]:546', 'colon', 'fe80::1', 546, '9'],
+    ['192.168.0.60.22', 'dot', '192.168.0.60', 22, undefined],
+    ['fe80::1%lo0.1024', 'dot', 'fe80::1', 1024, 'lo0'],
+    ['::1.3000', 'dot', '::1', 3000, undefined],
+  ] as const)('%s (%s)', (text, style, address, port, scope) => {
+    const e = splitEndpoint(text, style);
+    expect(e.address).toBe(address);
+    expect(e.port).toBe(port);
+    expect(e.scope).toBe(scope);
+    expect(e.truncated).toBeUndefined();
+  });
+  it('wildcards and service names', () => {
+    expect(splitEndpoint('*.*', 'dot')).toEqual({ address: '*', port: undefined });
+    expect(splitEndpoint('*:*', 'colon')).toEqual({ address: '*', port: undefined });
+    expect(splitEndpoint('*:ssh', 'colon')).toMatchObject({ address: '*', port: 22, service: 'ssh' });
+  });
+  it('keeps cut addresses as printed and flags them', () => {
+    expect(splitEndpoint('fe80::c4c8:5ff:f.62503', 'dot', { width: 22 })).toMatchObject({
+      address: 'fe80::c4c8:5ff:f',
+      truncated: true,
+    });
+    expect(splitEndpoint('localhost.localdo:35450', 'colon', { width: 23 })).toMatchObject({
+      address: 'localhost.localdo',
+      port: 35450,
+      truncated: true,
+    });
+    expect(splitEndpoint('[fe80::1', 'colon').truncated).toBe(true);
+  });
+});
+
+describe('ss details', () => {
+  it('timers: old `9.068ms` means seconds, `076ms` milliseconds, minutes', () => {
+    expect(parseSsDuration('9.068ms')).toBe(9068);
+    expect(parseSsDuration('9.068sec')).toBe(9068);
+    expect(parseSsDuration('076ms')).toBe(76);
+    expect(parseSsDuration('29sec')).toBe(29000);
+    expect(parseSsDuration('1min55sec')).toBe(115000);
+    expect(parseSsDuration('118min')).toBe(7080000);
+  });
+  it('users: new and old forms', () => {
+    expect(parseUsers('"nginx",pid=31876,fd=7),("nginx",pid=31875,fd=7')).toEqual([
+      { command: 'nginx', pid: 31876, fd: 7 },
+      { command: 'nginx', pid: 31875, fd: 7 },
+    ]);
+    expect(parseUsers('"sshd",1231,3')).toEqual([{ command: 'sshd', pid: 1231, fd: 3 }]);
+  });
+  it('reads the old-iproute2 timewait timer as 9.068 s on the real row', () => {
+    expect(atLine('linux-ss-tanop-nginx-timers-2.txt', 31)?.timer).toEqual({
+      kind: 'timewait',
+      expiresMs: 9068,
+      retransmits: 0,
+    });
+  });
+  it('-e and -p: uid, inode, cookie, processes; -i continuation lines land in extra', () => {
+    const s = atLine('linux-ss-tulpen-1.txt', 49)!;
+    expect(s).toMatchObject({ state: 'LISTEN', inode: 58511, cookie: '30', backlog: 128 });
+    expect(s.processes).toEqual([{ command: 'sshd', pid: 1998, fd: 3 }]);
+    const i = parseFixture('linux-ss-tin-state-all-2.txt').sockets[0]!;
+    expect(i.extra).toMatchObject({ cwnd: 10, mss: 1448 });
+  });
+});
+
+describe('net-tools netstat details', () => {
+  it('timers, user/inode and programs with spaces', () => {
+    expect(atLine('linux-netstat-aon-timers-1.txt', 7)).toMatchObject({
+      state: 'SYN_SENT',
+      timer: { kind: 'on', expiresMs: 350, retransmits: 0 },
+    });
+    const s = parseFixture('linux-netstat-neopa-1.txt').sockets.find((x) => x.local.port === 53644)!;
+    expect(s).toMatchObject({ uid: 995, inode: 1154674 });
+    expect(s.processes?.[0]).toMatchObject({ pid: 12387, command: 'Passenger Rac' });
+  });
+  it('truncated host names are flagged, not misread', () => {
+    const s = atLine('linux-netstat-plain-1.txt', 3)!;
+    expect(s.local).toMatchObject({ address: 'localhost.localdo', port: 35450, truncated: true });
+  });
+  it('localized states, including Czech with a space', () => {
+    const text =
+      'Proto Recv-Q Send-Q Local Address           Foreign Address         State\n' +
+      'tcp        0      0 10.0.0.1:22             10.0.0.2:5000           POSLEDNÍ ACK\n' +
+      'tcp        0      0 10.0.0.1:22             10.0.0.2:5001           VERBUNDEN\n';
+    expect(parseText(text).sockets.map((s) => s.state)).toEqual(['LAST_ACK', 'ESTABLISHED']);
+  });
+});
+
+describe('macOS, BSD, Windows details', () => {
+  it('Tahoe `process:pid` with spaces in the name', () => {
+    const s = atLine('macos-netstat-anvp-tcp-26-1.txt', 8)!;
+    expect(s.processes).toEqual([{ command: 'Google Chrome H', pid: 777 }]);
+    expect(s.extra).toMatchObject({ rhiwat: 131072 });
+  });
+  it('a macOS IPv6 address cut at the column edge is kept and flagged', () => {
+    expect(atLine('macos-netstat-anvp-tcp-26-1.txt', 7)?.local).toMatchObject({
+      address: 'fe80::c4c8:5ff:f',
+      port: 62503,
+      truncated: true,
+    });
+    expect(atLine('macos-netstat-anvp-tcp-26-1.txt', 6)?.local.truncated).toBeUndefined();
+  });
+  it('Windows -b continuation lines name the executable', () => {
+    const s = parseFixture('windows-netstat-aonb-1.txt').sockets[0]!;
+    expect(s.processes).toEqual([{ pid: 1712, command: 'svchost.exe' }]);
+    expect(s.extra).toMatchObject({ service: 'RpcSs' });
+  });
+  it('German CP850 bytes decode to ABHÖREN and read as LISTEN', () => {
+    const text =
+      '\r\nAktive Verbindungen\r\n\r\n  Proto  Lokale Adresse         Remoteadresse          Status           PID\r\n  TCP    0.0.0.0:135            0.0.0.0:0              ABHÖREN         1072\r\n';
+    const bytes = iconv.encode(text, 'cp850');
+    expect(decodeInput(bytes, 'x').encoding).toBe('cp850');
+    const s = parseTextBytes(bytes).sockets[0]!;
+    expect(s).toMatchObject({ state: 'LISTEN', rawState: 'ABHÖREN', remote: { address: '*' } });
+  });
+  it('UTF-16 with a BOM and GBK Chinese headers', () => {
+    const zh = fixture('windows-netstat-ano-zh-1.txt').toString('utf8');
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(zh, 'utf16le')]);
+    expect(parseTextBytes(utf16).sockets.length).toBe(7);
+    const gbk = iconv.encode(zh, 'gbk');
+    expect(decodeInput(gbk, 'x').encoding).toBe('gbk');
+    expect(parseTextBytes(gbk).sockets.length).toBe(7);
+  });
+});
+
+describe('pastes', () => {
+  it('shell prompts and repeated headers are ignored; rows are all read', () => {
+    const rows = fixture('linux-ss-tanop-nginx-timers-2.txt')
+      .toString('utf8')
+      .split('\n')
+      .slice(1, 6)
+      .join('\n');
+    const header = 'State      Recv-Q Send-Q Local Address:Port   Peer Address:Port';
+    const text = `user@web1:~$ ss -tanop\n${header}\n${rows}\nuser@web1:~$ ss -tanop | head\n${header}\n${rows}\nuser@web1:~$\n`;
+    const s = parseText(text);
+    expect(s.warnings).toEqual([]);
+    expect(s.sockets.length).toBe(10);
+    const win = `C:\\Users\\admin>netstat -ano\r\n${fixture('windows-netstat-ano-zh-1.txt').toString('utf8')}\r\nC:\\Users\\admin>\r\n`;
+    const w = parseText(win);
+    expect(w.warnings).toEqual([]);
+    expect(w.sockets.length).toBe(7);
+  });
+});
+
+describe('bad input', () => {
+  const error = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+  it('empty, binary and unknown inputs are one-line typed errors', () => {
+    for (const bytes of [
+      Buffer.alloc(0),
+      Buffer.from('\n\n  \n'),
+      Buffer.from([0, 1, 2, 3, 0, 0, 5, 6, 7, 0, 0xff, 0]),
+    ]) {
+      const e = error(() => parseTextBytes(bytes, { name: 'in' }));
+      expect(isTcpstateError(e)).toBe(true);
+      expect((e as Error).message).not.toContain('\n');
+    }
+    expect((error(() => parseText('hello world\n', { name: 'in' })) as Error).message).toMatch(
+      /^in: not a listing/,
+    );
+  });
+  it('an unreadable line is a warning with its line number and text; the rest is read', () => {
+    const s = parseText(
+      'State Recv-Q Send-Q Local Address:Port Peer Address:Port\nESTAB 0 0 10.0.0.1:22 10.0.0.2:5\nESTAB zero\n',
+    );
+    expect(s.sockets.length).toBe(1);
+    expect(s.warnings).toEqual([{ line: 3, message: 'not an ss row', text: 'ESTAB zero' }]);
+  });
+});
