@@ -142,6 +142,6 @@ for (const r of runs) {
 }
 if (inner.seconds !== undefined) {
   console.log(
-    `tcpstate in-process (read + decode + track, no startup): ${inner.seconds.toFixed(2)} s = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections`,
+    `tcpstate in-process (read + decode + track, no startup): ${inner.seconds.toFixed(2)} s wall, ${inner.cpuSeconds?.toFixed(2)} s CPU = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections, at most ${inner.maxLive} live`,
   );
 }

@@ -128,8 +128,8 @@ export function inferSegment(conn: Connection, x: Side, y: Side, seg: Segment, o
   const ack = (flags & TCP_ACK) !== 0;
   const fin = (flags & TCP_FIN) !== 0;
   const rst = (flags & TCP_RST) !== 0;
-  settle(x, t, options);
-  settle(y, t, options);
+  if (x.rfc === S.TIME_WAIT) settle(x, t, options);
+  if (y.rfc === S.TIME_WAIT) settle(y, t, options);
 
   // First sight of X: what state must it have been in to send this?
   if (x.rfc < 0) {
