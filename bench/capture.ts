@@ -121,6 +121,8 @@ const runs: Timing[] = [
 const ours = runs[0]!;
 const inner = JSON.parse(ours.output.trim().split('\n').pop() ?? '{}') as {
   seconds?: number;
+  cpuSeconds?: number;
+  maxLive?: number;
   connections?: number;
 };
 console.log(`\n${packets} packets, Node ${process.version}, ${new Date().toISOString()}`);
