@@ -1,16 +1,6 @@
 #!/usr/bin/env node
 import { Command } from '@commander-js/extra-typings';
-import { registerAnalyze } from './commands/analyze.ts';
-import { registerCheck } from './commands/check.ts';
-import { registerDiagram } from './commands/diagram.ts';
-import { registerExplain } from './commands/explain.ts';
-import { registerPcap } from './commands/pcap.ts';
-import { registerRecord } from './commands/record.ts';
-import { registerReport } from './commands/report.ts';
-import { registerServe } from './commands/serve.ts';
-import { registerSimulate } from './commands/simulate.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
-import { registerWatch } from './commands/watch.ts';
 import { reportError } from './run.ts';
 import { VERSION } from './version.ts';
 
@@ -43,18 +33,68 @@ Colours only on a terminal; NO_COLOR turns them off, FORCE_COLOR on.
 Exit codes: 0 ok, 1 error, 2 usage error, 3 not available; check uses 0-3 as monitoring plugins do.`,
   );
 
+type Register = (program: Command) => void;
+
+/**
+ * Subcommands load on demand: importing all of them (HTTP server, SQLite, capture reader, dashboard assets ...)
+ * costs most of a second, which a CLI that is run in loops should not pay for one command.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  explain: async () => (await import('./commands/explain.ts')).registerExplain,
+  analyze: async () => (await import('./commands/analyze.ts')).registerAnalyze,
+  check: async () => (await import('./commands/check.ts')).registerCheck,
+  simulate: async () => (await import('./commands/simulate.ts')).registerSimulate,
+  diagram: async () => (await import('./commands/diagram.ts')).registerDiagram,
+  pcap: async () => (await import('./commands/pcap.ts')).registerPcap,
+  watch: async () => (await import('./commands/watch.ts')).registerWatch,
+  record: async () => (await import('./commands/record.ts')).registerRecord,
+  report: async () => (await import('./commands/report.ts')).registerReport,
+  serve: async () => (await import('./commands/serve.ts')).registerServe,
+};
+
+/** The first word of the command line that is not an option or an option's value: the subcommand, if any. */
+function firstWord(argv: readonly string[]): string | undefined {
+  const takesValue = new Set(
+    program.options
+      .filter((o) => o.required || o.optional)
+      .flatMap((o) => [o.long, o.short].filter(Boolean) as string[]),
+  );
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv[i + 1];
+    if (a.startsWith('-')) {
+      if (takesValue.has(a)) i++;
+      continue;
+    }
+    return a;
+  }
+  return undefined;
+}
+
 // The bare `tcpstate` is the live snapshot; it is registered on the root program.
 registerSnapshot(program);
-registerExplain(program);
-registerAnalyze(program);
-registerCheck(program);
-registerSimulate(program);
-registerDiagram(program);
-registerPcap(program);
-registerWatch(program);
-registerRecord(program);
-registerReport(program);
-registerServe(program);
+const argv = process.argv.slice(2);
+const word = firstWord(argv);
+if (word !== undefined && Object.hasOwn(COMMANDS, word)) {
+  (await COMMANDS[word]!())(program);
+} else if (word !== undefined && word !== 'help') {
+  process.stderr.write(
+    `tcpstate: unknown command '${word}' (commands: ${Object.keys(COMMANDS).join(', ')}; see tcpstate --help)\n`,
+  );
+  process.exit(2);
+} else if (word === 'help') {
+  // `tcpstate help [command]` is `tcpstate [command] --help`.
+  const topic = argv[argv.indexOf('help') + 1];
+  if (topic !== undefined && Object.hasOwn(COMMANDS, topic)) {
+    (await COMMANDS[topic]!())(program);
+    process.argv.splice(2, process.argv.length, topic, '--help');
+  } else {
+    for (const load of Object.values(COMMANDS)) (await load())(program);
+    process.argv.splice(2, process.argv.length, '--help');
+  }
+} else if (argv.includes('-h') || argv.includes('--help')) {
+  for (const load of Object.values(COMMANDS)) (await load())(program);
+}
 
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // `tcpstate | head` closes the pipe early: that is not an error.

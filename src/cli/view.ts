@@ -110,7 +110,7 @@ export function emitSnapshot(snapshot: Snapshot, options: ViewOptions, extras: E
       top: options.top ?? 10,
       unfilteredCount: snapshot.sockets.length,
     });
-    out.write(`${JSON.stringify(doc, null, 2)}\n`);
+    writeJsonDocument(out, doc);
     return;
   }
   if (options.ndjson) {
@@ -151,4 +151,24 @@ export function emitSnapshot(snapshot: Snapshot, options: ViewOptions, extras: E
       ...(extras.renderFindings ? { renderFindings: extras.renderFindings } : {}),
     }),
   );
+}
+
+/**
+ * Writes the document with one socket per line: still one valid JSON value, readable, and far cheaper than
+ * pretty-printing 100k sockets (each on ~20 lines) into one 40 MB string.
+ */
+function writeJsonDocument(out: NodeJS.WritableStream, doc: ReturnType<typeof snapshotDocument>): void {
+  const { sockets, ...rest } = doc;
+  const head = JSON.stringify({ ...rest, sockets: [] }, null, 2);
+  const cut = head.lastIndexOf('"sockets": []');
+  out.write(`${head.slice(0, cut)}"sockets": [`);
+  let chunk = '';
+  for (let i = 0; i < sockets.length; i++) {
+    chunk += `${i === 0 ? '' : ','}\n    ${JSON.stringify(sockets[i])}`;
+    if (chunk.length > 1 << 16) {
+      out.write(chunk);
+      chunk = '';
+    }
+  }
+  out.write(`${chunk}${sockets.length ? '\n  ' : ''}]${head.slice(cut + '"sockets": []'.length)}\n`);
 }

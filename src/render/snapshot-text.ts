@@ -63,13 +63,7 @@ function stateTable(snapshot: Snapshot, o: TextViewOptions): string {
   });
 }
 
-function groupTable(
-  groups: readonly Group[],
-  title: string,
-  by: GroupKey,
-  o: TextViewOptions,
-  total: number,
-): string {
+function groupTable(groups: readonly Group[], title: string, by: GroupKey, o: TextViewOptions): string {
   if (groups.length === 0) return '';
   const shown = groups.slice(0, o.top);
   let states = statesPresent(shown, TCP_STATES);
@@ -144,7 +138,7 @@ export function renderSnapshotText(snapshot: Snapshot, o: TextViewOptions): stri
     sections.push(['process', 'PROCESSES']);
   }
   for (const [by, title] of sections) {
-    const table = groupTable(groupBy(snapshot.sockets, by), title, by, o, summary.total);
+    const table = groupTable(groupBy(snapshot.sockets, by), title, by, o);
     if (table) out.push('', table);
   }
   if (snapshot.processNote) out.push('', c.yellow(`note: ${snapshot.processNote}`));

@@ -41,4 +41,22 @@ describe('tcpstate (live view)', () => {
     // Sockets come and go between two runs on a live machine; the header is the stable part.
     expect(Math.abs(csv.length - 1 - json.sockets.length)).toBeLessThan(50);
   });
+
+  it('names an unknown command and lists the real ones, exit 2', () => {
+    const r = runCli(['bogus']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^tcpstate: unknown command 'bogus' \(commands: explain, analyze, check/);
+  });
+
+  it('still reads option values that look like words (--netns NAME) as values', () => {
+    const r = runCli(['--netns', 'no-such-namespace-here']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no network namespace named "no-such-namespace-here"/);
+  });
+
+  it('answers help for a command', () => {
+    const r = runCli(['help', 'explain']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: tcpstate explain/);
+  });
 });

@@ -1,15 +1,114 @@
-import type { Command } from '@commander-js/extra-typings';
-import { TcpstateError } from '../../errors.ts';
+import { statSync } from 'node:fs';
+import { type Command, Option } from '@commander-js/extra-typings';
+import { UsageError } from '../../errors.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { buildSnapshotWrite } from '../../store/snapshot-write.ts';
+import { openSqliteStore } from '../../store/sqlite-store.ts';
+import { formatDuration } from '../../track/ages.ts';
+import { Tracker } from '../../track/tracker.ts';
+import { parseDuration } from '../duration.ts';
+import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
+import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
 import { runAction } from '../run.ts';
+import { Ticker } from '../ticker.ts';
+
+interface RecordOptions extends LiveSourceOptions {
+  db: string;
+  interval: string;
+  duration?: string;
+  retention: string;
+  downsampleAfter: string;
+  downsampleTo: string;
+  spanMin: string;
+  quiet?: boolean;
+}
 
 export function registerRecord(program: Command): void {
-  program
+  const command = program
     .command('record')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() =>
-      runAction(() => {
-        throw new TcpstateError('`tcpstate record` is not built yet', { code: 'E_NOT_BUILT', exitCode: 3 });
-      }),
+    .description('record snapshots of this host over time into an SQLite file, for `tcpstate report`')
+    .addOption(
+      new Option(
+        '--db <file>',
+        'the recording (created if absent; continued if present)',
+      ).makeOptionMandatory(),
+    )
+    .option('-i, --interval <duration>', 'time between looks (500ms, 5s, 1m)', '5s')
+    .option('-d, --duration <duration>', 'stop after this long (default: until Ctrl-C)')
+    .option('--retention <duration>', 'drop data older than this', '7d')
+    .option('--downsample-after <duration>', 'merge looks older than this ...', '1d')
+    .option('--downsample-to <duration>', '... into rows this wide (average and maximum kept)', '1m')
+    .option('--span-min <duration>', 'keep individual connections that stay this long in one state', '30s')
+    .option('-q, --quiet', 'no progress on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tcpstate record --db host.db                      every 5 s until Ctrl-C
+  tcpstate record --db leak.db -i 1s -d 30m         a 30-minute session at 1 s
+  tcpstate report --db leak.db --since 10m          what happened`,
     );
+  addLiveOptions(command);
+  command.action((_options, cmd) =>
+    runAction(() => record((cmd as unknown as { opts(): RecordOptions }).opts(), defaultDiagnosis)),
+  );
+}
+
+export async function record(options: RecordOptions, diagnose: DiagnoseFn): Promise<number> {
+  const intervalMs = parseDuration(options.interval, '--interval');
+  const durationMs =
+    options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+  const retentionMs = parseDuration(options.retention, '--retention');
+  const downsampleAfterMs = parseDuration(options.downsampleAfter, '--downsample-after');
+  const downsampleToMs = parseDuration(options.downsampleTo, '--downsample-to');
+  if (downsampleAfterMs >= retentionMs) {
+    throw new UsageError('--downsample-after must be shorter than --retention');
+  }
+  const store = openSqliteStore(options.db, {
+    write: true,
+    spanMinMs: parseDuration(options.spanMin, '--span-min', { allowZero: true }),
+    staleAfterMs: Math.max(120_000, intervalMs * 5),
+  });
+  const log = (text: string) => {
+    if (!options.quiet) process.stderr.write(`tcpstate record: ${text}\n`);
+  };
+  const tracker = new Tracker();
+  const ticker = new Ticker(intervalMs);
+  const stop = () => ticker.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const started = Date.now();
+  let looks = 0;
+  try {
+    const resumed = store.resume(tracker);
+    log(
+      `recording to ${options.db} every ${formatDuration(intervalMs)}${durationMs ? ` for ${formatDuration(durationMs)}` : ' until Ctrl-C'}${resumed ? ` (continuing ${resumed} open connection${resumed === 1 ? '' : 's'})` : ''}`,
+    );
+    let previous: Snapshot | undefined;
+    let lastMaintenance = 0;
+    while (!ticker.stopped) {
+      // Listener backlogs come from running `ss`, and nothing recorded uses them: skip that cost every look.
+      const snapshot = await takeLiveSnapshot({ ...options, backlog: false });
+      const step = tracker.update(snapshot);
+      const findings = diagnose(snapshot, previous);
+      store.append(buildSnapshotWrite(snapshot, step, tracker, findings));
+      looks++;
+      previous = snapshot;
+      if (snapshot.takenAt - lastMaintenance >= 60_000) {
+        store.maintain(snapshot.takenAt, { retentionMs, downsampleAfterMs, downsampleToMs });
+        lastMaintenance = snapshot.takenAt;
+      }
+      if (durationMs !== undefined && Date.now() - started >= durationMs) break;
+      await ticker.next();
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    store.close();
+  }
+  const size = statSync(options.db).size;
+  log(
+    `${looks} look${looks === 1 ? '' : 's'} in ${formatDuration(Date.now() - started)}; ${options.db} is ${(size / 1024).toFixed(0)} KiB`,
+  );
+  return 0;
 }

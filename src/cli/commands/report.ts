@@ -1,15 +1,74 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
-import { TcpstateError } from '../../errors.ts';
+import { SourceError } from '../../errors.ts';
+import { colorsFor } from '../../render/color.ts';
+import { renderReportHtml } from '../../render/report-html.ts';
+import { renderReportText } from '../../render/report-text.ts';
+import { openSqliteStore } from '../../store/sqlite-store.ts';
+import { buildReport } from '../../track/trends.ts';
+import { parseDuration } from '../duration.ts';
 import { runAction } from '../run.ts';
+
+interface ReportOptions {
+  db: string;
+  since?: string;
+  json?: boolean;
+  html?: string;
+  minRate: string;
+}
 
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() =>
-      runAction(() => {
-        throw new TcpstateError('`tcpstate report` is not built yet', { code: 'E_NOT_BUILT', exitCode: 3 });
-      }),
+    .description('trends, peaks, leak rates, time in state and findings from a `tcpstate record` file')
+    .requiredOption('--db <file>', 'the recording')
+    .option('--since <duration>', 'only the last part of the recording (10m, 1h, 2d)')
+    .option('--min-rate <n>', 'smallest growth per minute reported as a leak', '0.5')
+    .option('--json', 'the report as JSON')
+    .option('--html <file>', 'also write an HTML report with charts to this file')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tcpstate report --db host.db                      the whole recording
+  tcpstate report --db host.db --since 1h --html r.html
+  tcpstate report --db host.db --json | jq '.leaks'`,
+    )
+    .action((options) => runAction(() => report(options)));
+}
+
+export function report(options: ReportOptions): number {
+  const store = openSqliteStore(options.db);
+  let built: ReturnType<typeof buildReport>;
+  try {
+    const last = store.lastSnapshotAt() ?? Date.now();
+    const since = options.since === undefined ? 0 : last - parseDuration(options.since, '--since');
+    built = buildReport(
+      {
+        snapshots: store.snapshots(since),
+        groups: store.groupSeries(since),
+        spans: store.spans(since),
+        durations: store.durations(since),
+        findings: store.findings(since),
+      },
+      { minPerMinute: Number(options.minRate) },
     );
+  } finally {
+    store.close();
+  }
+  if (options.html) {
+    try {
+      writeFileSync(options.html, renderReportHtml(built, options.db));
+    } catch (error) {
+      throw new SourceError(`cannot write: ${(error as Error).message}`, options.html, error);
+    }
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(built, null, 2)}\n`);
+  else {
+    process.stdout.write(
+      `${renderReportText(built, options.db, colorsFor(process.stdout), process.stdout.columns ?? 100)}\n`,
+    );
+    if (options.html) process.stdout.write(`\nHTML report written to ${options.html}\n`);
+  }
+  return 0;
 }

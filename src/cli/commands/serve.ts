@@ -1,15 +1,134 @@
-import type { Command } from '@commander-js/extra-typings';
-import { TcpstateError } from '../../errors.ts';
+import { type Command, Option } from '@commander-js/extra-typings';
+import { UsageError } from '../../errors.ts';
+import { storeHistory } from '../../server/history.ts';
+import { checkBind, startServer } from '../../server/http.ts';
+import { workerSnapshotProvider } from '../../server/worker-provider.ts';
+import { openSqliteStore } from '../../store/sqlite-store.ts';
+import { addLiveOptions, type LiveSourceOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 
+/** `5s`, `500ms`, `1m`, or a bare number of seconds; between 0.1 s and 1 h. */
+export function parseInterval(text: string): number {
+  const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/);
+  if (!m) throw new UsageError(`--interval: '${text}' is not a duration (e.g. 5s, 500ms, 1m)`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  if (ms < 100 || ms > 3_600_000) throw new UsageError(`--interval: '${text}' must be between 100ms and 1h`);
+  return ms;
+}
+
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 65535)
+    throw new UsageError(`--port: '${text}' is not a port number (0-65535)`);
+  return n;
+}
+
+function parseRate(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text)) throw new UsageError(`--rate-limit: '${text}' is not a whole number (0 = off)`);
+  return n;
+}
+
+interface ServeOptions extends LiveSourceOptions {
+  host: string;
+  port: number;
+  interval: number;
+  token?: string;
+  insecure?: boolean;
+  db?: string;
+  rateLimit: number;
+}
+
 export function registerServe(program: Command): void {
-  program
+  const command = program
     .command('serve')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() =>
-      runAction(() => {
-        throw new TcpstateError('`tcpstate serve` is not built yet', { code: 'E_NOT_BUILT', exitCode: 3 });
-      }),
+    .description(
+      'Serve Prometheus /metrics, a JSON API with live events, and the dashboard with the TCP state diagram. One snapshot per interval, whatever the load.',
+    )
+    .option(
+      '--host <address>',
+      'address to listen on; anything but loopback needs --token or --insecure',
+      '127.0.0.1',
+    )
+    .option('--port <port>', 'port to listen on (0 = any free port)', parsePort, 9877)
+    .addOption(
+      new Option('--interval <duration>', 'time between snapshots: 5s, 500ms, 1m')
+        .argParser(parseInterval)
+        .default(5000, '5s'),
+    )
+    .option(
+      '--token <token>',
+      'require Authorization: Bearer <token> on /metrics and /api (or set TCPSTATE_TOKEN, which ps does not show)',
+    )
+    .option('--insecure', 'allow listening on a non-loopback address without a token')
+    .option('--db <file>', 'serve /api/history from this recording (made by `tcpstate record`)')
+    .option(
+      '--rate-limit <n>',
+      'requests per second per client address, bursts of 4x (0 = off)',
+      parseRate,
+      50,
     );
+  addLiveOptions(command);
+  command.addHelpText(
+    'after',
+    `
+Endpoints:
+  /                 dashboard: state diagram with live counts and transition rates, charts, findings
+  /metrics          Prometheus exposition (tcpstate_connections{state,family}, ...; see docs/serve.md)
+  /api              index of the JSON API: summary, snapshot (filters like the CLI), findings,
+                    series, history (--db), states, events (Server-Sent Events)
+
+Examples:
+  tcpstate serve                                  http://127.0.0.1:9877
+  tcpstate serve --interval 15s --port 9100
+  TCPSTATE_TOKEN=s3cret tcpstate serve --host 0.0.0.0
+  curl -s localhost:9877/api/snapshot?state=close-wait | jq .summary`,
+  );
+  command.action((_args, cmd) =>
+    runAction(async () => {
+      const options = (cmd as unknown as { opts(): ServeOptions }).opts();
+      const token = options.token ?? process.env.TCPSTATE_TOKEN;
+      if (token !== undefined && token.length < 8) {
+        throw new UsageError('--token: use at least 8 characters');
+      }
+      const warning = checkBind(options.host, token, options.insecure);
+      if (warning) process.stderr.write(`tcpstate serve: ${warning}\n`);
+      // The recording is opened read-only; a recorder may keep writing to it while we serve it.
+      const store = options.db === undefined ? undefined : openSqliteStore(options.db);
+      // Live snapshots are taken in a worker thread so request load cannot delay them.
+      const live = workerSnapshotProvider(options);
+      const server = await startServer({
+        host: options.host,
+        port: options.port,
+        intervalMs: options.interval,
+        snapshot: live.provider,
+        findings: live.findings,
+        ...(token !== undefined ? { token } : {}),
+        ...(options.insecure ? { insecure: true } : {}),
+        rateLimit:
+          options.rateLimit > 0 ? { perSecond: options.rateLimit, burst: options.rateLimit * 4 } : false,
+        ...(store ? { history: storeHistory(store) } : {}),
+      }).catch(async (error: unknown) => {
+        await live.close();
+        store?.close();
+        throw error;
+      });
+      process.stderr.write(
+        `tcpstate serve: ${server.url}/ (dashboard), ${server.url}/metrics, ${server.url}/api; a snapshot every ${options.interval / 1000}s\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          void server
+            .close()
+            .then(() => live.close())
+            .then(() => store?.close())
+            .then(resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      return 0;
+    }),
+  );
 }

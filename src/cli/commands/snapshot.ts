@@ -1,16 +1,51 @@
-import type { Command } from '@commander-js/extra-typings';
+import { type Command, Option } from '@commander-js/extra-typings';
+import { diagnose } from '../../diagnose/index.ts';
+import { colorsFor } from '../../render/color.ts';
+import { renderFindings } from '../../render/findings.ts';
+import { EXPLAIN_LANGS, type Lang } from '../../states/explain/types.ts';
+import { parseDuration } from '../duration.ts';
 import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
 import { runAction } from '../run.ts';
 import { addViewOptions, emitSnapshot, type ViewOptions } from '../view.ts';
 
+interface MainOptions extends ViewOptions, LiveSourceOptions {
+  interval?: string;
+  findings: boolean;
+  lang: Lang;
+}
+
 /** The bare `tcpstate`: this machine's sockets — summary, top services/peers/processes, findings. */
 export function registerSnapshot(program: Command): void {
-  addViewOptions(addLiveOptions(program));
+  addViewOptions(addLiveOptions(program))
+    .option(
+      '--interval <duration>',
+      'take two snapshots this far apart (e.g. 5s) so rate rules and socket ages work',
+    )
+    .option('--no-findings', 'skip the diagnoses')
+    .addOption(
+      new Option('--lang <lang>', 'language of the findings').choices(EXPLAIN_LANGS).default('en' as const),
+    );
   program.action((_args, command) =>
     runAction(async () => {
-      const options = (command as unknown as { opts(): ViewOptions & LiveSourceOptions }).opts();
+      const options = (command as unknown as { opts(): MainOptions }).opts();
+      const intervalMs =
+        options.interval === undefined ? undefined : parseDuration(options.interval, '--interval');
+      let previous: Awaited<ReturnType<typeof takeLiveSnapshot>> | undefined;
+      if (intervalMs !== undefined) {
+        previous = await takeLiveSnapshot(options);
+        await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      }
       const snapshot = await takeLiveSnapshot(options);
-      emitSnapshot(snapshot, options);
+      const findings = options.findings ? diagnose(snapshot, {}, previous) : undefined;
+      emitSnapshot(snapshot, options, {
+        ...(findings ? { findings } : {}),
+        renderFindings: (list) =>
+          renderFindings(list, {
+            colors: colorsFor(process.stdout),
+            lang: options.lang,
+            width: process.stdout.columns ?? 80,
+          }),
+      });
       return 0;
     }),
   );

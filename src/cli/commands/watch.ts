@@ -1,15 +1,265 @@
+import { emitKeypressEvents } from 'node:readline';
 import type { Command } from '@commander-js/extra-typings';
-import { TcpstateError } from '../../errors.ts';
+import logUpdate from 'log-update';
+import { formatEndpoint } from '../../analysis/address.ts';
+import { applyFilter } from '../../analysis/filter.ts';
+import { groupBy, listeningPorts, processLabel } from '../../analysis/groups.ts';
+import { emptyCounts, type StateCounts } from '../../analysis/summary.ts';
+import { isTcpstateError, UsageError } from '../../errors.ts';
+import type { Snapshot, Socket } from '../../model/snapshot.ts';
+import { colorsFor } from '../../render/color.ts';
+import {
+  renderWatchLine,
+  renderWatchScreen,
+  WATCH_SORTS,
+  type WatchModel,
+  type WatchSort,
+} from '../../render/watch-screen.ts';
+import { TCP_STATES, type TcpState } from '../../states/states.ts';
+import { formatAge, oldestPerState } from '../../track/ages.ts';
+import type { TrackedConnection } from '../../track/tracker.ts';
+import { serviceOf, Tracker } from '../../track/tracker.ts';
+import { parseDuration } from '../duration.ts';
+import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
+import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
 import { runAction } from '../run.ts';
+import { Ticker } from '../ticker.ts';
+
+interface WatchOptions extends LiveSourceOptions {
+  interval: string;
+  duration?: string;
+  sort: string;
+  filter?: string;
+  plain?: boolean;
+}
+
+const HISTORY = 60;
 
 export function registerWatch(program: Command): void {
-  program
+  const command = program
     .command('watch')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() =>
-      runAction(() => {
-        throw new TcpstateError('`tcpstate watch` is not built yet', { code: 'E_NOT_BUILT', exitCode: 3 });
-      }),
+    .description(
+      'a live screen: counts per state with trends, the oldest connections per state, top talkers, findings',
+    )
+    .option('-i, --interval <duration>', 'time between looks (500ms, 2s, 1m)', '2s')
+    .option('-d, --duration <duration>', 'stop after this long')
+    .option('--sort <how>', `order of the states: ${WATCH_SORTS.join(', ')}`, 'count')
+    .option('-f, --filter <state-or-port>', 'show only a state (close-wait) or a port (:8080)')
+    .option('--plain', 'one line per look even on a terminal (the default when stdout is not a terminal)')
+    .addHelpText(
+      'after',
+      `
+Keys: p pause/resume · s next sort · f filter (a state such as close-wait, or :8080; empty clears) · q quit
+
+Examples:
+  tcpstate watch                         every 2 s
+  tcpstate watch -i 500ms -f close-wait
+  tcpstate watch --plain | tee watch.log`,
     );
+  addLiveOptions(command);
+  command.action((_options, cmd) =>
+    runAction(() => watch((cmd as unknown as { opts(): WatchOptions }).opts(), defaultDiagnosis)),
+  );
+}
+
+/** A filter typed by the user: a state or group word, or a port (`:8080` or `8080`). */
+function filterPredicate(text: string): ((s: Socket) => boolean) | undefined {
+  const word = text.trim();
+  if (!word) return undefined;
+  const port = word.match(/^:?(\d{1,5})$/);
+  if (port) return (s) => applyFilter([s], { ports: [Number(port[1])] }).length === 1;
+  applyFilter([], { states: [word] }); // throws a UsageError naming the word when it is no state
+  return (s) => applyFilter([s], { states: [word] }).length === 1;
+}
+
+const QUIET_STATES: ReadonlySet<TcpState> = new Set(['LISTEN']);
+
+export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promise<number> {
+  const intervalMs = parseDuration(options.interval, '--interval');
+  const durationMs =
+    options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+  if (!WATCH_SORTS.includes(options.sort as WatchSort)) {
+    throw new UsageError(`--sort: '${options.sort}' is not one of ${WATCH_SORTS.join(', ')}`);
+  }
+  const tty = Boolean(process.stdout.isTTY) && !options.plain;
+  const c = colorsFor(process.stdout);
+  const tracker = new Tracker();
+  const ticker = new Ticker(intervalMs);
+  const history = new Map<TcpState, number[]>();
+  let previousCounts: StateCounts | undefined;
+  let previous: Snapshot | undefined;
+  let predicate = options.filter ? filterPredicate(options.filter) : undefined;
+  let model: WatchModel | undefined;
+  const ui = {
+    paused: false,
+    sort: options.sort as WatchSort,
+    filter: options.filter,
+    prompt: undefined as string | undefined,
+    message: undefined as string | undefined,
+  };
+
+  const draw = () => {
+    if (!model || !tty) return;
+    Object.assign(model, {
+      paused: ui.paused,
+      sort: ui.sort,
+      filter: ui.filter,
+      prompt: ui.prompt,
+      message: ui.message,
+    });
+    if (ui.filter === undefined) delete model.filter;
+    if (ui.prompt === undefined) delete model.prompt;
+    if (ui.message === undefined) delete model.message;
+    const size = { width: process.stdout.columns ?? 80, height: process.stdout.rows ?? 24 };
+    logUpdate(renderWatchScreen(model, size, c).join('\n'));
+  };
+
+  const look = async () => {
+    const snapshot = await takeLiveSnapshot(options);
+    tracker.update(snapshot);
+    const findings = diagnose(snapshot, previous);
+    previous = snapshot;
+    const shown = predicate ? snapshot.sockets.filter(predicate) : snapshot.sockets;
+    const counts = emptyCounts();
+    for (const s of shown) counts[s.state]++;
+    const change = emptyCounts();
+    for (const s of TCP_STATES) {
+      change[s] = previousCounts ? counts[s] - previousCounts[s] : 0;
+      const h = history.get(s) ?? [];
+      h.push(counts[s]);
+      if (h.length > HISTORY) h.shift();
+      history.set(s, h);
+    }
+    previousCounts = counts;
+    const tracked: TrackedConnection[] = [];
+    for (const t of tracker.current()) if (!predicate || predicate(t.socket)) tracked.push(t);
+    const perState = oldestPerState(tracked, snapshot.takenAt, 8);
+    const oldest: WatchModel['oldest'] = [];
+    const statesByAge = [...perState.entries()]
+      .filter(([s]) => !QUIET_STATES.has(s))
+      .sort((a, b) => (b[1][0]?.age.minMs ?? 0) - (a[1][0]?.age.minMs ?? 0));
+    for (const [state, list] of statesByAge) {
+      for (const [rank, { connection, age }] of list.entries()) {
+        const o: WatchModel['oldest'][number] = {
+          state,
+          rank,
+          age: formatAge(age),
+          local: formatEndpoint(connection.socket.local.address, connection.socket.local.port),
+          remote: formatEndpoint(connection.socket.remote.address, connection.socket.remote.port),
+        };
+        if (connection.socket.processes?.length) o.process = processLabel(connection.socket);
+        oldest.push(o);
+      }
+    }
+    const top = (by: 'peer' | 'process'): Array<[string, number]> =>
+      groupBy(shown, by)
+        .filter((g) => g.key !== '(unknown)')
+        .slice(0, 5)
+        .map((g) => [g.key, g.total]);
+    // Services against the listeners of the whole look, so a filter does not turn inbound into outbound.
+    const listening = listeningPorts(snapshot.sockets);
+    const services = new Map<string, number>();
+    for (const s of shown) {
+      const key = serviceOf(s, listening);
+      if (key !== undefined) services.set(key, (services.get(key) ?? 0) + 1);
+    }
+    const ports = [...services.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    model = {
+      source: snapshot.source.name,
+      at: snapshot.takenAt,
+      intervalMs,
+      looks: (model?.looks ?? 0) + 1,
+      paused: ui.paused,
+      sort: ui.sort,
+      total: shown.length,
+      counts,
+      change,
+      history,
+      oldest,
+      top: { ports, peers: top('peer'), processes: top('process') },
+      findings: findings.map((f) => ({ severity: f.severity, title: f.title })),
+    };
+    if (tty) draw();
+    else process.stdout.write(`${renderWatchLine(model)}\n`);
+  };
+
+  const stdin = process.stdin;
+  const keys = tty && stdin.isTTY;
+  const onKey = (str: string | undefined, key: { name?: string; ctrl?: boolean } | undefined) => {
+    if (key?.ctrl && key.name === 'c') return ticker.stop();
+    if (ui.prompt !== undefined) {
+      if (key?.name === 'return' || key?.name === 'enter') {
+        try {
+          predicate = filterPredicate(ui.prompt);
+          ui.filter = ui.prompt.trim() || undefined;
+          ui.message = undefined;
+        } catch (error) {
+          ui.message = isTcpstateError(error)
+            ? error.message.replace(/^--state: /, 'filter: ')
+            : String(error);
+        }
+        ui.prompt = undefined;
+        ticker.poke();
+      } else if (key?.name === 'escape') ui.prompt = undefined;
+      else if (key?.name === 'backspace') ui.prompt = ui.prompt.slice(0, -1);
+      else if (str && str >= ' ' && str.length === 1) ui.prompt += str;
+      return draw();
+    }
+    ui.message = undefined;
+    switch (str) {
+      case 'q':
+        return ticker.stop();
+      case 'p':
+        ui.paused = !ui.paused;
+        if (!ui.paused) ticker.poke();
+        return draw();
+      case 's':
+        ui.sort = WATCH_SORTS[(WATCH_SORTS.indexOf(ui.sort) + 1) % WATCH_SORTS.length]!;
+        return draw();
+      case 'f':
+        ui.prompt = '';
+        return draw();
+    }
+  };
+  // After a resize the old frame has been cut or wrapped by the terminal, so erasing it line by line would miss:
+  // clear the whole screen and draw afresh.
+  const onResize = () => {
+    logUpdate.clear();
+    process.stdout.write('\x1b[2J\x1b[H');
+    draw();
+  };
+  if (keys) {
+    emitKeypressEvents(stdin);
+    stdin.setRawMode(true);
+    stdin.on('keypress', onKey);
+    stdin.resume();
+  }
+  if (tty) process.stdout.on('resize', onResize);
+  const stop = () => ticker.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const started = Date.now();
+  try {
+    await look();
+    while (!ticker.stopped) {
+      await ticker.next();
+      if (ticker.stopped) break;
+      if (durationMs !== undefined && Date.now() - started >= durationMs) break;
+      // A poke (new filter) redraws from a fresh look; pause holds the screen but keys still work.
+      if (!ui.paused) await look();
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (tty) {
+      process.stdout.off('resize', onResize);
+      logUpdate.done();
+    }
+    if (keys) {
+      stdin.off('keypress', onKey);
+      stdin.setRawMode(false);
+      stdin.pause();
+    }
+  }
+  return 0;
 }

@@ -1,0 +1,204 @@
+import { formatEndpoint } from '../analysis/address.ts';
+import { listeningPorts, processLabel } from '../analysis/groups.ts';
+import type { Evidence } from '../model/finding.ts';
+import type { Snapshot, Socket } from '../model/snapshot.ts';
+import { stateName } from '../states/states.ts';
+import type { AgeOptions } from './age.ts';
+import type { Thresholds } from './thresholds.ts';
+
+/** Ephemeral port ranges by OS when the source has no sysctl (IANA 49152-65535 for Windows, BSD and macOS). */
+const DEFAULT_PORT_RANGE: Record<string, [number, number]> = {
+  linux: [32768, 60999],
+  windows: [49152, 65535],
+  macos: [49152, 65535],
+  freebsd: [10000, 65535],
+};
+
+/** What every rule reads: the snapshot, the previous one (for rates), thresholds and derived facts. */
+export class RuleContext {
+  readonly snapshot: Snapshot;
+  readonly previous: Snapshot | undefined;
+  readonly t: Thresholds;
+  /** Seconds between the two snapshots; undefined without a previous snapshot. */
+  readonly dtSec: number | undefined;
+  readonly listening: Set<number>;
+  private readonly previousKeys: Map<string, Socket> | undefined;
+
+  constructor(snapshot: Snapshot, thresholds: Thresholds, previous?: Snapshot) {
+    this.snapshot = snapshot;
+    this.previous = previous;
+    this.t = thresholds;
+    this.dtSec = previous ? Math.max(0.001, (snapshot.takenAt - previous.takenAt) / 1000) : undefined;
+    this.listening = listeningPorts(snapshot.sockets);
+    // Only sockets a rule can ask about are indexed (persisting CLOSE_WAIT / FIN_WAIT_2, queued ESTABLISHED): keying
+    // all 100k sockets of a busy host cost ~0.5 s and most of a GC cycle, for lookups that can only miss.
+    this.previousKeys = previous
+      ? new Map(previous.sockets.filter(trackedAcrossLooks).map((s) => [socketKey(s), s]))
+      : undefined;
+  }
+
+  get sockets(): Socket[] {
+    return this.snapshot.sockets;
+  }
+
+  sysctl(name: string): string | undefined {
+    return this.snapshot.kernel?.sysctls?.[name];
+  }
+
+  sysctlNumber(name: string): number | undefined {
+    const v = this.sysctl(name);
+    if (v === undefined) return undefined;
+    const n = Number(v.trim().split(/\s+/)[0]);
+    return Number.isFinite(n) ? n : undefined;
+  }
+
+  counter(name: string): number | undefined {
+    return this.snapshot.kernel?.counters?.[name];
+  }
+
+  /** Counter increase per second between the snapshots; undefined when either lacks it or it went backwards. */
+  rate(name: string): number | undefined {
+    const now = this.counter(name);
+    const before = this.previous?.kernel?.counters?.[name];
+    if (now === undefined || before === undefined || this.dtSec === undefined || now < before)
+      return undefined;
+    return (now - before) / this.dtSec;
+  }
+
+  delta(name: string): number | undefined {
+    const now = this.counter(name);
+    const before = this.previous?.kernel?.counters?.[name];
+    if (now === undefined || before === undefined || now < before) return undefined;
+    return now - before;
+  }
+
+  sockstat(name: string): number | undefined {
+    return this.snapshot.kernel?.sockstat?.[name];
+  }
+
+  /** The socket was already there, in the same state, in the previous snapshot (CLOSE_WAIT, FIN_WAIT_2, queued). */
+  persisted(socket: Socket): boolean {
+    const before = this.previousKeys?.get(socketKey(socket));
+    return before !== undefined && before.state === socket.state;
+  }
+
+  previousOf(socket: Socket): Socket | undefined {
+    return this.previousKeys?.get(socketKey(socket));
+  }
+
+  /** The ephemeral port range and whether it was read or assumed from the OS default. */
+  portRange(): { lo: number; hi: number; size: number; assumed: boolean } {
+    const text = this.sysctl('net.ipv4.ip_local_port_range');
+    const parts = text?.trim().split(/\s+/).map(Number);
+    if (parts && parts.length === 2 && parts.every(Number.isFinite)) {
+      const [lo, hi] = parts as [number, number];
+      return { lo, hi, size: hi - lo + 1, assumed: false };
+    }
+    const [lo, hi] = DEFAULT_PORT_RANGE[this.snapshot.source.os ?? 'linux'] ?? DEFAULT_PORT_RANGE.linux!;
+    return { lo, hi, size: hi - lo + 1, assumed: true };
+  }
+
+  /** Whether process owners are known for this snapshot. */
+  get hasProcesses(): boolean {
+    return this.snapshot.sockets.some((s) => s.processes !== undefined);
+  }
+
+  /** What stateAge() needs: the OS (timer semantics) and tcp_fin_timeout. */
+  get ageOptions(): AgeOptions {
+    const fin = this.sysctlNumber('net.ipv4.tcp_fin_timeout');
+    const linear = this.sysctlNumber('net.ipv4.tcp_syn_linear_timeouts');
+    // A live source that read the sysctls but found no tcp_syn_linear_timeouts runs a kernel older than 6.5.
+    const old =
+      linear === undefined &&
+      this.snapshot.source.kind === 'proc' &&
+      this.sysctl('net.ipv4.tcp_syn_retries') !== undefined;
+    const synLinear = linear ?? (old ? ('exponential' as const) : undefined);
+    return {
+      ...(synLinear !== undefined ? { synLinearTimeouts: synLinear } : {}),
+      ...(this.snapshot.source.os !== undefined ? { os: this.snapshot.source.os } : {}),
+      ...(fin !== undefined ? { finTimeoutSec: fin } : {}),
+    };
+  }
+
+  get hasKernel(): boolean {
+    return this.snapshot.kernel?.counters !== undefined;
+  }
+}
+
+/** The sockets whose earlier self a rule may look up: see persisted() and previousOf(). */
+function trackedAcrossLooks(s: Socket): boolean {
+  return (
+    s.state === 'CLOSE_WAIT' ||
+    s.state === 'FIN_WAIT_2' ||
+    (s.state === 'ESTABLISHED' && ((s.recvQ ?? 0) > 0 || (s.sendQ ?? 0) > 0))
+  );
+}
+
+/** Connection identity across snapshots: 4-tuple plus inode where there is one. */
+export function socketKey(s: Socket): string {
+  return `${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}|${s.inode ?? ''}`;
+}
+
+export function describeSocket(s: Socket): string {
+  const extra: string[] = [];
+  if (s.recvQ) extra.push(`Recv-Q ${s.recvQ}`);
+  if (s.sendQ) extra.push(`Send-Q ${s.sendQ}`);
+  if (s.timer && s.timer.kind !== 'off') extra.push(`timer ${s.timer.kind}`);
+  if (s.processes?.length) extra.push(processLabel(s));
+  return `${formatEndpoint(s.local.address, s.local.port)} -> ${formatEndpoint(s.remote.address, s.remote.port)} ${stateName(s.state)}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+}
+
+/** Counts of a key over sockets, largest first, as evidence `top` entries. */
+export function topBy(
+  sockets: readonly Socket[],
+  kind: NonNullable<Evidence['top']>[number]['kind'],
+  key: (s: Socket) => string | undefined,
+  n = 5,
+): NonNullable<Evidence['top']> {
+  const counts = new Map<string, number>();
+  for (const s of sockets) {
+    const k = key(s);
+    if (k !== undefined) counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, n)
+    .map(([k, count]) => ({ kind, key: k, count }));
+}
+
+export function groupSockets<K>(
+  sockets: readonly Socket[],
+  key: (s: Socket) => K | undefined,
+): Map<K, Socket[]> {
+  const map = new Map<K, Socket[]>();
+  for (const s of sockets) {
+    const k = key(s);
+    if (k === undefined) continue;
+    const list = map.get(k);
+    if (list) list.push(s);
+    else map.set(k, [s]);
+  }
+  return map;
+}
+
+/** Who owns a socket, for titles: `java (812)`, or `pid 812` when the source printed a PID without a name. */
+export function ownerLabel(s: Socket): string {
+  const first = s.processes?.[0];
+  if (first && first.command === '')
+    return `pid ${first.pid}${s.processes!.length > 1 ? ` +${s.processes!.length - 1}` : ''}`;
+  return processLabel(s);
+}
+
+/** Sockets whose owner is known only by PID (Windows `netstat -ano`): the names are missing, not guessed. */
+export function namelessOwners(sockets: readonly Socket[]): boolean {
+  return sockets.some((s) => s.processes?.some((p) => p.command === ''));
+}
+
+/** A printed address that names no one: a wildcard, or a state histogram that listed counts without peers. */
+export function knownAddress(address: string): boolean {
+  return address !== '' && address !== '*' && address !== '?' && address !== '0.0.0.0' && address !== '::';
+}
+
+/** The remote address, or undefined when the source did not name one (such sockets only count host-wide). */
+export const peerKey = (s: Socket) => (knownAddress(s.remote.address) ? s.remote.address : undefined);
+export const destinationKey = (s: Socket) => formatEndpoint(s.remote.address, s.remote.port);

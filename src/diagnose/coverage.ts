@@ -1,0 +1,80 @@
+import type { Snapshot } from '../model/snapshot.ts';
+
+/** A group of rules that could not run (or ran with less) because the source lacks some data. */
+export interface NotChecked {
+  rules: string[];
+  /** What is missing and how to get it. */
+  needs: string;
+}
+
+/**
+ * What this snapshot (and the previous one, if any) cannot tell. A diagnosis that finds nothing is only as good as
+ * what it could look at, so `check` and the JSON output say this next to the findings instead of staying silent.
+ */
+export function notChecked(snapshot: Snapshot, previous?: Snapshot): NotChecked[] {
+  const out: NotChecked[] = [];
+  const k = snapshot.kernel;
+  if (!k?.counters) {
+    out.push({
+      rules: [
+        'listen-overflow',
+        'syn-queue-overflow',
+        'orphans-killed',
+        'connection-churn',
+        'resets-received',
+        'resets-sent',
+        'retransmissions',
+        'connect-failures',
+        'time-wait-overflow',
+      ],
+      needs: `kernel counters (/proc/net/snmp, /proc/net/netstat): ${snapshot.source.kind === 'text' ? 'a pasted socket table has none' : 'not read (--no-kernel?)'}`,
+    });
+  } else if (!previous?.kernel?.counters) {
+    out.push({
+      rules: [
+        'listen-overflow',
+        'syn-queue-overflow',
+        'orphans-killed',
+        'connection-churn',
+        'resets-received',
+        'resets-sent',
+        'retransmissions',
+        'connect-failures',
+      ],
+      needs: 'a second look for counter rates (--interval 5s)',
+    });
+  }
+  if (!previous) {
+    out.push({
+      rules: ['close-wait-leak', 'recv-queue-buildup', 'send-queue-buildup', 'half-closed-held'],
+      needs: 'a second look to tell stuck sockets from momentary ones and to bound their age (--interval 5s)',
+    });
+  }
+  if (!k?.sockstat || k.sysctls?.['net.ipv4.tcp_max_orphans'] === undefined) {
+    out.push({
+      rules: ['orphans-near-limit', 'tcp-memory-pressure'],
+      needs: 'sockstat and tcp_max_orphans / tcp_mem',
+    });
+  }
+  if (k?.sysctls?.['net.ipv4.ip_local_port_range'] === undefined) {
+    out.push({
+      rules: ['time-wait-port-pressure'],
+      needs: `net.ipv4.ip_local_port_range (the ${snapshot.source.os ?? 'linux'} default range is assumed)`,
+    });
+  }
+  const withSockets = snapshot.sockets.length > 0;
+  if (withSockets && !snapshot.sockets.some((s) => s.processes !== undefined)) {
+    out.push({
+      rules: ['close-wait-leak', 'recv-queue-buildup', 'half-closed-held'],
+      needs: `process owners (${snapshot.source.kind === 'proc' ? 'run with -p, as root to see every process' : 'the source printed no PID/program column'}); findings name ports instead`,
+    });
+  }
+  const listeners = snapshot.sockets.filter((s) => s.state === 'LISTEN');
+  if (listeners.length > 0 && listeners.every((l) => l.backlog === undefined)) {
+    out.push({
+      rules: ['accept-queue-full'],
+      needs: 'listener backlogs (ss prints them as Send-Q of LISTEN; /proc/net/tcp and netstat do not)',
+    });
+  }
+  return out;
+}

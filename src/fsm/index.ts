@@ -1,0 +1,7 @@
+/** The TCP state machine: a pure RFC 9293 engine, stack profiles, sequence arithmetic and segment classification. */
+export { classifySegment, type SegmentEffect } from './classify.ts';
+export { DEFAULT_WINDOW, isAcceptable, newTcb, RFC_NAME, rowId, segLen, step } from './engine.ts';
+export { getProfile, PROFILE_NAMES, PROFILES, type Profile, type ProfileName } from './profiles.ts';
+export { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt } from './seq.ts';
+export type { Flags, Segment, StepResult, Tcb, TcpEvent, TimerName, Timers, UserCall } from './types.ts';
+export { TIMER_NAMES } from './types.ts';

@@ -1,0 +1,41 @@
+const BARS = '▁▂▃▄▅▆▇█';
+
+/**
+ * A one-line chart of the last `width` values, scaled from `min` (default: the smallest value, or 0 when all are
+ * non-negative and the series is flat) to its maximum. An empty or all-zero series draws as a flat baseline.
+ */
+export function sparkline(values: readonly number[], width = values.length): string {
+  const shown = values.slice(-width);
+  if (shown.length === 0) return '';
+  const max = Math.max(...shown);
+  const min = Math.min(0, ...shown);
+  const span = max - min;
+  return shown
+    .map((v) =>
+      span === 0
+        ? BARS[0]!
+        : BARS[Math.min(BARS.length - 1, Math.round(((v - min) / span) * (BARS.length - 1)))]!,
+    )
+    .join('');
+}
+
+/** Resamples a series to `width` points (the maximum of each slice, so peaks survive). */
+export function resample(values: readonly number[], width: number): number[] {
+  if (values.length <= width) return [...values];
+  const out: number[] = [];
+  for (let i = 0; i < width; i++) {
+    const a = Math.floor((i * values.length) / width);
+    const b = Math.max(a + 1, Math.floor(((i + 1) * values.length) / width));
+    out.push(Math.max(...values.slice(a, b)));
+  }
+  return out;
+}
+
+/** A horizontal bar of `value / max` over `width` cells, with eighth-block precision. */
+export function bar(value: number, max: number, width: number): string {
+  if (max <= 0 || value <= 0) return '';
+  const eighths = Math.max(1, Math.round((value / max) * width * 8));
+  const full = Math.floor(eighths / 8);
+  const rest = eighths % 8;
+  return '█'.repeat(full) + (rest ? '▏▎▍▌▋▊▉'[rest - 1]! : '');
+}

@@ -1,0 +1,80 @@
+import { type Group, groupBy } from '../analysis/groups.ts';
+import type { Summary } from '../analysis/summary.ts';
+import type { Finding } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { TCP_STATES, type TcpState } from '../states/states.ts';
+import { memo, type Sample, type Sampler } from './sampler.ts';
+import { isRfcEdge } from './transitions.ts';
+
+export const LIVE_SCHEMA = 'tcpstate.live/1';
+
+export interface LiveTransition {
+  from: TcpState;
+  to: TcpState;
+  /** Connections seen making this change between the last two snapshots. */
+  count: number;
+  /** count / seconds between the two snapshots. */
+  perSecond: number;
+  /** An arrow of the RFC diagram; false for a jump over states passed between two snapshots. */
+  direct: boolean;
+}
+
+/** What the dashboard needs every interval: sent by `/api/summary` and pushed by `/api/events`. */
+export interface LiveDocument {
+  schema: typeof LIVE_SCHEMA;
+  seq: number;
+  takenAt: string;
+  intervalSeconds: number;
+  elapsedSeconds: number;
+  snapshotDurationSeconds: number;
+  source: Snapshot['source'];
+  summary: Summary;
+  transitions: LiveTransition[];
+  /** Per state, seconds its oldest connection has been in it (tracked since the server started). */
+  oldestAgeSeconds: Partial<Record<TcpState, number>>;
+  top: { ports: Group[]; peers: Group[]; processes?: Group[] };
+  findings: Finding[];
+  warnings: number;
+  processNote?: string;
+}
+
+export function liveDocument(sample: Sample, intervalSeconds: number, top = 10): LiveDocument {
+  return memo(sample, `live:${top}`, () => {
+    const snapshot = sample.snapshot;
+    const seconds = sample.elapsedSeconds;
+    const doc: LiveDocument = {
+      schema: LIVE_SCHEMA,
+      seq: sample.seq,
+      takenAt: new Date(snapshot.takenAt).toISOString(),
+      intervalSeconds,
+      elapsedSeconds: seconds,
+      snapshotDurationSeconds: sample.durationSeconds,
+      source: snapshot.source,
+      summary: sample.summary,
+      transitions: sample.transitions.map((t) => ({
+        ...t,
+        perSecond: seconds > 0 ? t.count / seconds : 0,
+        direct: isRfcEdge(t.from, t.to),
+      })),
+      oldestAgeSeconds: sample.oldestAgeSeconds,
+      top: {
+        ports: groupBy(snapshot.sockets, 'service').slice(0, top),
+        peers: groupBy(snapshot.sockets, 'peer').slice(0, top),
+      },
+      findings: sample.findings,
+      warnings: snapshot.warnings.length,
+    };
+    if (snapshot.processesLookedUp) doc.top.processes = groupBy(snapshot.sockets, 'process').slice(0, top);
+    if (snapshot.processNote) doc.processNote = snapshot.processNote;
+    return doc;
+  });
+}
+
+/** Per-state time series in uPlot's column layout: `t` (Unix seconds) and one array per state. */
+export function seriesDocument(sampler: Sampler): { t: number[]; states: Record<TcpState, number[]> } {
+  const t = sampler.series.map((p) => p.t / 1000);
+  const states = Object.fromEntries(
+    TCP_STATES.map((s) => [s, sampler.series.map((p) => p.counts[s])]),
+  ) as Record<TcpState, number[]>;
+  return { t, states };
+}

@@ -1,0 +1,176 @@
+import { type Summary, summarize } from '../analysis/summary.ts';
+import type { Finding } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import type { TcpState } from '../states/states.ts';
+import { type Transition, TransitionTracker } from './transitions.ts';
+
+/** Takes one snapshot. The server calls it from its sampling loop only, never per request. */
+export type SnapshotProvider = () => Promise<Snapshot>;
+/** Diagnoses a snapshot (src/diagnose's `diagnose(snapshot, options, previous)` fits). */
+export type FindingsProvider = (
+  snapshot: Snapshot,
+  previous: Snapshot | undefined,
+) => Finding[] | Promise<Finding[]>;
+
+/** One tick of the loop: everything every endpoint serves until the next tick. */
+export interface Sample {
+  /** 1 for the first sample, then +1 per successful snapshot. */
+  seq: number;
+  snapshot: Snapshot;
+  summary: Summary;
+  findings: Finding[];
+  /** Changes since the previous sample (empty for the first). */
+  transitions: Transition[];
+  /** Per state, seconds its oldest connection has been in it (a lower bound: tracking starts with the server). */
+  oldestAgeSeconds: Partial<Record<TcpState, number>>;
+  /** Seconds between the previous sample and this one (0 for the first). */
+  elapsedSeconds: number;
+  /** How long taking the snapshot (and diagnosing it) took. */
+  durationSeconds: number;
+  /** Per-sample memo for derived data and serialized responses (so 100 clients cost one serialization). */
+  memo: Map<string, unknown>;
+}
+
+/** A point of the per-state time series the dashboard draws. */
+export interface SeriesPoint {
+  t: number;
+  counts: Record<TcpState, number>;
+}
+
+export interface SamplerOptions {
+  snapshot: SnapshotProvider;
+  findings?: FindingsProvider;
+  intervalMs: number;
+  /** Points kept for the dashboard's charts (default 720 = one hour at 5 s). */
+  historyLength?: number;
+}
+
+export type SamplerEvent =
+  | { type: 'sample'; sample: Sample }
+  | { type: 'error'; message: string; at: number };
+
+/**
+ * The single sampling loop: one snapshot per interval, whatever the request load. Ticks never overlap: the next
+ * one is scheduled after the previous finished, at the next multiple of the interval from the start.
+ */
+export class Sampler {
+  readonly intervalMs: number;
+  /** Snapshots taken so far (the load test checks this stays at one per interval). */
+  snapshotCalls = 0;
+  snapshotErrors = 0;
+  lastError: { message: string; at: number; error: unknown } | undefined;
+  current: Sample | undefined;
+  readonly series: SeriesPoint[] = [];
+  readonly tracker = new TransitionTracker();
+
+  private readonly options: SamplerOptions;
+  private readonly historyLength: number;
+  private readonly listeners = new Set<(event: SamplerEvent) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private startedAt = 0;
+  private ticks = 0;
+
+  constructor(options: SamplerOptions) {
+    this.options = options;
+    this.intervalMs = options.intervalMs;
+    this.historyLength = options.historyLength ?? 720;
+  }
+
+  /** Takes the first sample (so the server never answers with nothing), then keeps sampling. */
+  async start(): Promise<void> {
+    this.running = true;
+    this.startedAt = Date.now();
+    await this.tick();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  subscribe(listener: (event: SamplerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.ticks++;
+    const due = this.startedAt + this.ticks * this.intervalMs;
+    const wait = Math.max(0, due - Date.now());
+    // If a tick overran whole intervals, skip them instead of bursting to catch up.
+    if (wait === 0) this.ticks = Math.floor((Date.now() - this.startedAt) / this.intervalMs);
+    this.timer = setTimeout(() => {
+      void this.tick().finally(() => this.schedule());
+    }, wait);
+    this.timer.unref?.();
+  }
+
+  /** One tick; public so tests can drive the loop without timers. */
+  async tick(): Promise<Sample | undefined> {
+    const began = performance.now();
+    this.snapshotCalls++;
+    let snapshot: Snapshot;
+    let findings: Finding[] = [];
+    try {
+      snapshot = await this.options.snapshot();
+      if (this.options.findings) findings = await this.options.findings(snapshot, this.current?.snapshot);
+    } catch (error) {
+      this.snapshotErrors++;
+      const message = error instanceof Error ? error.message : String(error);
+      this.lastError = { message, at: Date.now(), error };
+      this.emit({ type: 'error', message, at: this.lastError.at });
+      return undefined;
+    }
+    const previous = this.current;
+    const sample: Sample = {
+      seq: (previous?.seq ?? 0) + 1,
+      snapshot,
+      summary: summarize(snapshot),
+      findings,
+      transitions: this.tracker.observe(snapshot),
+      oldestAgeSeconds: {},
+      elapsedSeconds: previous ? Math.max(0, (snapshot.takenAt - previous.snapshot.takenAt) / 1000) : 0,
+      durationSeconds: (performance.now() - began) / 1000,
+      memo: new Map(),
+    };
+    for (const [state, since] of Object.entries(this.tracker.oldestSince)) {
+      sample.oldestAgeSeconds[state as TcpState] = Math.max(0, (snapshot.takenAt - since) / 1000);
+    }
+    this.current = sample;
+    this.lastError = undefined;
+    this.series.push({ t: snapshot.takenAt, counts: sample.summary.byState });
+    if (this.series.length > this.historyLength)
+      this.series.splice(0, this.series.length - this.historyLength);
+    this.emit({ type: 'sample', sample });
+    return sample;
+  }
+
+  private emit(event: SamplerEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A broken subscriber (a closed SSE stream) must not stop the loop or the other subscribers.
+      }
+    }
+  }
+}
+
+const MEMO_LIMIT = 64;
+
+/** Memoizes a value derived from a sample, computed once per sample however many requests ask. */
+export function memo<T>(sample: Sample, key: string, compute: () => T): T {
+  if (sample.memo.has(key)) return sample.memo.get(key) as T;
+  const value = compute();
+  // Bounded: distinct query strings are client-controlled, so only the first few per sample are kept.
+  if (sample.memo.size < MEMO_LIMIT) sample.memo.set(key, value);
+  return value;
+}

@@ -1,0 +1,5 @@
+/** The two-endpoint simulator: network rules, named scenarios and traces. */
+export { defaultRules, type NetworkRules, parseMatcher, type SegmentMatcher, type Side } from './network.ts';
+export { runScenario } from './run.ts';
+export { findScenario, SCENARIOS, type Scenario } from './scenarios.ts';
+export { type ScriptStep, type SimulationInput, simulate, type Trace, type TraceEvent } from './simulator.ts';

@@ -1,0 +1,91 @@
+/**
+ * The recording's SQLite schema. Bump SCHEMA_VERSION on any incompatible change; a file with another version is
+ * refused with a clear StoreError rather than misread.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+-- At most one recorder per file: the row names its pid, host and process start time, so a recorder killed
+-- with SIGKILL (which cannot clean up) is recognised as gone and its lease taken over.
+CREATE TABLE IF NOT EXISTS recorder_lock (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  proc_start TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS snapshots (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  resolution_ms INTEGER NOT NULL DEFAULT 0,
+  samples INTEGER NOT NULL DEFAULT 1,
+  source TEXT NOT NULL,
+  total REAL NOT NULL,
+  total_max INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_at ON snapshots (at);
+
+-- Only states with a non-zero count or flow are stored.
+CREATE TABLE IF NOT EXISTS state_counts (
+  snapshot_id INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  count REAL NOT NULL,
+  max INTEGER NOT NULL,
+  arrivals INTEGER NOT NULL,
+  departures INTEGER NOT NULL,
+  PRIMARY KEY (snapshot_id, state)
+) WITHOUT ROWID;
+
+-- The top groups of each kind per look (service port, process, peer address).
+CREATE TABLE IF NOT EXISTS group_counts (
+  snapshot_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  state TEXT NOT NULL,
+  count REAL NOT NULL,
+  max INTEGER NOT NULL,
+  PRIMARY KEY (snapshot_id, kind, key, state)
+) WITHOUT ROWID;
+
+-- Stays in a state that ended since the previous look, as a histogram per state and service: churn costs a few
+-- rows per look, not one per connection.
+CREATE TABLE IF NOT EXISTS durations (
+  snapshot_id INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  service TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (snapshot_id, state, service, bucket)
+) WITHOUT ROWID;
+
+-- Individual stays that lasted at least the span minimum (the stuck ones worth naming).
+CREATE TABLE IF NOT EXISTS spans (
+  id INTEGER PRIMARY KEY,
+  conn TEXT NOT NULL,
+  state TEXT NOT NULL,
+  service TEXT,
+  process TEXT,
+  local TEXT NOT NULL,
+  remote TEXT NOT NULL,
+  inode INTEGER,
+  first_seen INTEGER NOT NULL,
+  start_after INTEGER,
+  start_by INTEGER NOT NULL,
+  end_after INTEGER,
+  end_by INTEGER
+);
+CREATE INDEX IF NOT EXISTS spans_open ON spans (conn) WHERE end_by IS NULL;
+CREATE INDEX IF NOT EXISTS spans_start ON spans (start_by);
+
+CREATE TABLE IF NOT EXISTS findings (
+  snapshot_id INTEGER NOT NULL,
+  rule TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  title TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_snapshot ON findings (snapshot_id);
+`;

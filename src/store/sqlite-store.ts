@@ -1,0 +1,492 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { formatEndpoint } from '../analysis/address.ts';
+import { emptyCounts } from '../analysis/summary.ts';
+import { StoreError } from '../errors.ts';
+import type { Socket } from '../model/snapshot.ts';
+import { TCP_STATES, type TcpState } from '../states/states.ts';
+import { bucketOf } from '../track/ages.ts';
+import type { SeedConnection, Tracker } from '../track/tracker.ts';
+import { acquireRecorderLock, releaseRecorderLock } from './lock.ts';
+import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
+import type {
+  DurationRow,
+  GroupSeriesPoint,
+  MaintenanceOptions,
+  SnapshotStore,
+  SnapshotWrite,
+  SpanRow,
+  StoredFinding,
+  StoredGroupKind,
+  StoredSnapshot,
+} from './types.ts';
+
+export interface OpenStoreOptions {
+  /** Open for recording: creates the file, takes the recorder lease. Otherwise read-only (report). */
+  write?: boolean;
+  /** Stays in one state at least this long are kept as individual spans (default 30 s). */
+  spanMinMs?: number;
+  /** A lease from another host is considered stale after this long without a heartbeat. */
+  staleAfterMs?: number;
+}
+
+const STATE_SET: ReadonlySet<string> = new Set(TCP_STATES);
+
+function toState(text: string, path: string): TcpState {
+  if (!STATE_SET.has(text)) throw new StoreError(`${path}: unknown state '${text}' in the recording`);
+  return text as TcpState;
+}
+
+/** Opens (or, for writing, creates) a recording. Every failure is a StoreError naming the file. */
+export function openSqliteStore(path: string, options: OpenStoreOptions = {}): SqliteStore {
+  const write = options.write ?? false;
+  if (!write && !existsSync(path))
+    throw new StoreError(`${path}: no such recording (make one with tcpstate record)`);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: !write, fileMustExist: !write, timeout: 5000 });
+  } catch (error) {
+    throw new StoreError(`${path}: cannot open: ${(error as Error).message}`, error);
+  }
+  try {
+    return new SqliteStore(db, path, write, options);
+  } catch (error) {
+    db.close();
+    if (error instanceof StoreError) throw error;
+    const message = (error as Error).message;
+    throw new StoreError(
+      /not a database|malformed/i.test(message)
+        ? `${path}: not a tcpstate recording (${message})`
+        : `${path}: ${message}`,
+      error,
+    );
+  }
+}
+
+export class SqliteStore implements SnapshotStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly write: boolean;
+  private readonly spanMinMs: number;
+  /** Tracked connection id → span row id, for the spans this writer has open. */
+  private readonly openSpanRows = new Map<number, number>();
+  private statements: ReturnType<SqliteStore['prepareWriters']> | undefined;
+  private closed = false;
+
+  constructor(db: Database.Database, path: string, write: boolean, options: OpenStoreOptions) {
+    this.db = db;
+    this.path = path;
+    this.write = write;
+    this.spanMinMs = options.spanMinMs ?? 30_000;
+    if (write) {
+      // WAL: readers (report, watch of the file) never block the recorder, and a commit is durable against a
+      // killed process once it returns; synchronous=NORMAL only risks the last commits on power loss.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      this.checkVersion(true);
+      acquireRecorderLock(db, path, options.staleAfterMs ?? 120_000);
+      this.statements = this.prepareWriters();
+    } else {
+      this.checkVersion(false);
+    }
+  }
+
+  private checkVersion(create: boolean): void {
+    const tables = this.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((r) => (r as { name: string }).name);
+    if (tables.length > 0 && !tables.includes('meta')) {
+      throw new StoreError(`${this.path}: an SQLite file, but not a tcpstate recording`);
+    }
+    if (tables.length === 0) {
+      if (!create) throw new StoreError(`${this.path}: empty file, not a tcpstate recording`);
+      this.db.transaction(() => {
+        this.db.exec(SCHEMA);
+        const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+        put.run('schema_version', String(SCHEMA_VERSION));
+        put.run('created_at', String(Date.now()));
+        put.run('created_by', 'tcpstate record');
+      })();
+      return;
+    }
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      | { value: string }
+      | undefined;
+    if (row?.value !== String(SCHEMA_VERSION)) {
+      throw new StoreError(
+        `${this.path}: recording schema version ${row?.value ?? '(none)'}, this tcpstate reads version ${SCHEMA_VERSION}`,
+      );
+    }
+  }
+
+  private prepareWriters() {
+    const db = this.db;
+    return {
+      snapshot: db.prepare(
+        'INSERT INTO snapshots (at, resolution_ms, samples, source, total, total_max) VALUES (?, 0, 1, ?, ?, ?)',
+      ),
+      state: db.prepare(
+        'INSERT INTO state_counts (snapshot_id, state, count, max, arrivals, departures) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      group: db.prepare(
+        'INSERT OR REPLACE INTO group_counts (snapshot_id, kind, key, state, count, max) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      duration: db.prepare(
+        `INSERT INTO durations (snapshot_id, state, service, bucket, count) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count`,
+      ),
+      finding: db.prepare('INSERT INTO findings (snapshot_id, rule, severity, title) VALUES (?, ?, ?, ?)'),
+      openSpan: db.prepare(
+        `INSERT INTO spans (conn, state, service, process, local, remote, inode, first_seen, start_after, start_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      closeSpan: db.prepare('UPDATE spans SET end_after = ?, end_by = ? WHERE id = ?'),
+      heartbeat: db.prepare('UPDATE recorder_lock SET heartbeat_at = ? WHERE id = 1 AND pid = ?'),
+    };
+  }
+
+  private writers() {
+    if (!this.statements) throw new StoreError(`${this.path}: opened read-only`);
+    return this.statements;
+  }
+
+  lastSnapshotAt(): number | undefined {
+    const row = this.db.prepare('SELECT MAX(at) AS at FROM snapshots').get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  resume(tracker: Tracker): number {
+    const lastAt = this.lastSnapshotAt();
+    if (lastAt === undefined) return 0;
+    const rows = this.db
+      .prepare(
+        `SELECT id, conn, state, local, remote, inode, first_seen, start_after, start_by FROM spans
+         WHERE end_by IS NULL`,
+      )
+      .all() as Array<{
+      id: number;
+      conn: string;
+      state: string;
+      local: string;
+      remote: string;
+      inode: number | null;
+      first_seen: number;
+      start_after: number | null;
+      start_by: number;
+    }>;
+    const seeds: SeedConnection[] = [];
+    const rowOf = new Map<string, number>();
+    for (const r of rows) {
+      const socket = socketFromKey(r.conn, toState(r.state, this.path), r.inode);
+      if (!socket) continue;
+      const seed: SeedConnection = {
+        key: r.conn,
+        state: socket.state,
+        firstSeen: r.first_seen,
+        stateSeenAt: r.start_by,
+        socket,
+      };
+      if (r.start_after !== null) seed.stateAfter = r.start_after;
+      seeds.push(seed);
+      rowOf.set(r.conn, r.id);
+    }
+    for (const tracked of tracker.seed(seeds, lastAt)) {
+      const id = rowOf.get(tracked.key);
+      if (id !== undefined) this.openSpanRows.set(tracked.id, id);
+    }
+    return seeds.length;
+  }
+
+  append(write: SnapshotWrite): void {
+    const w = this.writers();
+    const { step } = write;
+    const tx = this.db.transaction(() => {
+      const total = TCP_STATES.reduce((n, s) => n + write.counts[s], 0);
+      const id = Number(w.snapshot.run(write.at, write.source, total, total).lastInsertRowid);
+      for (const state of TCP_STATES) {
+        const c = write.counts[state];
+        const a = step.arrivals[state];
+        const d = step.departures[state];
+        if (c || a || d) w.state.run(id, state, c, c, a, d);
+      }
+      for (const g of write.groups) w.group.run(id, g.kind, g.key, g.state, g.count, g.count);
+      for (const f of write.findings) w.finding.run(id, f.rule, f.severity, f.title);
+
+      // Stays that ended at this look: a histogram row, and the span row if the stay was long enough to have one.
+      for (const event of step.events) {
+        if (event.kind === 'opened') continue;
+        const c = event.connection;
+        const changed = event.kind === 'changed';
+        const state = changed ? event.from : c.state;
+        const startBy = changed ? event.fromSeenAt : c.stateSeenAt;
+        const startAfter = changed ? event.fromAfter : c.stateAfter;
+        const endAfter = changed ? c.transitions[c.transitions.length - 1]!.after : c.lastSeen;
+        // The stay lasted at least endAfter - startBy and at most now - startAfter: count it at the middle.
+        const lower = Math.max(0, endAfter - startBy);
+        const upper = startAfter === undefined ? lower : write.at - startAfter;
+        w.duration.run(id, state, c.service ?? '(none)', bucketOf((lower + upper) / 2), 1);
+        const row = this.openSpanRows.get(c.id);
+        if (row !== undefined) {
+          w.closeSpan.run(endAfter, write.at, row);
+          this.openSpanRows.delete(c.id);
+        }
+      }
+      for (const c of write.connections) {
+        if (this.openSpanRows.has(c.id) || write.at - c.stateSeenAt < this.spanMinMs) continue;
+        const result = w.openSpan.run(
+          c.key,
+          c.state,
+          c.service ?? null,
+          c.process ?? null,
+          formatEndpoint(c.socket.local.address, c.socket.local.port),
+          formatEndpoint(c.socket.remote.address, c.socket.remote.port),
+          c.socket.inode ?? null,
+          c.firstSeen,
+          c.stateAfter ?? null,
+          c.stateSeenAt,
+        );
+        this.openSpanRows.set(c.id, Number(result.lastInsertRowid));
+      }
+      w.heartbeat.run(Date.now(), process.pid);
+    });
+    tx();
+  }
+
+  maintain(now: number, options: MaintenanceOptions): void {
+    this.writers();
+    const db = this.db;
+    if (options.retentionMs !== undefined) {
+      const cutoff = now - options.retentionMs;
+      db.transaction(() => {
+        const old = 'SELECT id FROM snapshots WHERE at < ?';
+        for (const table of ['state_counts', 'group_counts', 'durations', 'findings']) {
+          db.prepare(`DELETE FROM ${table} WHERE snapshot_id IN (${old})`).run(cutoff);
+        }
+        db.prepare('DELETE FROM snapshots WHERE at < ?').run(cutoff);
+        db.prepare('DELETE FROM spans WHERE end_by IS NOT NULL AND end_by < ?').run(cutoff);
+      })();
+    }
+    if (options.downsampleAfterMs !== undefined && options.downsampleToMs !== undefined) {
+      this.downsample(now - options.downsampleAfterMs, options.downsampleToMs);
+    }
+  }
+
+  /** Merges raw looks before `cutoff` into rows `width` ms wide: averages, maxima, summed flows and durations. */
+  private downsample(cutoff: number, width: number): void {
+    const db = this.db;
+    const lastBucketStart = Math.floor(cutoff / width) * width;
+    db.transaction(() => {
+      const buckets = db
+        .prepare(
+          `SELECT CAST(at / ? AS INTEGER) * ? AS b, COUNT(*) AS n FROM snapshots
+           WHERE resolution_ms < ? AND at < ? GROUP BY b HAVING n > 1 OR MIN(resolution_ms) = 0`,
+        )
+        .all(width, width, width, lastBucketStart) as Array<{ b: number; n: number }>;
+      for (const { b } of buckets) {
+        const ids = (
+          db
+            .prepare('SELECT id FROM snapshots WHERE resolution_ms < ? AND at >= ? AND at < ?')
+            .all(width, b, b + width) as Array<{ id: number }>
+        ).map((r) => r.id);
+        if (ids.length === 0) continue;
+        const list = ids.join(',');
+        const agg = db
+          .prepare(
+            `SELECT SUM(samples) AS samples, SUM(total * samples) AS weighted, MAX(total_max) AS total_max,
+               MIN(source) AS source FROM snapshots WHERE id IN (${list})`,
+          )
+          .get() as { samples: number; weighted: number; total_max: number; source: string };
+        const id = Number(
+          db
+            .prepare(
+              'INSERT INTO snapshots (at, resolution_ms, samples, source, total, total_max) VALUES (?, ?, ?, ?, ?, ?)',
+            )
+            .run(b, width, agg.samples, agg.source, agg.weighted / agg.samples, agg.total_max)
+            .lastInsertRowid,
+        );
+        // Averages weight each row by its looks; a state absent from a look counted zero there.
+        db.prepare(
+          `INSERT INTO state_counts (snapshot_id, state, count, max, arrivals, departures)
+           SELECT ?, c.state, SUM(c.count * s.samples) / ?, MAX(c.max), SUM(c.arrivals), SUM(c.departures)
+           FROM state_counts c JOIN snapshots s ON s.id = c.snapshot_id WHERE c.snapshot_id IN (${list})
+           GROUP BY c.state`,
+        ).run(id, agg.samples);
+        db.prepare(
+          `INSERT INTO group_counts (snapshot_id, kind, key, state, count, max)
+           SELECT ?, g.kind, g.key, g.state, SUM(g.count * s.samples) / ?, MAX(g.max)
+           FROM group_counts g JOIN snapshots s ON s.id = g.snapshot_id WHERE g.snapshot_id IN (${list})
+           GROUP BY g.kind, g.key, g.state`,
+        ).run(id, agg.samples);
+        db.prepare(
+          `INSERT INTO durations (snapshot_id, state, service, bucket, count)
+           SELECT ?, state, service, bucket, SUM(count) FROM durations WHERE snapshot_id IN (${list})
+           GROUP BY state, service, bucket`,
+        ).run(id);
+        db.prepare(
+          `INSERT INTO findings (snapshot_id, rule, severity, title)
+           SELECT DISTINCT ?, rule, severity, title FROM findings WHERE snapshot_id IN (${list})`,
+        ).run(id);
+        for (const table of ['state_counts', 'group_counts', 'durations', 'findings']) {
+          db.prepare(`DELETE FROM ${table} WHERE snapshot_id IN (${list})`).run();
+        }
+        db.prepare(`DELETE FROM snapshots WHERE id IN (${list})`).run();
+      }
+    })();
+  }
+
+  snapshots(since = 0): StoredSnapshot[] {
+    const rows = this.db
+      .prepare('SELECT id, at, resolution_ms, samples, total FROM snapshots WHERE at >= ? ORDER BY at, id')
+      .all(since) as Array<{ id: number; at: number; resolution_ms: number; samples: number; total: number }>;
+    const byId = new Map<number, StoredSnapshot>();
+    const out = rows.map((r) => {
+      const s: StoredSnapshot = {
+        id: r.id,
+        at: r.at,
+        resolutionMs: r.resolution_ms,
+        samples: r.samples,
+        total: r.total,
+        counts: emptyCounts(),
+        max: emptyCounts(),
+        arrivals: emptyCounts(),
+        departures: emptyCounts(),
+      };
+      byId.set(r.id, s);
+      return s;
+    });
+    const counts = this.db
+      .prepare(
+        `SELECT c.snapshot_id AS id, c.state, c.count, c.max, c.arrivals, c.departures FROM state_counts c
+         JOIN snapshots s ON s.id = c.snapshot_id WHERE s.at >= ?`,
+      )
+      .all(since) as Array<{
+      id: number;
+      state: string;
+      count: number;
+      max: number;
+      arrivals: number;
+      departures: number;
+    }>;
+    for (const c of counts) {
+      const s = byId.get(c.id);
+      if (!s) continue;
+      const state = toState(c.state, this.path);
+      s.counts[state] = c.count;
+      s.max[state] = c.max;
+      s.arrivals[state] = c.arrivals;
+      s.departures[state] = c.departures;
+    }
+    return out;
+  }
+
+  groupSeries(since = 0): GroupSeriesPoint[] {
+    const rows = this.db
+      .prepare(
+        `SELECT s.at, g.kind, g.key, g.state, g.count FROM group_counts g JOIN snapshots s ON s.id = g.snapshot_id
+         WHERE s.at >= ? ORDER BY s.at`,
+      )
+      .all(since) as Array<{ at: number; kind: string; key: string; state: string; count: number }>;
+    return rows.map((r) => ({
+      at: r.at,
+      kind: r.kind as StoredGroupKind,
+      key: r.key,
+      state: toState(r.state, this.path),
+      count: r.count,
+    }));
+  }
+
+  spans(since = 0): SpanRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT conn, state, service, process, local, remote, first_seen, start_after, start_by, end_after, end_by
+         FROM spans WHERE end_by IS NULL OR end_by >= ? ORDER BY start_by`,
+      )
+      .all(since) as Array<{
+      conn: string;
+      state: string;
+      service: string | null;
+      process: string | null;
+      local: string;
+      remote: string;
+      first_seen: number;
+      start_after: number | null;
+      start_by: number;
+      end_after: number | null;
+      end_by: number | null;
+    }>;
+    return rows.map((r) => ({
+      conn: r.conn,
+      state: toState(r.state, this.path),
+      service: r.service,
+      process: r.process,
+      local: r.local,
+      remote: r.remote,
+      firstSeen: r.first_seen,
+      startAfter: r.start_after,
+      startBy: r.start_by,
+      endAfter: r.end_after,
+      endBy: r.end_by,
+    }));
+  }
+
+  durations(since = 0): DurationRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT d.state, d.service, d.bucket, SUM(d.count) AS count FROM durations d
+         JOIN snapshots s ON s.id = d.snapshot_id WHERE s.at >= ? GROUP BY d.state, d.service, d.bucket`,
+      )
+      .all(since) as Array<{ state: string; service: string; bucket: number; count: number }>;
+    return rows.map((r) => ({ ...r, state: toState(r.state, this.path) }));
+  }
+
+  findings(since = 0): StoredFinding[] {
+    const rows = this.db
+      .prepare(
+        `SELECT s.at, f.rule, f.severity, f.title FROM findings f JOIN snapshots s ON s.id = f.snapshot_id
+         WHERE s.at >= ? ORDER BY s.at`,
+      )
+      .all(since) as StoredFinding[];
+    return rows;
+  }
+
+  meta(): Record<string, string> {
+    const rows = this.db.prepare('SELECT key, value FROM meta').all() as Array<{
+      key: string;
+      value: string;
+    }>;
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.write) {
+      try {
+        releaseRecorderLock(this.db);
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // Closing anyway: a lease left behind is taken over by the next recorder.
+      }
+    }
+    this.db.close();
+  }
+}
+
+/** Rebuilds the endpoints of a connection from its key (family|laddr|lport|raddr|rport[#n]). */
+function socketFromKey(key: string, state: TcpState, inode: number | null): Socket | undefined {
+  const parts = key.split('#')[0]!.split('|');
+  if (parts.length !== 5) return undefined;
+  const [family, la, lp, ra, rp] = parts as [string, string, string, string, string];
+  if (family !== 'inet' && family !== 'inet6') return undefined;
+  const port = (p: string) => (/^\d+$/.test(p) ? Number(p) : undefined);
+  const socket: Socket = {
+    protocol: 'tcp',
+    family,
+    state,
+    local: { address: la, port: port(lp) },
+    remote: { address: ra, port: port(rp) },
+  };
+  if (inode !== null) socket.inode = inode;
+  return socket;
+}

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
+import { parseProcNetTcp } from '../../src/sources/proc/proc-net-tcp.ts';
+import { TCP_STATES, type TcpState } from '../../src/states/states.ts';
+import { ageDistribution, formatAge, oldestPerState } from '../../src/track/ages.ts';
+import { flowByGroup, stateAge, Tracker } from '../../src/track/tracker.ts';
+
+function sock(lport: number, rport: number, state: TcpState, inode = 0): Socket {
+  return {
+    protocol: 'tcp',
+    family: 'inet',
+    state,
+    local: { address: '10.0.0.1', port: lport },
+    remote:
+      state === 'LISTEN' ? { address: '0.0.0.0', port: undefined } : { address: '10.0.0.2', port: rport },
+    inode,
+  };
+}
+const snap = (takenAt: number, sockets: Socket[]): Snapshot => ({
+  source: { kind: 'text', name: 't' },
+  takenAt,
+  sockets,
+  warnings: [],
+});
+
+describe('Tracker', () => {
+  it('bounds the age of a state by the looks: a lower bound only for what was there at the first look', () => {
+    const t = new Tracker();
+    t.update(snap(0, [sock(80, 0, 'LISTEN', 5), sock(8080, 4000, 'ESTABLISHED', 7)]));
+    const step = t.update(snap(10_000, [sock(80, 0, 'LISTEN', 5), sock(8080, 4000, 'CLOSE_WAIT', 7)]));
+    expect(step.previousAt).toBe(0);
+    expect(step.departures.ESTABLISHED).toBe(1);
+    expect(step.arrivals.CLOSE_WAIT).toBe(1);
+    const byState = new Map([...t.current()].map((c) => [c.state, c]));
+    const listen = byState.get('LISTEN')!;
+    const cw = byState.get('CLOSE_WAIT')!;
+    // LISTEN was there at the first look: "at least 25 s", no upper bound.
+    expect(stateAge(listen, 25_000)).toEqual({ minMs: 25_000 });
+    expect(formatAge(stateAge(listen, 25_000))).toBe('≥25s');
+    // CLOSE_WAIT was entered between the looks at 0 and 10 s: 15..25 s at 25 s.
+    expect(stateAge(cw, 25_000)).toEqual({ minMs: 15_000, maxMs: 25_000 });
+    expect(cw.transitions).toEqual([{ from: 'ESTABLISHED', to: 'CLOSE_WAIT', after: 0, by: 10_000 }]);
+    expect(cw.firstSeen).toBe(0);
+  });
+
+  it('keeps one connection across the inode dropping to 0 (close → TIME_WAIT) but splits a reused 4-tuple', () => {
+    const t = new Tracker();
+    t.update(snap(0, [sock(5000, 443, 'ESTABLISHED', 99)]));
+    t.update(snap(1000, [sock(5000, 443, 'TIME_WAIT', 0)]));
+    const [tw] = [...t.current()];
+    expect(tw!.transitions.map((x) => x.to)).toEqual(['TIME_WAIT']);
+    const id = tw!.id;
+    // Same 4-tuple back in SYN_SENT: the old connection ended, a new one began.
+    const step = t.update(snap(2000, [sock(5000, 443, 'SYN_SENT', 120)]));
+    const [fresh] = [...t.current()];
+    expect(fresh!.id).not.toBe(id);
+    expect(step.events.map((e) => e.kind).sort()).toEqual(['closed', 'opened']);
+    // A different non-zero inode in the same state is also a new connection.
+    t.update(snap(3000, [sock(5000, 443, 'SYN_SENT', 121)]));
+    expect([...t.current()][0]!.id).not.toBe(fresh!.id);
+  });
+
+  it('counts arrivals and departures per group', () => {
+    const t = new Tracker();
+    t.update(snap(0, [sock(8080, 0, 'LISTEN'), sock(8080, 1, 'ESTABLISHED')]));
+    const step = t.update(
+      snap(1000, [
+        sock(8080, 0, 'LISTEN'),
+        sock(8080, 1, 'CLOSE_WAIT'),
+        sock(8080, 2, 'CLOSE_WAIT'),
+        sock(9, 443, 'SYN_SENT'),
+      ]),
+    );
+    const flow = flowByGroup(step.events, 'service');
+    expect(flow.get('8080')!.arrivals.CLOSE_WAIT).toBe(2);
+    expect(flow.get('8080')!.departures.ESTABLISHED).toBe(1);
+    expect(flow.get('→443')!.arrivals.SYN_SENT).toBe(1);
+  });
+
+  it('age distribution and oldest-per-state agree with a brute-force sort', () => {
+    const t = new Tracker();
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 50; i++) sockets.push(sock(1000 + i, 80, i % 2 ? 'CLOSE_WAIT' : 'ESTABLISHED'));
+    t.update(snap(0, sockets.slice(0, 10)));
+    t.update(snap(30_000, sockets.slice(0, 30)));
+    t.update(snap(700_000, sockets));
+    const dist = ageDistribution(t.current(), 700_000);
+    expect(dist.get('CLOSE_WAIT')!.count).toBe(25);
+    expect(dist.get('CLOSE_WAIT')!.lowerBoundOnly).toBe(5);
+    // ages: 5 at ≥700 s (10m-1h), 10 at 670 s (10m-1h), 10 at 0 s (<1s)
+    expect(dist.get('CLOSE_WAIT')!.buckets).toEqual([10, 0, 0, 0, 15, 0, 0]);
+    const oldest = oldestPerState(t.current(), 700_000, 3).get('ESTABLISHED')!;
+    const brute = [...t.current()]
+      .filter((c) => c.state === 'ESTABLISHED')
+      .map((c) => stateAge(c, 700_000).minMs)
+      .sort((a, b) => b - a)
+      .slice(0, 3);
+    expect(oldest.map((o) => o.age.minMs)).toEqual(brute);
+  });
+
+  it('counts match the snapshot and every connection is conserved (property)', () => {
+    const state = fc.constantFrom(...TCP_STATES);
+    const look = fc.uniqueArray(fc.record({ port: fc.integer({ min: 1, max: 30 }), state }), {
+      selector: (x) => x.port,
+      maxLength: 30,
+    });
+    fc.assert(
+      fc.property(fc.array(look, { minLength: 1, maxLength: 8 }), (looks) => {
+        const t = new Tracker();
+        let previous = new Map<number, TcpState>();
+        looks.forEach((l, i) => {
+          const step = t.update(
+            snap(
+              i * 1000,
+              l.map((x) => sock(x.port, 80, x.state)),
+            ),
+          );
+          expect(t.size).toBe(l.length);
+          for (const s of TCP_STATES) expect(step.counts[s]).toBe(l.filter((x) => x.state === s).length);
+          if (i > 0) {
+            // count(now) = count(before) + arrivals - departures, per state
+            for (const s of TCP_STATES) {
+              const before = [...previous.values()].filter((v) => v === s).length;
+              expect(step.counts[s]).toBe(before + step.arrivals[s] - step.departures[s]);
+            }
+          }
+          previous = new Map(l.map((x) => [x.port, x.state]));
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('follows connections across repeated looks of real /proc text', () => {
+    const text = readFileSync(
+      new URL('../fixtures/netstat/linux-proc-net-tcp-1.txt', import.meta.url),
+      'utf8',
+    );
+    const sockets = parseProcNetTcp(text, 'inet', []);
+    const t = new Tracker();
+    t.update(snap(0, sockets));
+    const step = t.update(snap(5000, sockets));
+    expect(t.size).toBe(sockets.length);
+    expect(step.events).toEqual([]);
+    for (const c of t.current()) expect(stateAge(c, 5000)).toEqual({ minMs: 5000 });
+  });
+});
