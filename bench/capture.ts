@@ -65,10 +65,10 @@ async function generate(): Promise<void> {
     dump.kill('SIGINT');
     await exited;
     process.stderr.write(
-      err
+      `${err
         .split('\n')
         .filter((l) => /packets|dropped/.test(l))
-        .join('\n') + '\n',
+        .join('\n')}\n`,
     );
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);

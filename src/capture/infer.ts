@@ -277,7 +277,8 @@ export function inferSegment(conn: Connection, x: Side, y: Side, seg: Segment, o
     const yState = y.rfc < 0 ? undefined : TCP_STATES[y.rfc];
     if (Number.isNaN(x.rstAt)) x.rstAt = t;
     if (xState === 'CLOSED' && yState === 'CLOSED') return;
-    const refused = yState === 'SYN_SENT' && (xState === 'LISTEN' || xState === 'CLOSED' || xState === undefined);
+    const refused =
+      yState === 'SYN_SENT' && (xState === 'LISTEN' || xState === 'CLOSED' || xState === undefined);
     const firstFromX = x.pkts <= 1;
     apply(conn, x, 'send-rst', t);
     apply(conn, y, 'rcv-rst', t);
