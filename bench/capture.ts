@@ -65,10 +65,10 @@ async function generate(): Promise<void> {
     dump.kill('SIGINT');
     await exited;
     process.stderr.write(
-      err
+      `${err
         .split('\n')
         .filter((l) => /packets|dropped/.test(l))
-        .join('\n') + '\n',
+        .join('\n')}\n`,
     );
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
@@ -121,6 +121,8 @@ const runs: Timing[] = [
 const ours = runs[0]!;
 const inner = JSON.parse(ours.output.trim().split('\n').pop() ?? '{}') as {
   seconds?: number;
+  cpuSeconds?: number;
+  maxLive?: number;
   connections?: number;
 };
 console.log(`\n${packets} packets, Node ${process.version}, ${new Date().toISOString()}`);
@@ -142,6 +144,6 @@ for (const r of runs) {
 }
 if (inner.seconds !== undefined) {
   console.log(
-    `tcpstate in-process (read + decode + track, no startup): ${inner.seconds.toFixed(2)} s = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections`,
+    `tcpstate in-process (read + decode + track, no startup): ${inner.seconds.toFixed(2)} s wall, ${inner.cpuSeconds?.toFixed(2)} s CPU = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections, at most ${inner.maxLive} live`,
   );
 }

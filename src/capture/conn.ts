@@ -4,6 +4,7 @@
  * per connection, none per packet.
  */
 import { TCP_STATES, type TcpState } from '../states/states.ts';
+import { formatAddress, formatIpv4 } from './address.ts';
 
 /** Zeek's per-endpoint states (TCP_Endpoint.h), kept verbatim so conn_state can be computed exactly like Zeek. */
 export const Z_INACTIVE = 0;
@@ -64,21 +65,19 @@ function timeWaitOver(side: Side, t: number): boolean {
 }
 
 export class Side {
-  /** Printable address and port. */
-  readonly address: string;
+  readonly family: 4 | 6;
   readonly port: number;
-  /** Raw address words (see Segment.src), for matching packets. */
-  readonly words: Uint32Array;
+  /**
+   * Every field that holds a double or a uint32 (sequence numbers, times, address words) lives in this one typed
+   * array, behind accessors: as plain fields each would be its own boxed heap number, and with ~100k live
+   * connections the garbage collector spent more time tracing those boxes than we spent tracking.
+   */
+  private readonly n = new Float64Array(16);
+  private printed: string | undefined;
   // --- Zeek layer ---
   z = Z_INACTIVE;
   zPrev = Z_INACTIVE;
   didClose = false;
-  startSeq = 0;
-  /** Highest seq one past a segment, in absolute 32-bit space. */
-  lastSeq = 0;
-  histLastSyn = 0;
-  histLastFin = 0;
-  histLastRst = 0;
   rxmt = 0;
   rxmtThresh = 1;
   zeroWin = 0;
@@ -92,9 +91,6 @@ export class Side {
   synCount = 0;
   finCount = 0;
   rstCount = 0;
-  firstSynAt = Number.NaN;
-  /** First time this side's RST was seen. */
-  rstAt = Number.NaN;
   mss = 0;
   wscale = -1;
   sackPermitted = false;
@@ -106,27 +102,127 @@ export class Side {
   assumedStart = false;
   /** State history: [stateIndex, time, stateIndex, time, ...]; the first entry is the initial state. */
   readonly tr: number[] = [];
-  /** This side's ISN (seq of its SYN), valid when hasIsn. */
-  isn = 0;
   hasIsn = false;
-  /** Sequence number the peer must acknowledge to cover our FIN; valid when sentFin. */
-  finAck = 0;
   sentFin = false;
   /** The FIN has moved this side's state (it may not have, if sent before the handshake completed). */
   finApplied = false;
   finAcked = false;
-  /** Highest acknowledgement number this side has sent, valid when acked. */
-  ackNo = 0;
   acked = false;
-  /** When this side entered TIME_WAIT (NaN if it did not). */
-  timeWaitAt = Number.NaN;
-  /** When that TIME_WAIT will end by its timer (known once the timer length was applied). */
-  timeWaitUntil = Number.NaN;
 
-  constructor(address: string, port: number, words: Uint32Array) {
-    this.address = address;
+  constructor(family: 4 | 6, words: Uint32Array, port: number) {
+    this.family = family;
     this.port = port;
-    this.words = words;
+    const n = this.n;
+    n[0] = words[0]!;
+    n[1] = words[1]!;
+    n[2] = words[2]!;
+    n[3] = words[3]!;
+    n[9] = Number.NaN;
+    n[10] = Number.NaN;
+    n[14] = Number.NaN;
+    n[15] = Number.NaN;
+  }
+
+  get w0(): number {
+    return this.n[0]!;
+  }
+  get w1(): number {
+    return this.n[1]!;
+  }
+  get w2(): number {
+    return this.n[2]!;
+  }
+  get w3(): number {
+    return this.n[3]!;
+  }
+  get startSeq(): number {
+    return this.n[4]!;
+  }
+  set startSeq(v: number) {
+    this.n[4] = v;
+  }
+  /** Highest seq one past a segment, in absolute 32-bit space. */
+  get lastSeq(): number {
+    return this.n[5]!;
+  }
+  set lastSeq(v: number) {
+    this.n[5] = v;
+  }
+  get histLastSyn(): number {
+    return this.n[6]!;
+  }
+  set histLastSyn(v: number) {
+    this.n[6] = v;
+  }
+  get histLastFin(): number {
+    return this.n[7]!;
+  }
+  set histLastFin(v: number) {
+    this.n[7] = v;
+  }
+  get histLastRst(): number {
+    return this.n[8]!;
+  }
+  set histLastRst(v: number) {
+    this.n[8] = v;
+  }
+  /** Time of this side's first SYN (NaN if none). */
+  get firstSynAt(): number {
+    return this.n[9]!;
+  }
+  set firstSynAt(v: number) {
+    this.n[9] = v;
+  }
+  /** First time this side's RST was seen. */
+  get rstAt(): number {
+    return this.n[10]!;
+  }
+  set rstAt(v: number) {
+    this.n[10] = v;
+  }
+  /** This side's ISN (seq of its SYN), valid when hasIsn. */
+  get isn(): number {
+    return this.n[11]!;
+  }
+  set isn(v: number) {
+    this.n[11] = v;
+  }
+  /** Sequence number the peer must acknowledge to cover our FIN; valid when sentFin. */
+  get finAck(): number {
+    return this.n[12]!;
+  }
+  set finAck(v: number) {
+    this.n[12] = v;
+  }
+  /** Highest acknowledgement number this side has sent, valid when acked. */
+  get ackNo(): number {
+    return this.n[13]!;
+  }
+  set ackNo(v: number) {
+    this.n[13] = v;
+  }
+  /** When this side entered TIME_WAIT (NaN if it did not). */
+  get timeWaitAt(): number {
+    return this.n[14]!;
+  }
+  set timeWaitAt(v: number) {
+    this.n[14] = v;
+  }
+  /** When that TIME_WAIT will end by its timer (known once the timer length was applied). */
+  get timeWaitUntil(): number {
+    return this.n[15]!;
+  }
+  set timeWaitUntil(v: number) {
+    this.n[15] = v;
+  }
+
+  /** Printable address (formatted on first use). */
+  get address(): string {
+    if (this.printed === undefined) {
+      this.printed =
+        this.family === 4 ? formatIpv4(this.w3) : formatAddress(6, [this.w0, this.w1, this.w2, this.w3]);
+    }
+    return this.printed;
   }
 
   get state(): TcpState | undefined {
@@ -167,24 +263,13 @@ export class Connection {
   readonly family: 4 | 6;
   orig: Side;
   resp: Side;
-  start: number;
-  /** Last packet of any kind. */
-  last: number;
-  /** Zeek's last_time: stops advancing once both sides closed. */
-  zLast: number;
+  /** Times live in one typed array (see Side.n for why). */
+  private readonly n = new Float64Array(8);
   /** Zeek history string and the set of letters already recorded (bits per direction). */
   history = '';
   histSeen = 0;
   /** Zeek flipped the roles at some point (history has ^). */
   flipped = false;
-  /** When the attempt timer fires (first SYN + attempt delay), NaN if not armed. */
-  attemptAt = Number.NaN;
-  /** When the connection became fully closed (both FIN or a RST), NaN while not. */
-  closedAt = Number.NaN;
-  /** SYN → SYN-ACK and SYN-ACK → ACK in seconds (handshake RTT split at the capture point). */
-  rttSynToSynAck = Number.NaN;
-  rttSynAckToAck = Number.NaN;
-  synAckAt = Number.NaN;
   anomalies: Anomaly[] | undefined;
   /** Why the record ended: `end` of capture, `reuse` of the tuple, `closed`, `idle`, `attempt` timeout. */
   endReason: 'end' | 'reuse' | 'closed' | 'idle' | 'attempt' = 'end';
@@ -197,10 +282,63 @@ export class Connection {
     this.family = family;
     this.orig = orig;
     this.resp = resp;
-    this.start = t;
-    this.last = t;
-    this.zLast = t;
+    this.n.fill(Number.NaN);
+    this.n[0] = t;
+    this.n[1] = t;
+    this.n[2] = t;
     this.hash = hash;
+  }
+
+  get start(): number {
+    return this.n[0]!;
+  }
+  /** Last packet of any kind. */
+  get last(): number {
+    return this.n[1]!;
+  }
+  set last(v: number) {
+    this.n[1] = v;
+  }
+  /** Zeek's last_time: stops advancing once both sides closed. */
+  get zLast(): number {
+    return this.n[2]!;
+  }
+  set zLast(v: number) {
+    this.n[2] = v;
+  }
+  /** When the attempt timer fires (first SYN + attempt delay), NaN if not armed. */
+  get attemptAt(): number {
+    return this.n[3]!;
+  }
+  set attemptAt(v: number) {
+    this.n[3] = v;
+  }
+  /** When the connection became fully closed (both FIN or a RST), NaN while not. */
+  get closedAt(): number {
+    return this.n[4]!;
+  }
+  set closedAt(v: number) {
+    this.n[4] = v;
+  }
+  /** SYN → SYN-ACK in seconds, at the capture point. */
+  get rttSynToSynAck(): number {
+    return this.n[5]!;
+  }
+  set rttSynToSynAck(v: number) {
+    this.n[5] = v;
+  }
+  /** SYN-ACK → ACK in seconds, at the capture point. */
+  get rttSynAckToAck(): number {
+    return this.n[6]!;
+  }
+  set rttSynAckToAck(v: number) {
+    this.n[6] = v;
+  }
+  get synAckAt(): number {
+    return this.n[7]!;
+  }
+  set synAckAt(v: number) {
+    this.n[7] = v;
   }
 
   note(anomaly: Anomaly): void {

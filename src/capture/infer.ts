@@ -128,8 +128,8 @@ export function inferSegment(conn: Connection, x: Side, y: Side, seg: Segment, o
   const ack = (flags & TCP_ACK) !== 0;
   const fin = (flags & TCP_FIN) !== 0;
   const rst = (flags & TCP_RST) !== 0;
-  settle(x, t, options);
-  settle(y, t, options);
+  if (x.rfc === S.TIME_WAIT) settle(x, t, options);
+  if (y.rfc === S.TIME_WAIT) settle(y, t, options);
 
   // First sight of X: what state must it have been in to send this?
   if (x.rfc < 0) {
@@ -143,7 +143,8 @@ export function inferSegment(conn: Connection, x: Side, y: Side, seg: Segment, o
       if (y.rfc < 0) begin(y, 'SYN_SENT', t, true);
     } else if (rst && y.rfc >= 0 && y.rfc === S.SYN_SENT) {
       // A RST answering a SYN: nothing listens on that port.
-      begin(x, 'LISTEN', t, true);
+      x.tr.length = 0;
+      begin(x, 'CLOSED', t, true);
     } else {
       begin(x, 'ESTABLISHED', t, true);
       if (y.rfc < 0) begin(y, 'ESTABLISHED', t, true);
@@ -276,11 +277,17 @@ export function inferSegment(conn: Connection, x: Side, y: Side, seg: Segment, o
     const yState = y.rfc < 0 ? undefined : TCP_STATES[y.rfc];
     if (Number.isNaN(x.rstAt)) x.rstAt = t;
     if (xState === 'CLOSED' && yState === 'CLOSED') return;
-    const refused = yState === 'SYN_SENT' && (xState === 'LISTEN' || xState === undefined);
+    const refused =
+      yState === 'SYN_SENT' && (xState === 'LISTEN' || xState === 'CLOSED' || xState === undefined);
     const firstFromX = x.pkts <= 1;
     apply(conn, x, 'send-rst', t);
     apply(conn, y, 'rcv-rst', t);
     if (refused) {
+      // The LISTEN we assumed on seeing the SYN was wrong: nothing listens there.
+      if (x.rfc === S.LISTEN && x.tr.length === 2) {
+        x.rfc = S.CLOSED;
+        x.tr[0] = S.CLOSED;
+      }
       conn.note({
         kind: 'rejected',
         at: t,

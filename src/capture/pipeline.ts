@@ -47,6 +47,11 @@ export class CapturePipeline {
     this.reader.push(chunk);
   }
 
+  /** Parses what it can at the start of `buf`; returns the bytes used (see CaptureReader.feed). */
+  feed(buf: Uint8Array): number {
+    return this.reader.feed(buf);
+  }
+
   end(): CaptureResult {
     this.reader.end();
     this.tracker.finish();
@@ -89,14 +94,23 @@ export function readCaptureFile(path: string, options: CaptureOptions = {}): Cap
   const pipeline = new CapturePipeline(path, options);
   try {
     const total = fstatSync(fd).size;
-    const buf = new Uint8Array(CHUNK);
+    let buf = new Uint8Array(CHUNK);
+    let filled = 0;
     let read = 0;
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
+      const n = readSync(fd, buf, filled, buf.length - filled, null);
       if (n === 0) break;
       read += n;
-      // The reader copies what it carries over, so the buffer can be reused.
-      pipeline.push(n === CHUNK ? buf : buf.subarray(0, n));
+      filled += n;
+      const used = pipeline.feed(buf.subarray(0, filled));
+      // Move the incomplete tail to the front and read after it; grow only for a record larger than the buffer.
+      buf.copyWithin(0, used, filled);
+      filled -= used;
+      if (filled === buf.length) {
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf);
+        buf = bigger;
+      }
       options.onProgress?.(read, total);
     }
   } finally {

@@ -71,6 +71,8 @@ export class CaptureReader {
   /** Absolute input offset of the start of the buffer being parsed. */
   private base = 0;
   private started = false;
+  /** Bytes the last feed() left unparsed. */
+  private pendingTail = 0;
   // pcap
   private little = true;
   private fracScale = 1e-6;
@@ -112,9 +114,24 @@ export class CaptureReader {
     this.carry = used < buf.length ? buf.slice(used) : undefined;
   }
 
+  /**
+   * Parses the complete records at the start of `buf` and returns how many bytes it used; the caller keeps the
+   * rest and passes it again, followed by more input (readCaptureFile does this without copying chunks).
+   */
+  feed(buf: Uint8Array): number {
+    if (this.carry !== undefined && this.carry.length > 0)
+      throw new Error('feed() cannot follow a partial push()');
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const used = this.parse(buf, view);
+    this.base += used;
+    this.stats.bytesRead = this.base;
+    this.pendingTail = buf.length - used;
+    return used;
+  }
+
   /** Call at end of input: reports a truncated final record (what was read and where it stopped). */
   end(): void {
-    const left = this.carry?.length ?? 0;
+    const left = (this.carry?.length ?? 0) + this.pendingTail;
     if (!this.started) {
       if (left === 0)
         throw new CaptureFormatError('empty input, not a capture', { source: this.source, offset: 0 });

@@ -5,7 +5,6 @@
  * packets.
  */
 
-import { formatAddress } from './address.ts';
 import { finishAnomalies } from './anomalies.ts';
 import { Connection, S, Side, Z_INACTIVE, Z_RESET, Z_SYN_ACK_SENT, Z_SYN_SENT } from './conn.ts';
 import { type Segment, TCP_ACK, TCP_SYN } from './decode.ts';
@@ -73,6 +72,7 @@ export class Tracker {
   private readonly onConnection: (conn: Connection, stats: TrackerStats) => void;
   private nextSweep = Number.NEGATIVE_INFINITY;
   private readonly sweepEvery: number;
+  private readonly zeekMode: boolean;
 
   constructor(options: TrackerOptions = {}) {
     this.options = {
@@ -84,7 +84,9 @@ export class Tracker {
     this.infer = { timeWait: this.options.timeWait };
     this.onConnection = options.onConnection ?? (() => {});
     this.serverPorts = options.serverPorts ?? LIKELY_SERVER_PORTS;
-    this.sweepEvery = this.options.split === 'zeek' ? 1 : 5;
+    this.zeekMode = this.options.split === 'zeek';
+    // Sweeps only bound memory (expiry times come from each connection's own state), so they can be rare.
+    this.sweepEvery = this.zeekMode ? 5 : 30;
   }
 
   /** Feeds one decoded TCP segment (in capture order). */
@@ -110,7 +112,8 @@ export class Tracker {
       conn = conn.next;
     }
     if (conn !== undefined) {
-      const ended = this.expiry(conn, t);
+      // Product-mode timers are all longer than the linger time: a recently active connection cannot have ended.
+      const ended = this.zeekMode || t - conn.last >= ZEEK_LINGER ? this.expiry(conn, t) : undefined;
       if (ended !== undefined) {
         this.end(conn, ended.reason, ended.at);
         conn = undefined;
@@ -173,8 +176,8 @@ export class Tracker {
   }
 
   private create(seg: Segment, h: number): Connection {
-    const src = new Side(formatAddress(seg.family, seg.src), seg.sport, seg.src.slice());
-    const dst = new Side(formatAddress(seg.family, seg.dst), seg.dport, seg.dst.slice());
+    const src = new Side(seg.family, seg.src, seg.sport);
+    const dst = new Side(seg.family, seg.dst, seg.dport);
     const conn = new Connection(++this.stats.connections, seg.family, src, dst, seg.ts, h);
     // Orientation: a SYN's sender opened the connection; otherwise guess from the ports, as Zeek does.
     const synOnly = (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
@@ -228,23 +231,24 @@ export class Tracker {
   }
 
   private sweep(now: number): void {
-    for (const [h, head] of this.table) {
-      let kept: Connection | undefined;
+    // Allocation-free: this runs over every live connection every few seconds of capture time.
+    for (const head of this.table.values()) {
+      let prev: Connection | undefined;
       let c: Connection | undefined = head;
-      const keep: Connection[] = [];
       while (c !== undefined) {
         const next: Connection | undefined = c.next;
-        const ended = this.expiry(c, now);
-        if (ended !== undefined) this.emit(c, ended.reason, ended.at);
-        else keep.push(c);
+        const ended = this.zeekMode || now - c.last >= ZEEK_LINGER ? this.expiry(c, now) : undefined;
+        if (ended === undefined) {
+          prev = c;
+        } else {
+          if (prev === undefined) {
+            if (next === undefined) this.table.delete(c.hash);
+            else this.table.set(c.hash, next);
+          } else prev.next = next;
+          this.emit(c, ended.reason, ended.at);
+        }
         c = next;
       }
-      for (let i = keep.length - 1; i >= 0; i--) {
-        keep[i]!.next = kept;
-        kept = keep[i];
-      }
-      if (kept === undefined) this.table.delete(h);
-      else if (kept !== head) this.table.set(h, kept);
     }
   }
 
@@ -291,8 +295,8 @@ function tupleHash(seg: Segment): number {
   return (x ^ (x >>> 15)) | 0;
 }
 
-function sameWords(a: Uint32Array, b: Uint32Array): boolean {
-  return a[3] === b[3] && a[2] === b[2] && a[1] === b[1] && a[0] === b[0];
+function sameWords(a: Side, b: Uint32Array): boolean {
+  return a.w3 === b[3] && a.w2 === b[2] && a.w1 === b[1] && a.w0 === b[0];
 }
 
 /** 1 if the segment goes orig → resp, -1 if resp → orig, 0 if it belongs to another connection. */
@@ -300,20 +304,10 @@ function matches(conn: Connection, seg: Segment): number {
   if (conn.family !== seg.family) return 0;
   const o = conn.orig;
   const r = conn.resp;
-  if (
-    o.port === seg.sport &&
-    r.port === seg.dport &&
-    sameWords(o.words, seg.src) &&
-    sameWords(r.words, seg.dst)
-  ) {
+  if (o.port === seg.sport && r.port === seg.dport && sameWords(o, seg.src) && sameWords(r, seg.dst)) {
     return 1;
   }
-  if (
-    r.port === seg.sport &&
-    o.port === seg.dport &&
-    sameWords(r.words, seg.src) &&
-    sameWords(o.words, seg.dst)
-  ) {
+  if (r.port === seg.sport && o.port === seg.dport && sameWords(r, seg.src) && sameWords(o, seg.dst)) {
     return -1;
   }
   return 0;

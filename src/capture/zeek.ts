@@ -147,10 +147,8 @@ export function zeekPacket(conn: Connection, ep: Side, seg: Segment, attemptDela
     isOrig = isOrigSide(conn, ep);
   }
   const peer = isOrig ? conn.resp : conn.orig;
-  const seq = seg.seq;
-  initEndpoint(ep, flags, seq, (seq + len) >>> 0);
-  const relSeq = (seq - ep.startSeq) >>> 0;
-  updateHistory(conn, isOrig, ep, flags, relSeq, len);
+  initEndpoint(ep, seg);
+  updateHistory(conn, isOrig, ep, seg);
   // Zero window, not with a RST and not once the peer has closed (then it is just the end).
   if (seg.window === 0 && !(flags & TCP_RST) && !(flags & TCP_SYN) && peer.z !== Z_CLOSED) {
     ep.zeroWin++;
@@ -158,12 +156,17 @@ export function zeekPacket(conn: Connection, ep: Side, seg: Segment, attemptDela
     conn.histSeen |= isOrig ? HIST_WIN0 : HIST_WIN0 << 16;
   }
   if (!(conn.orig.didClose && conn.resp.didClose)) conn.zLast = t;
-  updateLastSeq(conn, isOrig, ep, (seq + len) >>> 0, flags, len);
-  updateStateMachine(conn, t, ep, peer, isOrig, flags, len, attemptDelay);
+  updateLastSeq(conn, isOrig, ep, seg);
+  updateStateMachine(conn, seg, ep, peer, isOrig, attemptDelay);
   return true;
 }
 
-function initEndpoint(ep: Side, flags: number, seq: number, lastSeq: number): void {
+// Hot helpers take the segment, not its numbers: a double or a uint32 above 2^30 passed to a function that is not
+// inlined is boxed on the heap, once per packet per call.
+function initEndpoint(ep: Side, seg: Segment): void {
+  const flags = seg.flags;
+  const seq = seg.seq;
+  const lastSeq = (seq + seg.payloadLen) >>> 0;
   const syn = (flags & TCP_SYN) !== 0;
   switch (ep.z) {
     case Z_INACTIVE:
@@ -194,14 +197,10 @@ function initEndpoint(ep: Side, flags: number, seq: number, lastSeq: number): vo
   }
 }
 
-function updateHistory(
-  conn: Connection,
-  isOrig: boolean,
-  ep: Side,
-  flags: number,
-  relSeq: number,
-  len: number,
-) {
+function updateHistory(conn: Connection, isOrig: boolean, ep: Side, seg: Segment) {
+  const flags = seg.flags;
+  const len = seg.payloadLen;
+  const relSeq = (seg.seq - ep.startSeq) >>> 0;
   const syn = flags & TCP_SYN ? 1 : 0;
   const fin = flags & TCP_FIN ? 1 : 0;
   const rst = flags & TCP_RST ? 1 : 0;
@@ -232,14 +231,10 @@ function updateHistory(
   else if (flags & TCP_ACK) checkHistory(conn, isOrig, HIST_ACK, 'A');
 }
 
-function updateLastSeq(
-  conn: Connection,
-  isOrig: boolean,
-  ep: Side,
-  last: number,
-  flags: number,
-  len: number,
-) {
+function updateLastSeq(conn: Connection, isOrig: boolean, ep: Side, seg: Segment) {
+  const flags = seg.flags;
+  const len = seg.payloadLen;
+  const last = (seg.seq + len) >>> 0;
   const delta = seqDelta(last, ep.lastSeq);
   if (flags & (TCP_SYN | TCP_RST) && (delta > 16384 || delta < -16384)) {
     // Don't trust outlandish sequence numbers on SYN/RST.
@@ -258,14 +253,15 @@ function updateLastSeq(
 
 function updateStateMachine(
   conn: Connection,
-  t: number,
+  seg: Segment,
   ep: Side,
   peer: Side,
   isOrig: boolean,
-  flags: number,
-  len: number,
   attemptDelay: number,
 ): void {
+  const t = seg.ts;
+  const flags = seg.flags;
+  const len = seg.payloadLen;
   const syn = (flags & TCP_SYN) !== 0;
   const fin = (flags & TCP_FIN) !== 0;
   const rst = (flags & TCP_RST) !== 0;
