@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
+import { UsageError } from '../errors.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { readLiveSnapshot } from '../sources/proc/live.ts';
 
@@ -53,5 +54,13 @@ export function addLiveOptions<
 
 /** Takes one live snapshot as the flags ask. */
 export async function takeLiveSnapshot(options: LiveSourceOptions = {}): Promise<Snapshot> {
+  // Off Linux there is no /proc/net/tcp: run the system's own netstat (and sockstat) through the text parsers.
+  if (process.platform !== 'linux') {
+    if (options.netns !== undefined || options.nsOf !== undefined) {
+      throw new UsageError('--netns and --ns-of need Linux network namespaces');
+    }
+    const { readNativeSnapshot } = await import('../sources/native/native.ts');
+    return readNativeSnapshot({ platform: process.platform });
+  }
   return readLiveSnapshot(options);
 }

@@ -15,6 +15,7 @@ import type { Snapshot, Warning } from '../../model/snapshot.ts';
 import { colorsFor } from '../../render/color.ts';
 import { renderFindings } from '../../render/findings.ts';
 import { parseProcNetTcp } from '../../sources/proc/proc-net-tcp.ts';
+import { readTextSnapshot } from '../../sources/text/read.ts';
 import { EXPLAIN_LANGS } from '../../states/explain/types.ts';
 import { TCP_STATES } from '../../states/states.ts';
 import { parseDuration } from '../duration.ts';
@@ -103,20 +104,11 @@ export function liveProvider(live: LiveSourceOptions, intervalMs: number): Check
 }
 
 /**
- * A saved socket table. Until the netstat/ss text parsers are on main, this reads the text of /proc/net/tcp and
- * /proc/net/tcp6 (e.g. `cat /proc/net/tcp{,6} > saved.txt`; both tables may be concatenated); other formats are
- * refused with UNKNOWN, never guessed at.
+ * A saved socket table: netstat, ss, sockstat or /proc/net/tcp text from any OS, detected as `tcpstate analyze`
+ * does (`-` for stdin). Unreadable input is UNKNOWN, never guessed at.
  */
 export function fileProvider(path: string): CheckSource {
-  return async () => {
-    let text: string;
-    try {
-      text = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new UsageError(`${path}: ${(error as Error).message}`);
-    }
-    return { snapshot: snapshotFromProcText(text, path === '-' ? 'stdin' : path) };
-  };
+  return async () => ({ snapshot: await readTextSnapshot(path) });
 }
 
 const PROC_HEADER = /^\s*sl\s+local_address\s+rem(ote)?_address\s+st\b/;
@@ -192,7 +184,7 @@ export function registerCheck(program: Command): void {
       )
       .argument(
         '[file]',
-        'a saved /proc/net/tcp table (`-` for stdin) instead of this machine; netstat/ss text not yet',
+        'a saved netstat/ss/sockstat or /proc/net/tcp listing from any OS (`-` for stdin) instead of this machine',
       )
       .option(
         '--interval <duration>',
