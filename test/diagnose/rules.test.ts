@@ -228,9 +228,13 @@ describe('tcpstate check', () => {
     expect(badValue.stdout).toMatch(/threshold 'closeWaitWarn' must be a non-negative number, got 'many'/);
     writeFileSync(config, JSON.stringify({ thresholds: { closeWaitWarn: 1 } }));
     expect(readThresholds(config, ['closeWaitCrit=7'])).toEqual({ closeWaitWarn: 1, closeWaitCrit: 7 });
+    // A saved netstat listing is read like `analyze` reads it; something that is not a listing is UNKNOWN.
     const file = runCli(['check', 'test/fixtures/netstat/linux-netstat-ant-close-1.txt']);
-    expect(file.status).toBe(3);
-    expect(file.stdout).toMatch(/^TCPSTATE UNKNOWN - .*not \/proc\/net\/tcp text/);
+    expect(file.status).toBe(0);
+    expect(file.stdout).toMatch(/^TCPSTATE OK - 34 TCP sockets, nothing wrong \| listen=12 /);
+    const notListing = runCli(['check', 'package.json']);
+    expect(notListing.status).toBe(3);
+    expect(notListing.stdout).toMatch(/^TCPSTATE UNKNOWN - package.json: /);
     const bad = runCli(['check', '--config', '/nonexistent.json']);
     expect(bad.status).toBe(3);
     expect(bad.stdout).toMatch(/^TCPSTATE UNKNOWN - --config \/nonexistent.json: /);

@@ -157,11 +157,16 @@ describe.skipIf(!ready)('dashboard in headless Chromium', () => {
   });
 
   it('lists the findings of the diagnosis with their evidence', async () => {
-    const { findings } = await api<{ findings: Array<{ rule: string; title: string }> }>(
-      server,
-      '/api/findings',
-    );
-    // Ground truth for the staged scenario: SYNs to port 9 are dropped, so the SYN_SENT rule must fire.
+    // Ground truth for the staged scenario: SYNs to port 9 are dropped, so the SYN_SENT rule must fire once the
+    // SYNs have been retransmitted enough (a few seconds; on a loaded machine the first samples may be too early).
+    let findings: Array<{ rule: string; title: string }> = [];
+    for (let i = 0; i < 40 && !findings.some((f) => f.rule === 'syn-sent-pileup'); i++) {
+      ({ findings } = await api<{ findings: Array<{ rule: string; title: string }> }>(
+        server,
+        '/api/findings',
+      ));
+      if (!findings.some((f) => f.rule === 'syn-sent-pileup')) await new Promise((r) => setTimeout(r, 250));
+    }
     expect(findings.map((f) => f.rule)).toContain('syn-sent-pileup');
     await page.waitForFunction(
       (n) => document.querySelector('#findings-count')?.textContent === String(n),
