@@ -9,30 +9,22 @@
  * called (no Nagle, no congestion control), every acceptable data segment is ACKed at once (no delayed ACK),
  * no URG processing beyond recognising the bit, IP security compartments are not modelled.
  */
-import type { TcpState } from '../states/states.ts';
+import { stateName, TCP_STATES, type TcpState } from '../states/states.ts';
 import { PROFILES, type Profile } from './profiles.ts';
 import { seqAdd, seqDiff, seqGt, seqInWindow, seqLe, seqLt } from './seq.ts';
 import type { Flags, Segment, StepResult, Tcb, TcpEvent, TimerName, Timers, UserCall } from './types.ts';
 
 export const DEFAULT_WINDOW = 65535;
 
-const RFC_NAME: Record<TcpState, string> = {
-  LISTEN: 'LISTEN',
-  SYN_SENT: 'SYN-SENT',
-  SYN_RECEIVED: 'SYN-RECEIVED',
-  ESTABLISHED: 'ESTABLISHED',
-  FIN_WAIT_1: 'FIN-WAIT-1',
-  FIN_WAIT_2: 'FIN-WAIT-2',
-  CLOSE_WAIT: 'CLOSE-WAIT',
-  CLOSING: 'CLOSING',
-  LAST_ACK: 'LAST-ACK',
-  TIME_WAIT: 'TIME-WAIT',
-  CLOSED: 'CLOSED',
-};
+/** RFC spellings (SYN-RECEIVED, ...), as the transition table's row ids use them: the one table in src/states. */
+export const RFC_NAME = Object.fromEntries(TCP_STATES.map((s) => [s, stateName(s)])) as Record<
+  TcpState,
+  string
+>;
 
 /** The id of a row of rfc9293-transitions.json. */
 export function rowId(state: TcpState, event: string, condition?: string): string {
-  return condition ? `${RFC_NAME[state]}|${event}|${condition}` : `${RFC_NAME[state]}|${event}`;
+  return condition ? `${stateName(state)}|${event}|${condition}` : `${stateName(state)}|${event}`;
 }
 
 /** A fresh control block in CLOSED. */
@@ -375,7 +367,7 @@ function userCall(s: Step, u: UserCall): void {
     case 'STATUS':
       s.row('STATUS');
       if (st === 'CLOSED') s.message = 'error: connection does not exist';
-      else s.message = `state = ${RFC_NAME[st]}`;
+      else s.message = `state = ${stateName(st)}`;
       return;
   }
 }
@@ -937,4 +929,3 @@ function retransmissionTimeout(s: Step): void {
 }
 
 export type { Timers };
-export { RFC_NAME };
