@@ -62,7 +62,19 @@ describe.skipIf(!ready)('capture inference against the kernel (ss) in namespaces
       a.ns,
       'table inet t {\n chain outbound {\n type filter hook output priority 0;\n tcp dport 7006 tcp flags & (syn|ack|fin|rst|psh) == ack drop\n }\n}\n',
     );
-    const dump = pair.spawn(b.ns, 'tcpdump', ['-i', b.ifname, '-U', '-s', '128', '-w', pcap, 'tcp']);
+    // --immediate-mode: without it libpcap hands packets over in blocks (up to a 1 s timeout), and a capture stopped
+    // soon after the last segment can lose it (the RST on 7007 went missing under load).
+    const dump = pair.spawn(b.ns, 'tcpdump', [
+      '-i',
+      b.ifname,
+      '--immediate-mode',
+      '-U',
+      '-s',
+      '128',
+      '-w',
+      pcap,
+      'tcp',
+    ]);
     const dumpErr = lines(dump, 'stderr');
     await waitFor(() => (dumpErr().includes('listening on') ? true : undefined));
     const server = pair.spawn(b.ns, 'python3', [STAGE, 'server', b.v4]);
@@ -72,7 +84,7 @@ describe.skipIf(!ready)('capture inference against the kernel (ss) in namespaces
     const clientOut = lines(client, 'stdout');
     await waitFor(() => (clientOut().includes('DONE') ? true : undefined), 15_000);
     // Let retransmissions and delayed ACKs happen, then stop the capture and read ss at once.
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 1000));
     const exited = new Promise((r) => dump.once('exit', r));
     dump.kill('SIGINT');
     await exited;
