@@ -142,11 +142,22 @@ describe.skipIf(!usable)('live snapshot against the kernel (ss)', () => {
     );
     await new Promise((r) => setTimeout(r, 300));
     pair.nft(b.ns, 'delete table inet losefin');
-    // Wait until every state has appeared in ss (retransmission timers decide when CLOSING shows up).
+    // Wait until every state has appeared in ss for every address variant (retransmission timers decide when
+    // CLOSING shows up, and on a loaded machine one variant can lag the others).
+    const portOf = (endpoint: string) => Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
     await waitFor(
       () => {
-        const seen = new Set([...pair.ss(a.ns), ...pair.ss(b.ns)].map((r) => parseState(r.state)));
-        return seen.has('CLOSING') && seen.has('LAST_ACK') && seen.has('FIN_WAIT_1') ? true : undefined;
+        const rows = [...pair.ss(a.ns), ...pair.ss(b.ns)];
+        const ready = VARIANTS.every((v) => {
+          const ports = new Set(Object.values(OFFSETS).map((o) => v.base + o));
+          const seen = new Set(
+            rows
+              .filter((r) => ports.has(portOf(r.local)) || ports.has(portOf(r.peer)))
+              .map((r) => parseState(r.state)),
+          );
+          return seen.has('CLOSING') && seen.has('LAST_ACK') && seen.has('FIN_WAIT_1');
+        });
+        return ready ? true : undefined;
       },
       20_000,
       100,
