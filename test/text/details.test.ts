@@ -191,3 +191,41 @@ describe('bad input', () => {
     expect(s.warnings).toEqual([{ line: 3, message: 'not an ss row', text: 'ESTAB zero' }]);
   });
 });
+
+describe('summaries keep their totals', () => {
+  // Values read by eye from the fixtures (ss -s lines 1-10, netstat -s Tcp: and TcpExt: sections).
+  it('ss -s goes into kernel.sockstat with /proc/net/sockstat spellings', () => {
+    const s = parseFixture('linux-ss-s-1.txt');
+    expect(s.sockets).toHaveLength(0);
+    expect(s.kernel?.sockstat).toMatchObject({
+      'Total.sockets': 131,
+      'TCP.total': 14,
+      'TCP.estab': 1,
+      'TCP.orphan': 10,
+      'TCP.tw': 0,
+      'TCP.ipv4': 13,
+      'TCP.ipv6': 1,
+      'RAW.ipv6': 1,
+      'INET.total': 16,
+    });
+    expect(s.warnings[0]?.message).toContain('kernel.sockstat');
+  });
+
+  it('netstat -s goes into kernel.counters named as in /proc/net/snmp and /proc/net/netstat', () => {
+    const s = parseFixture('linux-netstat-s-1.txt');
+    expect(s.kernel?.counters).toMatchObject({
+      'Tcp.ActiveOpens': 1648,
+      'Tcp.PassiveOpens': 1525,
+      'Tcp.AttemptFails': 105,
+      'Tcp.EstabResets': 69,
+      'Tcp.CurrEstab': 139,
+      'Tcp.RetransSegs': 428,
+      'Tcp.OutRsts': 212,
+      'TcpExt.TCPAbortOnData': 72,
+      'TcpExt.TCPAbortOnTimeout': 53,
+      'TcpExt.TCPLossProbes': 12,
+    });
+    // Udp and Icmp counters are not TCP's: not kept.
+    expect(Object.keys(s.kernel?.counters ?? {}).every((k) => k.startsWith('Tcp'))).toBe(true);
+  });
+});
