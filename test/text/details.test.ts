@@ -229,3 +229,21 @@ describe('summaries keep their totals', () => {
     expect(Object.keys(s.kernel?.counters ?? {}).every((k) => k.startsWith('Tcp'))).toBe(true);
   });
 });
+
+describe('macOS -v hex columns', () => {
+  it('keeps state/options/gencnt/flags as printed (hex), counters as numbers', () => {
+    // Line 4: `Python:27328  00000 00000006 0000000001803264 00000000 00000800      1      0 000000`
+    expect(atLine('macos-netstat-anvp-tcp-26-1.txt', 4)?.extra).toMatchObject({
+      rxbytes: 0,
+      rhiwat: 131072,
+      soState: '00000',
+      options: '00000006',
+      gencnt: '0000000001803264',
+      flags1: '00000800',
+      usecnt: 1,
+      fltrs: '000000',
+    });
+    // Mojave prints them with 0x.
+    expect(atLine('macos-netstat-vnptcp-mojave-4.txt', 3)?.extra).toMatchObject({ soState: '0x0102' });
+  });
+});
