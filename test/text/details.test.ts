@@ -247,3 +247,31 @@ describe('macOS -v hex columns', () => {
     expect(atLine('macos-netstat-vnptcp-mojave-4.txt', 3)?.extra).toMatchObject({ soState: '0x0102' });
   });
 });
+
+describe('truncation is flagged where the producer cut, and only there', () => {
+  it('macOS -A 18-wide column: a full IPv4 with its port at the edge may have lost port digits', () => {
+    // `192.168.1.221.5486` is 18 characters: the real port was 5486x.
+    expect(atLine('macos-netstat-An-1.txt', 3)?.local).toMatchObject({
+      address: '192.168.1.221',
+      truncated: true,
+    });
+    expect(atLine('macos-netstat-An-1.txt', 3)?.remote.truncated).toBeUndefined(); // 140.82.113.26.443
+  });
+
+  it('BSD cuts host names at 16 characters even when the column is not full', () => {
+    // `194.123.235.35.b.dsf`: 20 characters in a 22-wide column, but the host is the 16-character cut.
+    expect(atLine('macos-netstat-plain-1.txt', 19)?.remote).toMatchObject({
+      address: '194.123.235.35.b',
+      truncated: true,
+    });
+  });
+
+  it('a token wider than the net-tools column was printed whole', () => {
+    // `::ffff:192.168.1.12:59103` is 25 characters, past the 23-wide column: not cut.
+    const s = atLine('linux-netstat-aon-timers-2-headerless.txt', 21);
+    expect(s?.local).toEqual({ address: '::ffff:192.168.1.12', port: 59103 });
+    expect(s?.remote.truncated).toBeUndefined();
+    // `localhost.localdo:35450` is exactly 23: cut.
+    expect(atLine('linux-netstat-plain-1.txt', 3)?.local.truncated).toBe(true);
+  });
+});

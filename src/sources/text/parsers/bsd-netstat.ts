@@ -12,6 +12,12 @@ import {
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 /** macOS `netstat -v` columns printed in hex: socket state and options, generation count, flags, filters. */
+/**
+ * BSD/macOS print at most this many characters of a host (`%.16s`; 12 for names with -A, whose cuts mostly meet the
+ * column width anyway, so 16 is used throughout rather than flagging every 12-character numeric address).
+ */
+const HOST_WIDTH = 16;
+
 const HEX_COLUMNS: ReadonlySet<string> = new Set(['state', 'options', 'gencnt', 'flags', 'flags1', 'fltrs']);
 
 const DEFAULT_COLUMNS = ['Proto', 'Recv-Q', 'Send-Q', 'Local', 'Foreign', '(state)'];
@@ -131,9 +137,9 @@ function parseRow(
   const remoteText = value('Foreign');
   if (!localText || !remoteText) return 'not a netstat row';
   const proto = value('Proto')!.toLowerCase();
-  const local = splitEndpoint(localText, 'dot', { width });
+  const local = splitEndpoint(localText, 'dot', { width, hostWidth: HOST_WIDTH });
   const family = familyOf(local, proto === 'tcp' ? undefined : proto);
-  const remote = normalizeRemote(splitEndpoint(remoteText, 'dot', { width }));
+  const remote = normalizeRemote(splitEndpoint(remoteText, 'dot', { width, hostWidth: HOST_WIDTH }));
   const stateAt = columns.indexOf('(state)');
   let state: Socket['state'] | undefined;
   let rawState: string | undefined;
