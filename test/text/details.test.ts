@@ -275,3 +275,23 @@ describe('truncation is flagged where the producer cut, and only there', () => {
     expect(atLine('linux-netstat-plain-1.txt', 3)?.local.truncated).toBe(true);
   });
 });
+
+describe('ss without a State column (ss state X)', () => {
+  const header = 'Recv-Q Send-Q Local Address:Port Peer Address:Port\n';
+  const rows = '0      0      10.0.0.1:22  10.0.0.2:5000\n0      0      10.0.0.1:22  10.0.0.2:5001\n';
+  it('takes the state from a pasted `ss ... state X` command', () => {
+    const s = parseText(`$ ss -tn state time-wait\n${header}${rows}`);
+    expect(s.source.format).toBe('linux-ss');
+    expect(s.sockets.map((k) => k.state)).toEqual(['TIME_WAIT', 'TIME_WAIT']);
+    expect(s.warnings[0]?.message).toContain('line 1');
+  });
+  it('without the command: ESTABLISHED, or TIME_WAIT where the timer is timewait; warned', () => {
+    const s = parseText(`${header}0 0 10.0.0.1:22 10.0.0.2:5000 timer:(timewait,43sec,0)\n${rows}`);
+    expect(s.sockets.map((k) => k.state)).toEqual(['TIME_WAIT', 'ESTABLISHED', 'ESTABLISHED']);
+    expect(s.warnings).toHaveLength(1);
+  });
+  it('a group filter (several states) leaves the default', () => {
+    const s = parseText(`$ ss -tn state connected\n${header}${rows}`);
+    expect(s.sockets.map((k) => k.state)).toEqual(['ESTABLISHED', 'ESTABLISHED']);
+  });
+});
