@@ -295,3 +295,14 @@ describe('ss without a State column (ss state X)', () => {
     expect(s.sockets.map((k) => k.state)).toEqual(['ESTABLISHED', 'ESTABLISHED']);
   });
 });
+
+describe('Windows without -n', () => {
+  it("a listener's peer printed as the host's own name with port 0 is no peer", () => {
+    // Line 5: `TCP    0.0.0.0:135            LAPTOP-6LNI85PH:0      LISTENING       1244`
+    expect(atLine('windows-netstat-abo-fr-2.txt', 5)).toMatchObject({
+      state: 'LISTEN',
+      remote: { address: '*' },
+      processes: [{ pid: 1244, command: 'svchost.exe' }],
+    });
+  });
+});
