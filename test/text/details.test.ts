@@ -191,3 +191,118 @@ describe('bad input', () => {
     expect(s.warnings).toEqual([{ line: 3, message: 'not an ss row', text: 'ESTAB zero' }]);
   });
 });
+
+describe('summaries keep their totals', () => {
+  // Values read by eye from the fixtures (ss -s lines 1-10, netstat -s Tcp: and TcpExt: sections).
+  it('ss -s goes into kernel.sockstat with /proc/net/sockstat spellings', () => {
+    const s = parseFixture('linux-ss-s-1.txt');
+    expect(s.sockets).toHaveLength(0);
+    expect(s.kernel?.sockstat).toMatchObject({
+      'Total.sockets': 131,
+      'TCP.total': 14,
+      'TCP.estab': 1,
+      'TCP.orphan': 10,
+      'TCP.tw': 0,
+      'TCP.ipv4': 13,
+      'TCP.ipv6': 1,
+      'RAW.ipv6': 1,
+      'INET.total': 16,
+    });
+    expect(s.warnings[0]?.message).toContain('kernel.sockstat');
+  });
+
+  it('netstat -s goes into kernel.counters named as in /proc/net/snmp and /proc/net/netstat', () => {
+    const s = parseFixture('linux-netstat-s-1.txt');
+    expect(s.kernel?.counters).toMatchObject({
+      'Tcp.ActiveOpens': 1648,
+      'Tcp.PassiveOpens': 1525,
+      'Tcp.AttemptFails': 105,
+      'Tcp.EstabResets': 69,
+      'Tcp.CurrEstab': 139,
+      'Tcp.RetransSegs': 428,
+      'Tcp.OutRsts': 212,
+      'TcpExt.TCPAbortOnData': 72,
+      'TcpExt.TCPAbortOnTimeout': 53,
+      'TcpExt.TCPLossProbes': 12,
+    });
+    // Udp and Icmp counters are not TCP's: not kept.
+    expect(Object.keys(s.kernel?.counters ?? {}).every((k) => k.startsWith('Tcp'))).toBe(true);
+  });
+});
+
+describe('macOS -v hex columns', () => {
+  it('keeps state/options/gencnt/flags as printed (hex), counters as numbers', () => {
+    // Line 4: `Python:27328  00000 00000006 0000000001803264 00000000 00000800      1      0 000000`
+    expect(atLine('macos-netstat-anvp-tcp-26-1.txt', 4)?.extra).toMatchObject({
+      rxbytes: 0,
+      rhiwat: 131072,
+      soState: '00000',
+      options: '00000006',
+      gencnt: '0000000001803264',
+      flags1: '00000800',
+      usecnt: 1,
+      fltrs: '000000',
+    });
+    // Mojave prints them with 0x.
+    expect(atLine('macos-netstat-vnptcp-mojave-4.txt', 3)?.extra).toMatchObject({ soState: '0x0102' });
+  });
+});
+
+describe('truncation is flagged where the producer cut, and only there', () => {
+  it('macOS -A 18-wide column: a full IPv4 with its port at the edge may have lost port digits', () => {
+    // `192.168.1.221.5486` is 18 characters: the real port was 5486x.
+    expect(atLine('macos-netstat-An-1.txt', 3)?.local).toMatchObject({
+      address: '192.168.1.221',
+      truncated: true,
+    });
+    expect(atLine('macos-netstat-An-1.txt', 3)?.remote.truncated).toBeUndefined(); // 140.82.113.26.443
+  });
+
+  it('BSD cuts host names at 16 characters even when the column is not full', () => {
+    // `194.123.235.35.b.dsf`: 20 characters in a 22-wide column, but the host is the 16-character cut.
+    expect(atLine('macos-netstat-plain-1.txt', 19)?.remote).toMatchObject({
+      address: '194.123.235.35.b',
+      truncated: true,
+    });
+  });
+
+  it('a token wider than the net-tools column was printed whole', () => {
+    // `::ffff:192.168.1.12:59103` is 25 characters, past the 23-wide column: not cut.
+    const s = atLine('linux-netstat-aon-timers-2-headerless.txt', 21);
+    expect(s?.local).toEqual({ address: '::ffff:192.168.1.12', port: 59103 });
+    expect(s?.remote.truncated).toBeUndefined();
+    // `localhost.localdo:35450` is exactly 23: cut.
+    expect(atLine('linux-netstat-plain-1.txt', 3)?.local.truncated).toBe(true);
+  });
+});
+
+describe('ss without a State column (ss state X)', () => {
+  const header = 'Recv-Q Send-Q Local Address:Port Peer Address:Port\n';
+  const rows = '0      0      10.0.0.1:22  10.0.0.2:5000\n0      0      10.0.0.1:22  10.0.0.2:5001\n';
+  it('takes the state from a pasted `ss ... state X` command', () => {
+    const s = parseText(`$ ss -tn state time-wait\n${header}${rows}`);
+    expect(s.source.format).toBe('linux-ss');
+    expect(s.sockets.map((k) => k.state)).toEqual(['TIME_WAIT', 'TIME_WAIT']);
+    expect(s.warnings[0]?.message).toContain('line 1');
+  });
+  it('without the command: ESTABLISHED, or TIME_WAIT where the timer is timewait; warned', () => {
+    const s = parseText(`${header}0 0 10.0.0.1:22 10.0.0.2:5000 timer:(timewait,43sec,0)\n${rows}`);
+    expect(s.sockets.map((k) => k.state)).toEqual(['TIME_WAIT', 'ESTABLISHED', 'ESTABLISHED']);
+    expect(s.warnings).toHaveLength(1);
+  });
+  it('a group filter (several states) leaves the default', () => {
+    const s = parseText(`$ ss -tn state connected\n${header}${rows}`);
+    expect(s.sockets.map((k) => k.state)).toEqual(['ESTABLISHED', 'ESTABLISHED']);
+  });
+});
+
+describe('Windows without -n', () => {
+  it("a listener's peer printed as the host's own name with port 0 is no peer", () => {
+    // Line 5: `TCP    0.0.0.0:135            LAPTOP-6LNI85PH:0      LISTENING       1244`
+    expect(atLine('windows-netstat-abo-fr-2.txt', 5)).toMatchObject({
+      state: 'LISTEN',
+      remote: { address: '*' },
+      processes: [{ pid: 1244, command: 'svchost.exe' }],
+    });
+  });
+});

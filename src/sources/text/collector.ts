@@ -1,4 +1,4 @@
-import type { SkippedCounts, Socket, Warning } from '../../model/snapshot.ts';
+import type { KernelContext, SkippedCounts, Socket, Warning } from '../../model/snapshot.ts';
 import { parseState, type TcpState } from '../../states/states.ts';
 
 /** At most this many warnings are kept; the rest are counted, so garbage input cannot use unbounded memory. */
@@ -14,6 +14,8 @@ export interface ParseResult {
   skipped: SkippedCounts;
   /** Operating system the parser recognised, when the format tells. */
   os?: string;
+  /** Totals a summary listing (`ss -s`, `netstat -s`) printed instead of sockets. */
+  kernel?: KernelContext;
 }
 
 /** Gathers sockets, skip counts and (bounded) warnings while a parser walks the lines. */

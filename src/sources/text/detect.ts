@@ -49,7 +49,12 @@ export function detectFormat(lines: readonly string[]): TextFormat | undefined {
       /^Local Address\s+Remote Address\s.*Swind/.test(trimmed)
     )
       vote('solaris-netstat', 100);
-    else if (/^Netid\s+(State\s+)?Recv-Q/.test(trimmed) || /^State\s+Recv-Q\s+Send-Q/.test(trimmed))
+    else if (
+      /^Netid\s+(State\s+)?Recv-Q/.test(trimmed) ||
+      /^State\s+Recv-Q\s+Send-Q/.test(trimmed) ||
+      // `ss state X` without -a drops the State column (and Netid when only TCP is listed).
+      /^Recv-Q\s+Send-Q\s+Local Address:Port\s+Peer Address:Port/.test(trimmed)
+    )
       vote('linux-ss', 100);
     else if (
       /^Proto\s.*\(state\)/.test(trimmed) ||

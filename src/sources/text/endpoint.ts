@@ -10,6 +10,8 @@ export type EndpointStyle = 'colon' | 'dot';
 export interface SplitOptions {
   /** Column width of the producer: a token this long (or longer) may have been cut short. */
   width?: number;
+  /** The producer cuts the host part to this many characters (BSD/macOS `%.16s`, `%.12s` with -A). */
+  hostWidth?: number;
 }
 
 /** Well-known service names that non-numeric listings print instead of ports. */
@@ -69,7 +71,7 @@ const WILDCARDS = new Set(['*', '0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
  */
 export function splitEndpoint(text: string, style: EndpointStyle, options: SplitOptions = {}): Endpoint {
   const caches = style === 'colon' ? COLON_CACHES : DOT_CACHES;
-  const width = options.width ?? 0;
+  const width = (options.width ?? 0) * 1000 + (options.hostWidth ?? 0);
   let cache = caches.get(width);
   if (cache === undefined) {
     cache = new Map();
@@ -128,7 +130,7 @@ function splitUncached(text: string, style: EndpointStyle, options: SplitOptions
       if (known !== undefined) endpoint.port = known;
     }
   }
-  if (looksTruncated(text, endpoint, options.width)) endpoint.truncated = true;
+  if (looksTruncated(text, endpoint, options)) endpoint.truncated = true;
   return endpoint;
 }
 
@@ -143,18 +145,23 @@ function portNumber(text: string): number | undefined {
   return n <= 65535 ? n : undefined;
 }
 
-/** A host that is neither an IP address nor a wildcard, printed as wide as its column, was probably cut. */
-function looksTruncated(text: string, endpoint: Endpoint, width: number | undefined): boolean {
+/**
+ * A host printed exactly as wide as its column (or as the producer's host limit) was probably cut. A token wider
+ * than the column was printed whole: fixed-width producers cut to exactly the width, so it came from a wide mode
+ * (`netstat -W`) or a build that does not cut (`::ffff:192.168.1.12:59103` in a 23-wide net-tools column).
+ */
+function looksTruncated(text: string, endpoint: Endpoint, options: SplitOptions): boolean {
   const address = endpoint.address;
   if (WILDCARDS.has(address)) return false;
   const ip = isIP(address);
-  if (ip === 0) {
-    // Hex-and-colon text that is not a valid IPv6 address was cut (`fe80::c4c8:5ff:f` printed in a 22-wide column).
-    if (/^[0-9a-f:]+$/i.test(address) && address.includes(':')) return true;
-    return width !== undefined && text.length >= width;
-  }
-  // A valid-looking IPv6 can still be cut short at the column edge.
-  return width !== undefined && ip === 6 && text.length >= width;
+  // Hex-and-colon text that is not a valid IPv6 address was cut (`fe80::c4c8:5ff:f` printed in a 22-wide column).
+  if (ip === 0 && /^[0-9a-f:]+$/i.test(address) && address.includes(':')) return true;
+  const { width, hostWidth } = options;
+  // At exactly the column width the tail may be cut, and for a full address that tail is the port
+  // (`192.168.1.221.5486` in macOS -A's 18-wide column was port 5486x).
+  if (width !== undefined && text.length === width) return true;
+  // An IPv4 address (at most 15 characters) always fits the host limit.
+  return ip !== 4 && hostWidth !== undefined && address.length === hostWidth;
 }
 
 /** The family an endpoint's address implies, with the producer's protocol name as the tie-breaker. */

@@ -68,6 +68,7 @@ export function parseText(text: string, options: ParseTextOptions = {}): Snapsho
     warnings: result.warnings,
     skipped: result.skipped,
   };
+  if (result.kernel !== undefined) snapshot.kernel = result.kernel;
   if (result.sockets.some((s) => s.processes !== undefined)) snapshot.processesLookedUp = true;
   return snapshot;
 }

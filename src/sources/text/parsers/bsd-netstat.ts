@@ -11,6 +11,15 @@ import {
 } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
+/** macOS `netstat -v` columns printed in hex: socket state and options, generation count, flags, filters. */
+/**
+ * BSD/macOS print at most this many characters of a host (`%.16s`; 12 for names with -A, whose cuts mostly meet the
+ * column width anyway, so 16 is used throughout rather than flagging every 12-character numeric address).
+ */
+const HOST_WIDTH = 16;
+
+const HEX_COLUMNS: ReadonlySet<string> = new Set(['state', 'options', 'gencnt', 'flags', 'flags1', 'fltrs']);
+
 const DEFAULT_COLUMNS = ['Proto', 'Recv-Q', 'Send-Q', 'Local', 'Foreign', '(state)'];
 const PROTO = /^(tcp|udp|icm|raw|sctp|div|rip|ip)/i;
 
@@ -128,9 +137,9 @@ function parseRow(
   const remoteText = value('Foreign');
   if (!localText || !remoteText) return 'not a netstat row';
   const proto = value('Proto')!.toLowerCase();
-  const local = splitEndpoint(localText, 'dot', { width });
+  const local = splitEndpoint(localText, 'dot', { width, hostWidth: HOST_WIDTH });
   const family = familyOf(local, proto === 'tcp' ? undefined : proto);
-  const remote = normalizeRemote(splitEndpoint(remoteText, 'dot', { width }));
+  const remote = normalizeRemote(splitEndpoint(remoteText, 'dot', { width, hostWidth: HOST_WIDTH }));
   const stateAt = columns.indexOf('(state)');
   let state: Socket['state'] | undefined;
   let rawState: string | undefined;
@@ -190,9 +199,15 @@ function parseRow(
       socket.cookie = raw;
       continue;
     }
+    const key = name === 'state' ? 'soState' : name;
+    // macOS -v prints these in hex (`%05x`, `%08x`, `%016llx`, `%06x`; Mojave with `0x`): reading
+    // `0000000001803264` as a decimal number would be wrong, so they stay as printed.
+    if (HEX_COLUMNS.has(name)) {
+      extra[key] = raw;
+      continue;
+    }
     const n = Number(raw);
-    extra[name === 'state' ? 'tcpState' : name] =
-      raw !== '' && Number.isFinite(n) && !/^0x/.test(raw) ? n : raw;
+    extra[key] = raw !== '' && Number.isFinite(n) && !/^0x/.test(raw) ? n : raw;
   }
   // -A puts the PCB address before Proto.
   for (let c = 0; c < columns.indexOf('Proto'); c++) {

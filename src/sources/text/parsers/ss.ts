@@ -1,4 +1,5 @@
 import type { ProcessRef, Socket, SocketTimer } from '../../../model/snapshot.ts';
+import { parseState, type TcpState } from '../../../states/states.ts';
 import { Collector, FieldScanner, isNoise, type ParseResult, stateWord, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
@@ -26,6 +27,7 @@ export function parseSs(lines: readonly string[]): ParseResult {
   const out = new Collector();
   let last: Socket | undefined;
   const f = new FieldScanner();
+  const filtered = filteredState(lines);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const lineNo = i + 1;
@@ -77,15 +79,24 @@ export function parseSs(lines: readonly string[]): ParseResult {
     }
     let rawState: string | undefined;
     let state: Socket['state'] | undefined;
+    let noStateColumn = false;
     if (k < n && f.int(k) === undefined) {
       const word = stateWord(k === 0 ? head : f.text(k)!);
       rawState = word.raw;
       state = word.state;
       k++;
     } else if (k < n) {
-      // `ss state established ...` drops the State column; what is left is the filtered state (see docs).
-      state = 'ESTABLISHED';
-      out.warnOnce('nostate', 'no State column (ss filtered by state?): rows counted as ESTABLISHED', lineNo);
+      // `ss state X ...` drops the State column. X comes from a pasted command line when there is one; else
+      // ESTABLISHED (the usual filter), or TIME_WAIT for a row whose timer says so (set after the tail is read).
+      state = filtered?.state ?? 'ESTABLISHED';
+      noStateColumn = true;
+      out.warnOnce(
+        'nostate',
+        filtered
+          ? `no State column: rows are ${filtered.state}, from the pasted command on line ${filtered.line}`
+          : 'no State column (ss filtered by state?): rows counted as ESTABLISHED, or TIME_WAIT where the timer is timewait',
+        lineNo,
+      );
     }
     const recvQ = f.int(k);
     const sendQ = f.int(k + 1);
@@ -116,6 +127,7 @@ export function parseSs(lines: readonly string[]): ParseResult {
     if (rawState !== undefined) socket.rawState = rawState;
     if (state === 'LISTEN') socket.backlog = sendQ;
     if (n > k + 4) addTail(socket, line.slice(f.end(k + 3)));
+    if (noStateColumn && !filtered && socket.timer?.kind === 'timewait') socket.state = 'TIME_WAIT';
     out.sockets.push(socket);
     last = socket;
   }
@@ -209,4 +221,24 @@ function addInfo(socket: Socket, text: string): void {
     } else if (/^[a-z_]+$/.test(token)) extra[token] = 1;
   }
   socket.extra = extra;
+}
+
+/**
+ * The single state a pasted `ss ... state X` command selected (ss drops the State column only then). A group
+ * (`state connected`) or several `state` words leave it unknown.
+ */
+function filteredState(lines: readonly string[]): { state: TcpState; line: number } | undefined {
+  let found: { state: TcpState; line: number } | undefined;
+  const limit = Math.min(lines.length, 10_000);
+  for (let i = 0; i < limit; i++) {
+    const line = lines[i]!;
+    if (line.length > 2000 || !/\bss\s/.test(line)) continue;
+    const words = [...line.matchAll(/\bstate\s+([A-Za-z_-]+(?: ack)?)/gi)];
+    if (words.length !== 1) continue;
+    const state = parseState(words[0]![1]!);
+    if (state === undefined) continue;
+    if (found !== undefined && found.state !== state) return undefined;
+    found = { state, line: i + 1 };
+  }
+  return found;
 }

@@ -72,7 +72,9 @@ function parseRow(t: string[], lineNo: number): Socket | string {
   const stateText = t[3];
   if (!localText || !remoteText || !stateText) return 'not a netstat row';
   const local = splitEndpoint(localText, 'colon');
-  const remote = normalizeRemote(splitEndpoint(remoteText, 'colon'));
+  let remote = normalizeRemote(splitEndpoint(remoteText, 'colon'));
+  // Without -n Windows prints a listener's peer as the host's own name with port 0 (`LAPTOP-6LNI85PH:0`): no peer.
+  if (remote.port === 0 && remote.address !== '*') remote = normalizeRemote({ address: '*', port: 0 });
   let state = stateOf(stateText);
   if (state === undefined) {
     // A state word in a language we do not know: a peerless row is a listener on every Windows version.
