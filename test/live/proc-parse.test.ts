@@ -8,11 +8,12 @@ import { parseSnmpPairs, parseSockstat } from '../../src/sources/proc/kernel.ts'
 import { attachBacklogs, parseSsListeners } from '../../src/sources/proc/listen-backlog.ts';
 import {
   decodeProcAddress,
+  ProcNetTcpParser,
   parseProcNetTcp,
   parseProcNetTcpBytes,
 } from '../../src/sources/proc/proc-net-tcp.ts';
 import { attachProcesses, readSocketOwners } from '../../src/sources/proc/processes.ts';
-import { readProcNetTcp } from '../../src/sources/proc/read-file.ts';
+import { readProcNetTcpFiles } from '../../src/sources/proc/read-file.ts';
 import { stateFromLinuxCode } from '../../src/states/states.ts';
 
 const fixture = (name: string) =>
@@ -117,7 +118,7 @@ describe('/proc/net/tcp byte parser', () => {
     expect(warnings[0]?.text).toBe('1: 0100007F:1F90 garbage');
   });
 
-  it('reads a multi-megabyte file through the chunked pipeline exactly as in one piece', async () => {
+  it('reads a multi-megabyte file through the read-ahead thread exactly as in one piece', () => {
     const body = fixture('linux-proc-net-tcp6-1.txt').split('\n');
     const rows = body.slice(1).filter(Boolean);
     // ~3 MB: lines cross every 1 MiB chunk boundary somewhere; one broken line in the middle.
@@ -131,16 +132,41 @@ describe('/proc/net/tcp byte parser', () => {
       writeFileSync(path, text);
       const w1: Warning[] = [];
       const w2: Warning[] = [];
-      const piped = await readProcNetTcp(path, 'inet6', w1);
+      const [piped, absent] = readProcNetTcpFiles([
+        { path, family: 'inet6', warnings: w1 },
+        { path: join(dir, 'absent'), family: 'inet6', warnings: [] },
+      ]);
       const whole = parseProcNetTcpBytes(Buffer.from(text), 'inet6', w2);
       expect(piped?.length).toBe(19_998);
       expect(piped).toEqual(whole);
       expect(w1).toEqual(w2);
       expect(w1.map((w) => w.line)).toEqual([12_346]);
-      expect(await readProcNetTcp(join(dir, 'absent'), 'inet6', [])).toBeUndefined();
+      expect(absent).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('parses the same sockets however the bytes are cut into chunks', () => {
+    const text = fixture('linux-proc-net-tcp6-1.txt');
+    const bytes = Buffer.from(text);
+    const whole = parseProcNetTcpBytes(bytes, 'inet6');
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: bytes.length }), { maxLength: 8 }), (cuts) => {
+        const parser = new ProcNetTcpParser('inet6');
+        let carry = Buffer.alloc(0);
+        const points = [...new Set(cuts)].sort((a, b) => a - b);
+        let from = 0;
+        for (const to of [...points, bytes.length]) {
+          const data = Buffer.concat([carry, bytes.subarray(from, to)]);
+          const used = parser.feed(data, 0, data.length, to === bytes.length);
+          carry = Buffer.from(data.subarray(used));
+          from = to;
+        }
+        expect(parser.sockets).toEqual(whole);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('never throws and never loses a good line among mutated ones (fuzz)', () => {

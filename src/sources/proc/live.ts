@@ -1,5 +1,5 @@
 import { SourceError } from '../../errors.ts';
-import type { Family, KernelContext, Snapshot, Socket, Warning } from '../../model/snapshot.ts';
+import type { KernelContext, Snapshot, Socket, Warning } from '../../model/snapshot.ts';
 import {
   cleanSysctl,
   GLOBAL_SYSCTLS,
@@ -12,29 +12,26 @@ import {
 import { attachBacklogs, readListenBacklogs } from './listen-backlog.ts';
 import { execInNetns, type NetnsTarget, openNetns } from './netns.ts';
 import { attachProcesses, readSocketOwners } from './processes.ts';
-import { readProcNetTcp } from './read-file.ts';
+import { readProcNetTcpFiles } from './read-file.ts';
 
 export interface LiveOptions {
   /** Root of the proc filesystem to read: `/proc` or `/proc/<pid>` for another process's network namespace. */
   procRoot?: string;
 }
 
-async function readOrFail(path: string, family: Family, warnings: Warning[]): Promise<Socket[] | undefined> {
-  try {
-    return await readProcNetTcp(path, family, warnings);
-  } catch (error) {
-    throw new SourceError(`cannot read: ${(error as Error).message}`, path, error);
-  }
-}
-
 /** Reads the TCP sockets of one namespace (the one `procRoot` shows) from /proc/net/tcp and /proc/net/tcp6. */
 export async function readProcSocketTable(procRoot: string, warnings: Warning[]): Promise<Socket[]> {
-  // Both files at once: two thread-pool reads in the kernel while this thread parses whichever chunk is ready.
   const w6: Warning[] = [];
-  const [v4, v6] = await Promise.all([
-    readOrFail(`${procRoot}/net/tcp`, 'inet', warnings),
-    readOrFail(`${procRoot}/net/tcp6`, 'inet6', w6),
-  ]);
+  let v4: Socket[] | undefined;
+  let v6: Socket[] | undefined;
+  try {
+    [v4, v6] = readProcNetTcpFiles([
+      { path: `${procRoot}/net/tcp`, family: 'inet', warnings },
+      { path: `${procRoot}/net/tcp6`, family: 'inet6', warnings: w6 },
+    ]);
+  } catch (error) {
+    throw new SourceError(`cannot read: ${(error as Error).message}`, `${procRoot}/net/tcp`, error);
+  }
   if (v4 === undefined && v6 === undefined) {
     throw new SourceError(
       'no /proc/net/tcp here: live mode needs Linux (use `tcpstate analyze` for pasted text)',

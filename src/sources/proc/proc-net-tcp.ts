@@ -1,6 +1,6 @@
 import { os } from '../../internal/platform.ts';
 import type { Endpoint, Family, Socket, SocketTimer, Warning } from '../../model/snapshot.ts';
-import { stateFromLinuxCode } from '../../states/states.ts';
+import { stateFromLinuxCode, type TcpState } from '../../states/states.ts';
 
 /**
  * USER_HZ: /proc prints `tm->when` through jiffies_delta_to_clock_t(), i.e. in clock ticks of 1/100 s on every Linux
@@ -84,81 +84,6 @@ export interface ProcNetTcpOptions {
   littleEndian?: boolean;
 }
 
-/**
- * A cursor over one line of bytes. Every read returns -1 (or NaN) on malformed input so the caller can turn the
- * whole line into one warning; nothing here allocates except the address strings, which are cached per parse.
- */
-class LineReader {
-  buf: Buffer;
-  pos = 0;
-  end = 0;
-  /** Digits consumed by the last hex()/dec() call. */
-  digits = 0;
-  /** High 32 bits of the last hex() value when it had more than 8 digits. */
-  high = 0;
-
-  constructor(buf: Buffer) {
-    this.buf = buf;
-  }
-
-  skipSpaces(): void {
-    const buf = this.buf;
-    let p = this.pos;
-    while (p < this.end && (buf[p] === SPACE || buf[p] === TAB)) p++;
-    this.pos = p;
-  }
-
-  /** Unsigned hex up to 16 digits; returns the low 32 bits (unsigned), the high part lands in `high`. */
-  hex(): number {
-    const buf = this.buf;
-    let p = this.pos;
-    let lo = 0;
-    let hi = 0;
-    const start = p;
-    while (p < this.end) {
-      const d = HEX[buf[p]!]!;
-      if (d < 0) break;
-      hi = ((hi << 4) | (lo >>> 28)) >>> 0;
-      lo = ((lo << 4) | d) >>> 0;
-      p++;
-    }
-    this.digits = p - start;
-    this.high = hi;
-    this.pos = p;
-    return this.digits === 0 || this.digits > 16 ? -1 : lo;
-  }
-
-  /** Unsigned decimal (inode, uid); -1 when there is none. */
-  dec(): number {
-    const buf = this.buf;
-    let p = this.pos;
-    let n = 0;
-    const start = p;
-    while (p < this.end) {
-      const c = buf[p]! - 48;
-      if (c < 0 || c > 9) break;
-      n = n * 10 + c;
-      p++;
-    }
-    this.digits = p - start;
-    this.pos = p;
-    return this.digits === 0 ? -1 : n;
-  }
-
-  expect(byte: number): boolean {
-    if (this.pos < this.end && this.buf[this.pos] === byte) {
-      this.pos++;
-      return true;
-    }
-    return false;
-  }
-
-  /** True when the next byte ends the token (space or end of line). */
-  atTokenEnd(): boolean {
-    return this.pos >= this.end || this.buf[this.pos] === SPACE || this.buf[this.pos] === TAB;
-  }
-}
-
 interface V6Entry {
   w0: number;
   w1: number;
@@ -195,44 +120,6 @@ function v6Address(w0: number, w1: number, w2: number, w3: number, cache: Addres
   const text = ipv6Text(w0, w1, w2, w3, cache.littleEndian);
   bucket.push({ w0, w1, w2, w3, text });
   return text;
-}
-
-/** Eight hex digits known to be valid, as an unsigned 32-bit number. */
-function hex8(buf: Buffer, at: number): number {
-  let n = 0;
-  for (let i = at; i < at + 8; i++) n = (n << 4) | HEX[buf[i]!]!;
-  return n >>> 0;
-}
-
-/** Reads `HEXADDR:PORT`; returns undefined when malformed. */
-function readEndpoint(r: LineReader, cache: AddressCache): Endpoint | undefined {
-  const start = r.pos;
-  const buf = r.buf;
-  let p = start;
-  while (p < r.end && HEX[buf[p]!]! >= 0) p++;
-  const len = p - start;
-  let address: string | undefined;
-  if (len === 8) {
-    const word = r.hex();
-    address = cache.v4.get(word);
-    if (address === undefined) {
-      address = ipv4FromWord(word, cache.littleEndian);
-      cache.v4.set(word, address);
-    }
-  } else if (len === 32) {
-    const w0 = hex8(buf, start);
-    const w1 = hex8(buf, start + 8);
-    const w2 = hex8(buf, start + 16);
-    const w3 = hex8(buf, start + 24);
-    r.pos = p;
-    address = v6Address(w0, w1, w2, w3, cache);
-  } else {
-    return undefined;
-  }
-  if (!r.expect(COLON)) return undefined;
-  const port = r.hex();
-  if (port < 0 || port > 0xffff || !r.atTokenEnd()) return undefined;
-  return { address, port };
 }
 
 /**
@@ -275,117 +162,342 @@ export class ProcNetTcpParser {
 
   /** Parses the lines in `buf[start, end)`; with `last`, a final line without a newline too. Returns the bytes used. */
   feed(buf: Buffer, start: number, end: number, last = false): number {
-    const r = new LineReader(buf);
     const { sockets, family, cache } = this;
     let lineStart = start;
     while (lineStart < end) {
-      let lineEnd = buf.indexOf(NEWLINE, lineStart);
-      if (lineEnd < 0 || lineEnd >= end) {
-        if (!last) break;
-        lineEnd = end;
+      // Parse first, then look for the newline from where the parse stopped: one pass over the bytes. The parse
+      // stops at a newline (it is neither a digit nor a blank), so a line never bleeds into the next.
+      let p = lineStart;
+      let socket: Socket | undefined;
+      const header = this.lineNo === 0;
+      if (header) {
+        stoppedAt = p;
+      } else {
+        while (p < end && isSpace(buf[p]!)) p++;
+        socket = parseLine(buf, p, end, family, cache);
       }
+      let lineEnd = stoppedAt;
+      while (lineEnd < end && buf[lineEnd] !== NEWLINE) lineEnd++;
+      if (lineEnd >= end && !last) break; // unfinished: the caller passes it again with the next chunk
       this.lineNo++;
       const thisStart = lineStart;
-      r.pos = lineStart;
-      r.end = lineEnd > lineStart && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
       lineStart = lineEnd + 1;
-      if (this.lineNo === 1) continue; // header
-      r.skipSpaces();
-      if (r.pos >= r.end) continue; // blank line
-      const socket = readLine(r, family, cache);
-      if (socket === undefined) {
-        this.warnings.push({
-          line: this.lineOffset + this.lineNo,
-          message: 'unreadable /proc/net/tcp line',
-          text: buf.toString('utf8', thisStart, r.end).trim().slice(0, 200),
-        });
+      if (socket !== undefined) {
+        sockets.push(socket);
         continue;
       }
-      sockets.push(socket);
+      if (header) continue;
+      const textEnd = lineEnd > thisStart && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+      const text = buf.toString('utf8', thisStart, textEnd).trim();
+      if (text === '') continue; // blank line
+      this.warnings.push({
+        line: this.lineOffset + this.lineNo,
+        message: 'unreadable /proc/net/tcp line',
+        text: text.slice(0, 200),
+      });
     }
     return Math.min(lineStart, end) - start;
   }
 }
 
-function readLine(r: LineReader, family: Family, cache: AddressCache): Socket | undefined {
-  // "  46: " slot number
-  if (r.dec() < 0 || !r.expect(COLON)) return undefined;
-  r.skipSpaces();
-  const local = readEndpoint(r, cache);
-  if (local === undefined) return undefined;
-  r.skipSpaces();
-  let remote = readEndpoint(r, cache);
-  if (remote === undefined) return undefined;
-  r.skipSpaces();
-  const code = r.hex();
-  const state = code < 0 || !r.atTokenEnd() ? undefined : stateFromLinuxCode(code);
-  if (state === undefined) return undefined;
-  r.skipSpaces();
-  const sendQ = r.hex();
-  if (sendQ < 0 || !r.expect(COLON)) return undefined;
-  const recvQ = r.hex();
-  if (recvQ < 0) return undefined;
-  r.skipSpaces();
-  const timerCode = r.hex();
-  if (timerCode < 0 || !r.expect(COLON)) return undefined;
-  let ticks = r.hex();
-  if (ticks < 0) return undefined;
-  if (r.digits > 8) {
-    // A negative long printed with %08lX (older kernels, overdue timer): 16 hex digits of two's complement.
-    ticks =
-      r.high >= 0x80000000 ? (r.high - 0x100000000) * 0x100000000 + ticks : r.high * 0x100000000 + ticks;
-  } else {
-    ticks |= 0;
+/** Where the last `parseLine` stopped reading (the caller finds the line's end from there). */
+let stoppedAt = 0;
+
+/** The number the last scanHex/scanDec read. */
+let value = 0;
+
+/** Reads hex digits from `p`; returns where they end (`p` when there are none), the number in `value`. */
+function scanHex(buf: Buffer, p: number, end: number): number {
+  let v = 0;
+  for (; p < end; p++) {
+    const d = HEX[buf[p]!]!;
+    if (d < 0) break;
+    v = v * 16 + d;
   }
-  r.skipSpaces();
-  const retransmits = r.hex();
-  if (retransmits < 0) return undefined;
-  r.skipSpaces();
-  const uid = r.dec();
-  if (uid < 0) return undefined;
-  r.skipSpaces();
-  // `timeout`: icsk_probes_out (unanswered zero-window or keepalive probes); printed with %8d.
-  const negative = r.expect(45);
-  const probes = r.dec();
-  if (probes < 0) return undefined;
-  r.skipSpaces();
-  const inode = r.dec();
-  if (inode < 0 || !r.atTokenEnd()) return undefined;
-  if (state === 'LISTEN' && remote.port === 0) remote = { address: '*', port: undefined };
-  const socket: Socket = {
-    protocol: 'tcp',
+  value = v;
+  return p;
+}
+
+/** Reads decimal digits from `p`; returns where they end, the number in `value`. */
+function scanDec(buf: Buffer, p: number, end: number): number {
+  let v = 0;
+  for (; p < end; p++) {
+    const c = buf[p]! - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  value = v;
+  return p;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isSpace(c: number): boolean {
+  return c === SPACE || c === TAB;
+}
+
+/** True when `c` (or the end of the input) ends a token. */
+function endsToken(buf: Buffer, p: number, end: number): boolean {
+  if (p >= end) return true;
+  const c = buf[p]!;
+  return c === SPACE || c === TAB || c === NEWLINE || c === CR;
+}
+
+function endpoint(address: string, port: number | undefined): Endpoint {
+  return { address, port };
+}
+
+/**
+ * Parses one line starting at `p` (after leading blanks), reading at most up to `end`; sets `stoppedAt`. Returns
+ * undefined when the line is malformed.
+ *
+ * One function with its loops written out, rather than a cursor object with small methods: a snapshot is a single
+ * pass over 100k lines by a process that has just started, so most of it runs before the JIT has warmed up, and
+ * there every call and property load counts. The line's fields, from the kernel's get_tcp4_sock():
+ * `sl: local rem st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode refcnt sk ...`.
+ */
+function parseLine(
+  buf: Buffer,
+  p: number,
+  end: number,
+  family: Family,
+  cache: AddressCache,
+): Socket | undefined {
+  let n = 0;
+  let v = 0;
+  stoppedAt = p;
+  // "  46:" slot number
+  n = p;
+  p = scanDec(buf, p, end);
+  if (p === n || p >= end || buf[p] !== COLON) return undefined;
+  p++;
+  while (p < end && isSpace(buf[p]!)) p++;
+
+  // local and remote HEXADDR:PORT
+  let local: Endpoint | undefined;
+  let remote: Endpoint | undefined;
+  for (let side = 0; side < 2; side++) {
+    for (n = p; p < end && HEX[buf[p]!]! >= 0; p++);
+    let address: string | undefined;
+    if (p - n === 8) {
+      let word = 0;
+      for (let i = n; i < p; i++) word = (word << 4) | HEX[buf[i]!]!;
+      word >>>= 0;
+      address = cache.v4.get(word);
+      if (address === undefined) {
+        address = ipv4FromWord(word, cache.littleEndian);
+        cache.v4.set(word, address);
+      }
+    } else if (p - n === 32) {
+      let w0 = 0;
+      let w1 = 0;
+      let w2 = 0;
+      let w3 = 0;
+      for (let i = 0; i < 8; i++) {
+        w0 = (w0 << 4) | HEX[buf[n + i]!]!;
+        w1 = (w1 << 4) | HEX[buf[n + 8 + i]!]!;
+        w2 = (w2 << 4) | HEX[buf[n + 16 + i]!]!;
+        w3 = (w3 << 4) | HEX[buf[n + 24 + i]!]!;
+      }
+      address = v6Address(w0 >>> 0, w1 >>> 0, w2 >>> 0, w3 >>> 0, cache);
+    } else {
+      return undefined;
+    }
+    if (p >= end || buf[p] !== COLON) return undefined;
+    p++;
+    n = p;
+    p = scanHex(buf, p, end);
+    v = value;
+    if (p === n || p - n > 16 || v > 0xffff || !endsToken(buf, p, end)) return undefined;
+    if (side === 0) local = endpoint(address, v);
+    else remote = endpoint(address, v);
+    while (p < end && isSpace(buf[p]!)) p++;
+  }
+
+  // st
+  n = p;
+  p = scanHex(buf, p, end);
+  v = value;
+  if (p === n || p - n > 16 || !endsToken(buf, p, end)) return undefined;
+  const state = stateFromLinuxCode(v);
+  if (state === undefined) return undefined;
+  while (p < end && isSpace(buf[p]!)) p++;
+
+  // tx_queue:rx_queue
+  n = p;
+  p = scanHex(buf, p, end);
+  v = value;
+  if (p === n || p - n > 16 || p >= end || buf[p] !== COLON) return undefined;
+  const sendQ = v;
+  p++;
+  n = p;
+  p = scanHex(buf, p, end);
+  v = value;
+  if (p === n || p - n > 16) return undefined;
+  const recvQ = v;
+  while (p < end && isSpace(buf[p]!)) p++;
+
+  // tr:tm->when
+  n = p;
+  p = scanHex(buf, p, end);
+  v = value;
+  if (p === n || p - n > 16 || p >= end || buf[p] !== COLON) return undefined;
+  const timerCode = v;
+  p++;
+  let hi = 0;
+  let lo = 0;
+  for (n = p; p < end && HEX[buf[p]!]! >= 0; p++) {
+    hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+    lo = ((lo << 4) | HEX[buf[p]!]!) >>> 0;
+  }
+  if (p === n || p - n > 16) return undefined;
+  // More than 8 digits: a negative long printed with %08lX (older kernels, overdue timer), two's complement.
+  const ticks =
+    p - n <= 8 ? lo | 0 : hi >= 0x80000000 ? (hi - 0x100000000) * 0x100000000 + lo : hi * 0x100000000 + lo;
+  while (p < end && isSpace(buf[p]!)) p++;
+
+  // retrnsmt
+  n = p;
+  p = scanHex(buf, p, end);
+  v = value;
+  if (p === n || p - n > 16) return undefined;
+  const retransmits = v;
+  while (p < end && isSpace(buf[p]!)) p++;
+
+  // uid, decimal
+  n = p;
+  p = scanDec(buf, p, end);
+  v = value;
+  if (p === n) return undefined;
+  const uid = v;
+  while (p < end && isSpace(buf[p]!)) p++;
+
+  // timeout: icsk_probes_out (unanswered zero-window or keepalive probes), printed with %8d.
+  const negative = p < end && buf[p] === 45;
+  if (negative) p++;
+  n = p;
+  p = scanDec(buf, p, end);
+  v = value;
+  if (p === n) return undefined;
+  const probes = v;
+  while (p < end && isSpace(buf[p]!)) p++;
+
+  // inode
+  n = p;
+  p = scanDec(buf, p, end);
+  v = value;
+  if (p === n || !endsToken(buf, p, end)) return undefined;
+  const inode = v;
+
+  if (state === 'LISTEN' && remote!.port === 0) remote = endpoint('*', undefined);
+  const timer: SocketTimer | undefined =
+    timerCode === 0
+      ? undefined
+      : { kind: TIMER_KINDS[timerCode] ?? 'unknown', expiresMs: ticks * MS_PER_CLOCK_TICK, retransmits };
+  stoppedAt = p;
+
+  // refcount, then the socket's kernel address (%pK: zeros when the kernel hides pointers from us).
+  let cookie: string | undefined;
+  while (p < end && isSpace(buf[p]!)) p++;
+  for (n = p; p < end && isDigit(buf[p]!); p++);
+  if (p > n) {
+    while (p < end && isSpace(buf[p]!)) p++;
+    let nonZero = false;
+    for (n = p; p < end && HEX[buf[p]!]! >= 0; p++) if (buf[p] !== 48) nonZero = true;
+    stoppedAt = p;
+    if (nonZero && endsToken(buf, p, end)) cookie = latin1(buf, n, p);
+  }
+  const probing = probes !== 0 && !negative;
+  return makeSocket(
     family,
     state,
-    local,
-    remote,
+    local!,
+    remote!,
     recvQ,
     sendQ,
     retransmits,
     uid,
     inode,
-  };
-  if (timerCode !== 0) {
-    socket.timer = {
-      kind: TIMER_KINDS[timerCode] ?? 'unknown',
-      expiresMs: ticks * MS_PER_CLOCK_TICK,
+    timer,
+    cookie,
+    probing ? probes : 0,
+  );
+}
+
+/**
+ * Builds the socket with all its fields in one object literal: adding a property to an object after it is made
+ * moves it out of the object's own slots into a separate array, which for 100k sockets costs more than the rest
+ * of the parse. Key order is the same in every shape (base fields, timer, extra, cookie).
+ */
+function makeSocket(
+  family: Family,
+  state: TcpState,
+  local: Endpoint,
+  remote: Endpoint,
+  recvQ: number,
+  sendQ: number,
+  retransmits: number,
+  uid: number,
+  inode: number,
+  timer: SocketTimer | undefined,
+  cookie: string | undefined,
+  probes: number,
+): Socket {
+  if (probes !== 0) {
+    // Rare (sockets probing a zero window or a dead keepalive peer): the general, slower shape.
+    const socket: Socket = {
+      protocol: 'tcp',
+      family,
+      state,
+      local,
+      remote,
+      recvQ,
+      sendQ,
       retransmits,
+      uid,
+      inode,
     };
+    if (timer !== undefined) socket.timer = timer;
+    socket.extra = { probes };
+    if (cookie !== undefined) socket.cookie = cookie;
+    return socket;
   }
-  if (probes !== 0 && !negative) socket.extra = { probes };
-  // refcount, then the socket's kernel address (%pK: zeros when the kernel hides pointers from us).
-  r.skipSpaces();
-  if (r.dec() >= 0) {
-    r.skipSpaces();
-    const start = r.pos;
-    let nonZero = false;
-    const buf = r.buf;
-    while (r.pos < r.end && HEX[buf[r.pos]!]! >= 0) {
-      if (buf[r.pos] !== 48) nonZero = true;
-      r.pos++;
-    }
-    if (nonZero && r.atTokenEnd()) socket.cookie = buf.toString('latin1', start, r.pos);
+  if (timer === undefined) {
+    return cookie === undefined
+      ? { protocol: 'tcp', family, state, local, remote, recvQ, sendQ, retransmits, uid, inode }
+      : { protocol: 'tcp', family, state, local, remote, recvQ, sendQ, retransmits, uid, inode, cookie };
   }
-  return socket;
+  return cookie === undefined
+    ? { protocol: 'tcp', family, state, local, remote, recvQ, sendQ, retransmits, uid, inode, timer }
+    : { protocol: 'tcp', family, state, local, remote, recvQ, sendQ, retransmits, uid, inode, timer, cookie };
+}
+
+/**
+ * Short ASCII text of bytes. `Buffer#toString` crosses into C++ on every call, which for 100k sixteen-character
+ * socket addresses costs more than building them here.
+ */
+function latin1(buf: Buffer, from: number, to: number): string {
+  if (to - from !== 16) return buf.toString('latin1', from, to);
+  return String.fromCharCode(
+    buf[from]!,
+    buf[from + 1]!,
+    buf[from + 2]!,
+    buf[from + 3]!,
+    buf[from + 4]!,
+    buf[from + 5]!,
+    buf[from + 6]!,
+    buf[from + 7]!,
+    buf[from + 8]!,
+    buf[from + 9]!,
+    buf[from + 10]!,
+    buf[from + 11]!,
+    buf[from + 12]!,
+    buf[from + 13]!,
+    buf[from + 14]!,
+    buf[from + 15]!,
+  );
 }
 
 /**
