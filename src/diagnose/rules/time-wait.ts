@@ -21,8 +21,15 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
       !ctx.listening.has(s.local.port) &&
       s.remote.port !== undefined,
   );
-  // A 4-tuple needs a distinct local port only per (local address, remote address, remote port).
-  const groups = groupSockets(outbound, (s) => `${s.local.address}|${destinationKey(s)}`);
+  // A 4-tuple needs a distinct local port only per (local address, remote address, remote port). A group can reach
+  // the threshold only if its remote port alone does, so count by port first and build keys for those few.
+  const need = t.portPressureWarn * range.size;
+  const perPort = new Map<number, number>();
+  for (const s of outbound) perPort.set(s.remote.port!, (perPort.get(s.remote.port!) ?? 0) + 1);
+  const groups = groupSockets(
+    outbound.filter((s) => perPort.get(s.remote.port!)! >= need),
+    (s) => `${s.local.address}|${destinationKey(s)}`,
+  );
   const twSec = TIME_WAIT_SEC[ctx.snapshot.source.os ?? 'linux'] ?? 60;
   const reuse = ctx.sysctl('net.ipv4.tcp_tw_reuse');
   let pressureFound = false;

@@ -1,5 +1,5 @@
 import type { Socket } from '../../model/snapshot.ts';
-import { execInNetns, type NetnsTarget } from './netns.ts';
+import { execInNetns, execInNetnsAsync, type NetnsTarget } from './netns.ts';
 
 /**
  * Accept backlogs of the listeners, by socket inode. /proc/net/tcp does not print a listener's backlog
@@ -15,6 +15,13 @@ export function readListenBacklogs(target: Pick<NetnsTarget, 'nsPath'>): Map<num
     return undefined;
   }
   return parseSsListeners(out);
+}
+
+/** The same, started now and collected later (it overlaps reading /proc). Never rejects. */
+export function startListenBacklogs(
+  target: Pick<NetnsTarget, 'nsPath'>,
+): Promise<Map<number, number> | undefined> {
+  return execInNetnsAsync(target, 'ss', ['-Htlne']).then(parseSsListeners, () => undefined);
 }
 
 /** `LISTEN 0 4096 0.0.0.0:22 0.0.0.0:* ino:1234 sk:1 ...` → inode 1234 → backlog 4096. */

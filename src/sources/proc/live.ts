@@ -9,7 +9,7 @@ import {
   readOwnSysctls,
   sysctlPath,
 } from './kernel.ts';
-import { attachBacklogs, readListenBacklogs } from './listen-backlog.ts';
+import { attachBacklogs, startListenBacklogs } from './listen-backlog.ts';
 import { execInNetns, type NetnsTarget, openNetns } from './netns.ts';
 import { attachProcesses, readSocketOwners } from './processes.ts';
 import { readProcNetTcpFiles } from './read-file.ts';
@@ -124,6 +124,8 @@ export async function readLiveSnapshot(options: LiveSnapshotOptions = {}): Promi
   try {
     const warnings: Warning[] = [];
     const takenAt = Date.now();
+    // Nearly every host has listeners: ask ss for their backlogs now, so it runs while we read the table.
+    const backlogsPending = options.backlog !== false ? startListenBacklogs(target) : undefined;
     const sockets = await readProcSocketTable(target.procRoot, warnings);
     const snapshot: Snapshot = {
       source: { kind: 'proc', name: target.label, os: 'linux' },
@@ -131,13 +133,6 @@ export async function readLiveSnapshot(options: LiveSnapshotOptions = {}): Promi
       sockets,
       warnings,
     };
-    if (options.backlog !== false && sockets.some((s) => s.state === 'LISTEN')) {
-      const backlogs = readListenBacklogs(target);
-      if (backlogs === undefined) {
-        warnings.push({ message: 'listen backlogs unknown: `ss` (iproute2) could not be run' });
-      }
-      attachBacklogs(sockets, backlogs);
-    }
     if (options.processes) {
       const wanted = new Set<number>();
       for (const s of sockets) if (s.inode) wanted.add(s.inode);
@@ -146,6 +141,14 @@ export async function readLiveSnapshot(options: LiveSnapshotOptions = {}): Promi
       if (note !== undefined) snapshot.processNote = note;
     }
     if (options.kernel !== false) snapshot.kernel = readKernelContext(target, warnings);
+    // Collected last: ss has had the whole read to finish.
+    const backlogs = await backlogsPending;
+    if (backlogsPending !== undefined && sockets.some((s) => s.state === 'LISTEN')) {
+      if (backlogs === undefined) {
+        warnings.push({ message: 'listen backlogs unknown: `ss` (iproute2) could not be run' });
+      }
+      attachBacklogs(sockets, backlogs);
+    }
     return snapshot;
   } finally {
     target.close();

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { SourceError, UsageError } from '../../errors.ts';
 
@@ -137,12 +137,36 @@ export async function openNetns(options: { netns?: string; nsOf?: number }): Pro
   return { procRoot: '/proc', label: '/proc/net/tcp', close: none };
 }
 
+function netnsCommand(
+  target: Pick<NetnsTarget, 'nsPath'>,
+  command: string,
+  args: string[],
+): [string, string[]] {
+  return target.nsPath === undefined
+    ? [command, args]
+    : ['nsenter', [`--net=${target.nsPath}`, '--', command, ...args]];
+}
+
+/**
+ * Starts a command inside the target namespace without waiting for it: it runs on another core while we read
+ * /proc. Resolves to its stdout, rejects when it cannot run or fails.
+ */
+export function execInNetnsAsync(
+  target: Pick<NetnsTarget, 'nsPath'>,
+  command: string,
+  args: string[],
+): Promise<string> {
+  const [file, argv] = netnsCommand(target, command, args);
+  return new Promise((resolve, reject) => {
+    execFile(file, argv, { encoding: 'utf8', timeout: 10_000, maxBuffer: 64 << 20 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  });
+}
+
 /** Runs a command inside the target namespace (or here, for our own) and returns its stdout. */
 export function execInNetns(target: Pick<NetnsTarget, 'nsPath'>, command: string, args: string[]): string {
-  const [file, argv] =
-    target.nsPath === undefined
-      ? [command, args]
-      : ['nsenter', [`--net=${target.nsPath}`, '--', command, ...args]];
+  const [file, argv] = netnsCommand(target, command, args);
   return execFileSync(file, argv, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
