@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { colorsFor } from '../render/color.ts';
+import { JsonByteWriter } from '../render/json-bytes.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { renderSnapshotText } from '../render/snapshot-text.ts';
 import { listingCells, socketsCsv } from '../render/socket-rows.ts';
@@ -114,15 +115,12 @@ export function emitSnapshot(snapshot: Snapshot, options: ViewOptions, extras: E
     return;
   }
   if (options.ndjson) {
-    let chunk = '';
+    const w = new JsonByteWriter((chunk) => out.write(chunk));
     for (const s of sockets) {
-      chunk += `${JSON.stringify(s)}\n`;
-      if (chunk.length > 1 << 16) {
-        out.write(chunk);
-        chunk = '';
-      }
+      w.value(s);
+      w.raw('\n');
     }
-    out.write(chunk);
+    w.flush();
     return;
   }
   if (options.csv) {
@@ -161,14 +159,14 @@ function writeJsonDocument(out: NodeJS.WritableStream, doc: ReturnType<typeof sn
   const { sockets, ...rest } = doc;
   const head = JSON.stringify({ ...rest, sockets: [] }, null, 2);
   const cut = head.lastIndexOf('"sockets": []');
-  out.write(`${head.slice(0, cut)}"sockets": [`);
-  let chunk = '';
+  const w = new JsonByteWriter((chunk) => out.write(chunk));
+  w.bytes(Buffer.from(`${head.slice(0, cut)}"sockets": [`, 'utf8'));
   for (let i = 0; i < sockets.length; i++) {
-    chunk += `${i === 0 ? '' : ','}\n    ${JSON.stringify(sockets[i])}`;
-    if (chunk.length > 1 << 16) {
-      out.write(chunk);
-      chunk = '';
-    }
+    w.raw(i === 0 ? '\n    ' : ',\n    ');
+    w.value(sockets[i]);
   }
-  out.write(`${chunk}${sockets.length ? '\n  ' : ''}]${head.slice(cut + '"sockets": []'.length)}\n`);
+  w.bytes(
+    Buffer.from(`${sockets.length ? '\n  ' : ''}]${head.slice(cut + '"sockets": []'.length)}\n`, 'utf8'),
+  );
+  w.flush();
 }

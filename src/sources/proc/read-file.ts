@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Family, Socket, Warning } from '../../model/snapshot.ts';
 import { ProcNetTcpParser } from './proc-net-tcp.ts';
 import { RESERVE as AHEAD_RESERVE, readAhead } from './read-ahead.ts';
@@ -41,4 +42,45 @@ export function readProcNetTcpFiles(files: readonly ProcTableFile[]): (Socket[] 
     }
   }
   return results;
+}
+
+const SYNC_CHUNK = 1 << 20;
+
+/** ENOENT: no IPv6 in this kernel, or the process whose /proc we read has exited. */
+function missing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/** The same as readProcNetTcpFiles, reading in this thread: a read, then its parse, one chunk at a time. */
+export function readProcNetTcpFilesHere(files: readonly ProcTableFile[]): (Socket[] | undefined)[] {
+  const buf = Buffer.allocUnsafe(AHEAD_RESERVE + SYNC_CHUNK);
+  return files.map((f) => {
+    let fd: number;
+    try {
+      fd = openSync(f.path, 'r');
+    } catch (error) {
+      if (missing(error)) return undefined;
+      throw new Error(`${f.path}: ${(error as Error).message}`);
+    }
+    try {
+      const parser = new ProcNetTcpParser(f.family, f.warnings);
+      let carry = 0;
+      for (;;) {
+        const n = readSync(fd, buf, AHEAD_RESERVE, SYNC_CHUNK, null);
+        const start = AHEAD_RESERVE - carry;
+        if (n === 0) {
+          if (carry > 0) parser.feed(buf, start, AHEAD_RESERVE, true);
+          return parser.sockets;
+        }
+        const end = AHEAD_RESERVE + n;
+        const used = parser.feed(buf, start, end);
+        carry = end - (start + used);
+        if (carry > AHEAD_RESERVE) throw new Error(`${f.path}: a line longer than ${AHEAD_RESERVE} bytes`);
+        buf.copy(buf, AHEAD_RESERVE - carry, start + used, end);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
