@@ -118,7 +118,7 @@ describe('/proc/net/tcp byte parser', () => {
     expect(warnings[0]?.text).toBe('1: 0100007F:1F90 garbage');
   });
 
-  it('reads a multi-megabyte file through the read-ahead thread exactly as in one piece', () => {
+  it('reads a multi-megabyte file chunk by chunk exactly as in one piece', () => {
     const body = fixture('linux-proc-net-tcp6-1.txt').split('\n');
     const rows = body.slice(1).filter(Boolean);
     // ~3 MB: lines cross every 1 MiB chunk boundary somewhere; one broken line in the middle.

@@ -12,7 +12,7 @@ import {
 import { attachBacklogs, startListenBacklogs } from './listen-backlog.ts';
 import { execInNetns, type NetnsTarget, openNetns } from './netns.ts';
 import { attachProcesses, readSocketOwners } from './processes.ts';
-import { readProcNetTcpFiles, readProcNetTcpFilesHere } from './read-file.ts';
+import { readProcNetTcpFiles } from './read-file.ts';
 
 export interface LiveOptions {
   /** Root of the proc filesystem to read: `/proc` or `/proc/<pid>` for another process's network namespace. */
@@ -25,7 +25,7 @@ export async function readProcSocketTable(procRoot: string, warnings: Warning[])
   let v4: Socket[] | undefined;
   let v6: Socket[] | undefined;
   try {
-    [v4, v6] = (process.env.TCPSTATE_READ === 'here' ? readProcNetTcpFilesHere : readProcNetTcpFiles)([
+    [v4, v6] = readProcNetTcpFiles([
       { path: `${procRoot}/net/tcp`, family: 'inet', warnings },
       { path: `${procRoot}/net/tcp6`, family: 'inet6', warnings: w6 },
     ]);

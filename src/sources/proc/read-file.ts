@@ -1,7 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Family, Socket, Warning } from '../../model/snapshot.ts';
 import { ProcNetTcpParser } from './proc-net-tcp.ts';
-import { RESERVE as AHEAD_RESERVE, readAhead } from './read-ahead.ts';
 
 export interface ProcTableFile {
   path: string;
@@ -9,41 +8,8 @@ export interface ProcTableFile {
   warnings: Warning[];
 }
 
-/**
- * Reads and parses several /proc/net/tcp-format files, the reading done ahead in a helper thread (see
- * read-ahead.ts) while this thread parses. Per file: its sockets, or undefined when the file does not exist.
- * Throws the reader's error (with the path) when a file exists but cannot be read.
- */
-export function readProcNetTcpFiles(files: readonly ProcTableFile[]): (Socket[] | undefined)[] {
-  const results: (Socket[] | undefined)[] = files.map(() => undefined);
-  const parsers = files.map((f) => new ProcNetTcpParser(f.family, f.warnings));
-  let carry: Buffer = Buffer.alloc(0);
-  for (const event of readAhead(files.map((f) => f.path))) {
-    const parser = parsers[event.file]!;
-    if (event.kind === 'data') {
-      let { buffer: data, start, end } = event;
-      if (carry.length <= AHEAD_RESERVE) {
-        start -= carry.length;
-        carry.copy(data, start);
-      } else {
-        // A line longer than the reserve (not something the kernel prints): fall back to a copy.
-        data = Buffer.concat([carry, data.subarray(start, end)]);
-        start = 0;
-        end = data.length;
-      }
-      const used = parser.feed(data, start, end);
-      carry = Buffer.from(data.subarray(start + used, end));
-    } else if (event.kind === 'end') {
-      if (carry.length > 0) parser.feed(carry, 0, carry.length, true);
-      carry = Buffer.alloc(0);
-      results[event.file] = parser.sockets;
-    } else if (event.kind === 'error') {
-      throw new Error(`${files[event.file]!.path}: ${event.message}`);
-    }
-  }
-  return results;
-}
-
+/** Room in front of each chunk for the unfinished line of the previous one (lines are ~150 bytes). */
+const RESERVE = 8192;
 const SYNC_CHUNK = 1 << 20;
 
 /** ENOENT: no IPv6 in this kernel, or the process whose /proc we read has exited. */
@@ -52,9 +18,18 @@ function missing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ESRCH';
 }
 
-/** The same as readProcNetTcpFiles, reading in this thread: a read, then its parse, one chunk at a time. */
-export function readProcNetTcpFilesHere(files: readonly ProcTableFile[]): (Socket[] | undefined)[] {
-  const buf = Buffer.allocUnsafe(AHEAD_RESERVE + SYNC_CHUNK);
+/**
+ * Reads and parses /proc/net/tcp-format files: one megabyte read, then its lines parsed, and so on, in one reused
+ * buffer. Per file: its sockets, or undefined when the file does not exist. Throws (naming the path) when a file
+ * exists but cannot be read.
+ *
+ * Reading costs what `cat` costs (the kernel formats the text inside read()). We tried reading ahead in a worker
+ * thread so the kernel's formatting and our parse overlap: starting the worker costs 30-70 ms, and on a busy
+ * machine (which is when people look at their sockets) the two threads share one core and it was slower; see
+ * docs/benchmarks.md.
+ */
+export function readProcNetTcpFiles(files: readonly ProcTableFile[]): (Socket[] | undefined)[] {
+  const buf = Buffer.allocUnsafe(RESERVE + SYNC_CHUNK);
   return files.map((f) => {
     let fd: number;
     try {
@@ -67,17 +42,22 @@ export function readProcNetTcpFilesHere(files: readonly ProcTableFile[]): (Socke
       const parser = new ProcNetTcpParser(f.family, f.warnings);
       let carry = 0;
       for (;;) {
-        const n = readSync(fd, buf, AHEAD_RESERVE, SYNC_CHUNK, null);
-        const start = AHEAD_RESERVE - carry;
+        const n = readSync(fd, buf, RESERVE, SYNC_CHUNK, null);
+        const start = RESERVE - carry;
         if (n === 0) {
-          if (carry > 0) parser.feed(buf, start, AHEAD_RESERVE, true);
+          if (carry > 0) parser.feed(buf, start, RESERVE, true);
           return parser.sockets;
         }
-        const end = AHEAD_RESERVE + n;
+        const end = RESERVE + n;
         const used = parser.feed(buf, start, end);
         carry = end - (start + used);
-        if (carry > AHEAD_RESERVE) throw new Error(`${f.path}: a line longer than ${AHEAD_RESERVE} bytes`);
-        buf.copy(buf, AHEAD_RESERVE - carry, start + used, end);
+        if (carry > RESERVE) {
+          // A line longer than the reserve is nothing the kernel prints: let it end here (it becomes a warning).
+          parser.feed(buf, start + used, end, true);
+          carry = 0;
+          continue;
+        }
+        buf.copy(buf, RESERVE - carry, start + used, end);
       }
     } finally {
       closeSync(fd);
