@@ -115,7 +115,7 @@ export function emitSnapshot(snapshot: Snapshot, options: ViewOptions, extras: E
     return;
   }
   if (options.ndjson) {
-    const w = new JsonByteWriter((chunk) => out.write(chunk));
+    const w = new JsonByteWriter((chunk) => writtenThrough(out, chunk));
     for (const s of sockets) {
       w.value(s);
       w.raw('\n');
@@ -155,11 +155,20 @@ export function emitSnapshot(snapshot: Snapshot, options: ViewOptions, extras: E
  * Writes the document with one socket per line: still one valid JSON value, readable, and far cheaper than
  * pretty-printing 100k sockets (each on ~20 lines) into one 40 MB string.
  */
+/**
+ * Writes and says whether the stream is done with the chunk: stdout to a file or a pipe writes synchronously on
+ * Linux, and then nothing is left queued that could still refer to it.
+ */
+function writtenThrough(out: NodeJS.WritableStream, chunk: Buffer): boolean {
+  out.write(chunk);
+  return (out as { writableLength?: number }).writableLength === 0;
+}
+
 function writeJsonDocument(out: NodeJS.WritableStream, doc: ReturnType<typeof snapshotDocument>): void {
   const { sockets, ...rest } = doc;
   const head = JSON.stringify({ ...rest, sockets: [] }, null, 2);
   const cut = head.lastIndexOf('"sockets": []');
-  const w = new JsonByteWriter((chunk) => out.write(chunk));
+  const w = new JsonByteWriter((chunk) => writtenThrough(out, chunk));
   w.bytes(Buffer.from(`${head.slice(0, cut)}"sockets": [`, 'utf8'));
   for (let i = 0; i < sockets.length; i++) {
     w.raw(i === 0 ? '\n    ' : ',\n    ');

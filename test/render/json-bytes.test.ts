@@ -4,7 +4,10 @@ import { JsonByteWriter } from '../../src/render/json-bytes.ts';
 
 function write(value: unknown, size?: number): Buffer {
   const chunks: Buffer[] = [];
-  const w = new JsonByteWriter((c) => chunks.push(Buffer.from(c)), size);
+  const w = new JsonByteWriter((c) => {
+    chunks.push(Buffer.from(c));
+    return true; // copied: the writer may reuse its buffer
+  }, size);
   w.value(value);
   w.flush();
   return Buffer.concat(chunks);
@@ -68,7 +71,10 @@ describe('JsonByteWriter', () => {
         fc.integer({ min: 1, max: 64 }),
         (rows, size) => {
           const chunks: Buffer[] = [];
-          const w = new JsonByteWriter((c) => chunks.push(Buffer.from(c)), size);
+          const w = new JsonByteWriter((c) => {
+            chunks.push(Buffer.from(c));
+            return true; // copied: the writer may reuse its buffer
+          }, size);
           for (const r of rows) {
             w.value(r);
             w.raw('\n');
