@@ -3,6 +3,7 @@ import type { Snapshot } from '../../model/snapshot.ts';
 import type { ParseResult } from './collector.ts';
 import { decodeInput } from './decode.ts';
 import { detectFormat, osOfFormat, type TextFormat } from './detect.ts';
+import { parseFastRows } from './fast-rows.ts';
 import { parseBsdNetstat } from './parsers/bsd-netstat.ts';
 import { parseHistogram } from './parsers/histogram.ts';
 import { parseLinuxNetstat } from './parsers/linux-netstat.ts';
@@ -80,6 +81,49 @@ export function parseTextBytes(
 ): Snapshot {
   const name = options.name ?? 'text';
   if (bytes.length === 0) throw new ParseError('empty input', { source: name });
+  const fast = parseFast(bytes, options);
+  if (fast !== undefined) return fast;
   const { text } = decodeInput(bytes, name, options.encoding);
   return parseText(text, options);
+}
+
+/** Bytes looked at to recognise the format without decoding everything (detection reads up to 400 lines). */
+const HEAD_BYTES = 256 * 1024;
+
+/**
+ * Plain Linux `ss` and `netstat` listings straight from the bytes (fast-rows.ts); undefined when the input is
+ * anything else or has any line the fast reader is not sure of.
+ */
+function parseFast(
+  bytes: Uint8Array,
+  options: ParseTextOptions & { encoding?: string },
+): Snapshot | undefined {
+  if (options.encoding !== undefined && options.encoding.toLowerCase().replace('-', '') !== 'utf8')
+    return undefined;
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let format = options.format;
+  if (format === undefined) {
+    let headEnd = buf.length;
+    if (headEnd > HEAD_BYTES) {
+      headEnd = buf.lastIndexOf(10, HEAD_BYTES);
+      if (headEnd < 0) return undefined;
+    }
+    // Bytes outside ASCII (a BOM, UTF-16, a code page) go to the general decoder; so does anything fast-rows
+    // would refuse anyway.
+    const head = buf.toString('latin1', 0, headEnd);
+    if (/[^\t\n\r\x20-\x7e]/.test(head)) return undefined;
+    const lines = splitLines(head);
+    if (headEnd < buf.length && lines.filter((l) => l.trim() !== '').length < 400) return undefined;
+    format = detectFormat(lines);
+  }
+  if (format !== 'linux-ss' && format !== 'linux-netstat') return undefined;
+  const result = parseFastRows(buf, format);
+  if (result === undefined || result.sockets.length === 0) return undefined;
+  return {
+    source: { kind: options.kind ?? 'text', name: options.name ?? 'text', format, os: result.os ?? 'linux' },
+    takenAt: options.takenAt ?? Date.now(),
+    sockets: result.sockets,
+    warnings: result.warnings,
+    skipped: result.skipped,
+  };
 }

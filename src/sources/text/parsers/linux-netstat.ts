@@ -13,7 +13,7 @@ import {
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
 /** net-tools cuts `addr:port` to this width (without -W) by shortening the address. */
-const NETTOOLS_WIDTH = 23;
+export const NETTOOLS_WIDTH = 23;
 
 const TIMER_KINDS: Record<string, SocketTimer['kind']> = {
   off: 'off',

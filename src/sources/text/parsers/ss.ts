@@ -3,8 +3,8 @@ import { parseState, type TcpState } from '../../../states/states.ts';
 import { Collector, FieldScanner, isNoise, type ParseResult, stateWord, tokenize } from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
-const UNIX_NETIDS = new Set(['u_str', 'u_dgr', 'u_seq', 'u_seqpacket', 'unix']);
-const OTHER_NETIDS = new Set([
+export const UNIX_NETIDS: ReadonlySet<string> = new Set(['u_str', 'u_dgr', 'u_seq', 'u_seqpacket', 'unix']);
+export const OTHER_NETIDS: ReadonlySet<string> = new Set([
   'nl',
   'p_raw',
   'p_dgr',

@@ -1,0 +1,369 @@
+import type { Endpoint, Family, Socket } from '../../model/snapshot.ts';
+import type { TcpState } from '../../states/states.ts';
+import { Collector, intern, type ParseResult, stateOf, stateWord } from './collector.ts';
+import { familyOf, normalizeLocal, normalizeRemote, type SplitOptions, splitEndpoint } from './endpoint.ts';
+import { NETTOOLS_WIDTH } from './parsers/linux-netstat.ts';
+import { OTHER_NETIDS, UNIX_NETIDS } from './parsers/ss.ts';
+
+/**
+ * The plain rows of Linux `ss -tan` and `netstat -tan`, read straight from the bytes.
+ *
+ * These two are what people paste by the million lines, and the general parsers pay for their generality there:
+ * the whole input decoded into one string, a string per line, a string per field. Here a row is scanned once as
+ * bytes, numbers are read in place, and the fields that repeat (state words, endpoints: a listener's address on
+ * every connection it accepted) are looked up by a hash of their bytes, so a string is made only the first time a
+ * spelling is seen. What each field becomes is decided by the same functions the general parsers use.
+ *
+ * It reads only what it is sure of: the header lines, `tcp` rows with exactly the plain columns, and the netids or
+ * protocols the general parsers count as skipped. Any other line (a continuation, `users:(...)`, a timer, a prompt,
+ * a localized header, a stray CR, a byte outside ASCII) makes it give up, and the caller runs the general parser on
+ * the whole input instead, so the result is always the one the general parser gives (a test checks that).
+ */
+
+const SPACE = 32;
+const TAB = 9;
+const LF = 10;
+const CR = 13;
+const MAX_TOKENS = 8;
+
+const NETTOOLS_SPLIT: SplitOptions = { width: NETTOOLS_WIDTH };
+const SS_SPLIT: SplitOptions = {};
+
+export type FastFormat = 'linux-ss' | 'linux-netstat';
+
+interface Cached<T> {
+  bytes: Buffer;
+  value: T;
+}
+
+/** Byte strings to values, by FNV-1a hash with the bytes compared on a hit. */
+class ByteCache<T> {
+  private readonly map = new Map<number, Cached<T>[]>();
+  private size = 0;
+
+  get(buf: Buffer, start: number, end: number, hash: number): T | undefined {
+    const bucket = this.map.get(hash);
+    if (bucket === undefined) return undefined;
+    const len = end - start;
+    for (let b = 0; b < bucket.length; b++) {
+      const e = bucket[b]!;
+      const bytes = e.bytes;
+      if (bytes.length !== len) continue;
+      let i = 0;
+      while (i < len && bytes[i] === buf[start + i]) i++;
+      if (i === len) return e.value;
+    }
+    return undefined;
+  }
+
+  set(buf: Buffer, start: number, end: number, hash: number, value: T): void {
+    // Bounded like the general parsers' endpoint cache: garbage input must not grow memory without limit.
+    if (this.size >= 200_000) {
+      this.map.clear();
+      this.size = 0;
+    }
+    const entry = { bytes: Buffer.from(buf.subarray(start, end)), value };
+    const bucket = this.map.get(hash);
+    if (bucket === undefined) this.map.set(hash, [entry]);
+    else bucket.push(entry);
+    this.size++;
+  }
+}
+
+function hashBytes(buf: Buffer, start: number, end: number, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) | 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h;
+}
+
+function text(buf: Buffer, start: number, end: number): string {
+  return buf.toString('latin1', start, end);
+}
+
+/** A whole token of decimal digits (at most 15, as the general parsers' `int`), or -1. */
+function decimal(buf: Buffer, start: number, end: number): number {
+  if (end - start === 0 || end - start > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]! - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+function equals(buf: Buffer, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false;
+  for (let i = 0; i < word.length; i++) if (buf[start + i] !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Tokens the last tokenizeLine found (also those past MAX_TOKENS, which it does not record). */
+let tokenCount = 0;
+
+/**
+ * Finds the tokens of the line at `p` (start and end of each, up to MAX_TOKENS) and returns where it ends (its LF,
+ * or the end of the input); -1 for a byte the fast reader does not take: outside ASCII, a control byte, a lone CR.
+ * Its own small function so the JIT optimizes this loop, where all the bytes go, early and on its own.
+ */
+function tokenizeLine(buf: Buffer, p: number, length: number, starts: Int32Array, ends: Int32Array): number {
+  let n = 0;
+  let start = -1;
+  let q = p;
+  for (; q < length; q++) {
+    const c = buf[q]!;
+    if (c > SPACE) {
+      if (c > 126) return -1;
+      if (start < 0) start = q;
+      continue;
+    }
+    if (c === LF) break;
+    if (c === CR) {
+      // CRLF ends the line here; a lone CR splits lines differently.
+      if (q + 1 >= length || buf[q + 1] !== LF) return -1;
+    } else if (c !== SPACE && c !== TAB) {
+      return -1;
+    }
+    if (start >= 0) {
+      if (n < MAX_TOKENS) {
+        starts[n] = start;
+        ends[n] = q;
+      }
+      n++;
+      start = -1;
+    }
+  }
+  if (start >= 0) {
+    if (n < MAX_TOKENS) {
+      starts[n] = start;
+      ends[n] = q;
+    }
+    n++;
+  }
+  tokenCount = n;
+  return q;
+}
+
+/**
+ * Endpoints by address (its 32-bit value as a signed int, which stays a small integer for the Map) and then port,
+ * shared by the rows that print them (read-only, as everywhere): a listener's address repeats on every connection.
+ */
+interface AddressEntry {
+  text: string;
+  ports: Map<number, Endpoint>;
+}
+type EndpointCache = Map<number, AddressEntry>;
+const ENDPOINT_CACHE_LIMIT = 100_000;
+
+/**
+ * `a.b.c.d:port` read from the bytes, for the common case only: four decimal octets without leading zeros, a
+ * decimal port up to 65535. Anything else (IPv6, `*`, a service name, a cut token) returns undefined and goes
+ * through the general endpoint reader, as does a port-0 wildcard (`0.0.0.0:0` means "no peer").
+ */
+function ipv4Endpoint(buf: Buffer, start: number, end: number, cache: EndpointCache): Endpoint | undefined {
+  let p = start;
+  let ip = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    const from = p;
+    let v = 0;
+    while (p < end) {
+      const c = buf[p]! - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+      p++;
+    }
+    const digits = p - from;
+    if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && buf[from] === 48)) return undefined;
+    ip = ip * 256 + v;
+    if (p >= end || buf[p] !== (octet < 3 ? 46 : 58)) return undefined; // '.' or ':'
+    p++;
+  }
+  const from = p;
+  let port = 0;
+  while (p < end) {
+    const c = buf[p]! - 48;
+    if (c < 0 || c > 9) return undefined;
+    port = port * 10 + c;
+    p++;
+  }
+  if (p === from || p - from > 5 || port > 65535 || (ip === 0 && port === 0)) return undefined;
+  const key = ip | 0;
+  let entry = cache.get(key);
+  if (entry === undefined) {
+    if (cache.size >= ENDPOINT_CACHE_LIMIT) cache.clear();
+    const text = `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+    entry = { text, ports: new Map() };
+    cache.set(key, entry);
+  }
+  let endpoint = entry.ports.get(port);
+  if (endpoint === undefined) {
+    endpoint = { address: entry.text, port };
+    if (entry.ports.size >= ENDPOINT_CACHE_LIMIT) entry.ports.clear();
+    entry.ports.set(port, endpoint);
+  }
+  return endpoint;
+}
+
+interface LocalEnd {
+  family: Family;
+  endpoint: Endpoint;
+}
+
+/**
+ * Parses `buf` as `format` if every line is one it is sure of; undefined means "use the general parser". Line
+ * numbers count LF-terminated lines as the general parser's line split does (CRLF allowed, a lone CR is not).
+ */
+export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | undefined {
+  const ss = format === 'linux-ss';
+  const split = ss ? SS_SPLIT : NETTOOLS_SPLIT;
+  const out = new Collector();
+  const states = new ByteCache<{ state: TcpState | undefined; raw: string }>();
+  const locals = new ByteCache<LocalEnd>();
+  const remotes = new ByteCache<Endpoint>();
+  const endpoints: EndpointCache = new Map();
+  const starts = new Int32Array(MAX_TOKENS);
+  const ends = new Int32Array(MAX_TOKENS);
+  const length = buf.length;
+  let lineNo = 0;
+  let p = 0;
+  while (p < length) {
+    lineNo++;
+    // Tokens of this line, and its end.
+    const q = tokenizeLine(buf, p, length, starts, ends);
+    if (q < 0) return undefined;
+    const n = tokenCount;
+    const lineStart = p;
+    p = q + 1;
+    if (n === 0) continue;
+    if (buf[lineStart] === SPACE || buf[lineStart] === TAB) return undefined;
+
+    const s0 = starts[0]!;
+    const e0 = ends[0]!;
+    let k: number;
+    let hint: string | undefined;
+    if (ss) {
+      if (equals(buf, s0, e0, 'Netid') || equals(buf, s0, e0, 'State') || equals(buf, s0, e0, 'Recv-Q'))
+        continue;
+      const c0 = buf[s0]!;
+      k = 0;
+      if (c0 >= 97 && c0 <= 122) {
+        const netid = text(buf, s0, e0);
+        if (netid === 'udp' || netid === 'raw') {
+          out.skip(netid);
+          continue;
+        }
+        if (UNIX_NETIDS.has(netid)) {
+          out.skip('unix');
+          continue;
+        }
+        if (OTHER_NETIDS.has(netid)) {
+          out.skip('other');
+          continue;
+        }
+        if (netid !== 'tcp') return undefined;
+        k = 1;
+      }
+      // The state column: a row without one (`ss state X`) is the general parser's business.
+      if (n !== k + 5 || decimal(buf, starts[k]!, ends[k]!) >= 0) return undefined;
+    } else {
+      if (equals(buf, s0, e0, 'Proto')) {
+        // Columns beyond the state (-e, -p, -o) are the general parser's business.
+        for (let t = 1; t < Math.min(n, MAX_TOKENS); t++) if (equals(buf, starts[t]!, ends[t]!, 'User')) return undefined;
+        continue;
+      }
+      if (equals(buf, s0, e0, 'Active')) {
+        const title = text(buf, lineStart, q);
+        if (!/^Active Internet connections\b/.test(title)) return undefined;
+        continue;
+      }
+      if (equals(buf, s0, e0, 'tcp')) hint = 'tcp';
+      else if (equals(buf, s0, e0, 'tcp6')) hint = 'tcp6';
+      else {
+        const proto = text(buf, s0, e0);
+        if (proto === 'udp' || proto === 'udp6' || proto === 'udpl' || proto === 'udpl6') out.skip('udp');
+        else if (proto === 'raw' || proto === 'raw6') out.skip('raw');
+        else return undefined;
+        continue;
+      }
+      if (n !== 6) return undefined;
+      k = 0;
+    }
+
+    // ss: [tcp] STATE Recv-Q Send-Q Local Peer; netstat: tcp Recv-Q Send-Q Local Foreign STATE.
+    const stateAt = ss ? k : 5;
+    const numbersAt = ss ? k + 1 : 1;
+    const sState = starts[stateAt]!;
+    const eState = ends[stateAt]!;
+    const stateHash = hashBytes(buf, sState, eState, 0);
+    let word = states.get(buf, sState, eState, stateHash);
+    if (word === undefined) {
+      const raw = text(buf, sState, eState);
+      word = ss ? stateWord(raw) : { state: stateOf(raw), raw: intern(raw) };
+      states.set(buf, sState, eState, stateHash, word);
+    }
+    const state = word.state;
+    if (state === undefined) return undefined;
+    const recvQ = decimal(buf, starts[numbersAt]!, ends[numbersAt]!);
+    const sendQ = decimal(buf, starts[numbersAt + 1]!, ends[numbersAt + 1]!);
+    if (recvQ < 0 || sendQ < 0) return undefined;
+
+    const sLocal = starts[numbersAt + 2]!;
+    const eLocal = ends[numbersAt + 2]!;
+    let family: Family;
+    let localEnd = ipv4Endpoint(buf, sLocal, eLocal, endpoints);
+    if (localEnd !== undefined) {
+      // What familyOf says for a dotted quad: IPv4, unless net-tools listed it as tcp6.
+      family = hint === 'tcp6' ? 'inet6' : 'inet';
+    } else {
+      const localHash = hashBytes(buf, sLocal, eLocal, hint === 'tcp6' ? 6 : hint === 'tcp' ? 4 : 0);
+      let local = locals.get(buf, sLocal, eLocal, localHash);
+      if (local === undefined) {
+        const endpoint = splitEndpoint(text(buf, sLocal, eLocal), 'colon', split);
+        const fam = familyOf(endpoint, hint);
+        local = { family: fam, endpoint: normalizeLocal(endpoint, fam) };
+        locals.set(buf, sLocal, eLocal, localHash, local);
+      }
+      family = local.family;
+      localEnd = local.endpoint;
+    }
+    const sRemote = starts[numbersAt + 3]!;
+    const eRemote = ends[numbersAt + 3]!;
+    let remote = ipv4Endpoint(buf, sRemote, eRemote, endpoints);
+    if (remote === undefined) {
+      const remoteHash = hashBytes(buf, sRemote, eRemote, 0);
+      remote = remotes.get(buf, sRemote, eRemote, remoteHash);
+      if (remote === undefined) {
+        remote = normalizeRemote(splitEndpoint(text(buf, sRemote, eRemote), 'colon', split));
+        remotes.set(buf, sRemote, eRemote, remoteHash, remote);
+      }
+    }
+
+    // The same fields, in the same order, as the general parsers write them.
+    const socket: Socket = ss
+      ? {
+          protocol: 'tcp',
+          family,
+          state,
+          local: localEnd,
+          remote,
+          recvQ,
+          sendQ,
+          line: lineNo,
+          rawState: word.raw,
+        }
+      : {
+          protocol: 'tcp',
+          family,
+          state,
+          local: localEnd,
+          remote,
+          recvQ,
+          sendQ,
+          rawState: word.raw,
+          line: lineNo,
+        };
+    if (ss && state === 'LISTEN') socket.backlog = sendQ;
+    out.sockets.push(socket);
+  }
+  return out.result('linux');
+}
