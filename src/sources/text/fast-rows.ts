@@ -32,41 +32,36 @@ const SS_SPLIT: SplitOptions = {};
 export type FastFormat = 'linux-ss' | 'linux-netstat';
 
 interface Cached<T> {
-  bytes: Buffer;
+  bytes: Uint8Array;
   value: T;
 }
 
-/** Byte strings to values, by FNV-1a hash with the bytes compared on a hit. */
+const ENTRY_SLOTS = 1 << 13;
+
+/**
+ * Byte strings to values, direct-mapped by FNV-1a hash (a miss overwrites the slot), the bytes compared on a hit:
+ * bounded, and cheap when everything misses.
+ */
 class ByteCache<T> {
-  private readonly map = new Map<number, Cached<T>[]>();
-  private size = 0;
+  private readonly hashes = new Int32Array(ENTRY_SLOTS);
+  private readonly entries: (Cached<T> | undefined)[] = new Array(ENTRY_SLOTS).fill(undefined);
 
   get(buf: Buffer, start: number, end: number, hash: number): T | undefined {
-    const bucket = this.map.get(hash);
-    if (bucket === undefined) return undefined;
+    const slot = hash & (ENTRY_SLOTS - 1);
+    if (this.hashes[slot] !== hash) return undefined;
+    const e = this.entries[slot];
+    if (e === undefined) return undefined;
+    const bytes = e.bytes;
     const len = end - start;
-    for (let b = 0; b < bucket.length; b++) {
-      const e = bucket[b]!;
-      const bytes = e.bytes;
-      if (bytes.length !== len) continue;
-      let i = 0;
-      while (i < len && bytes[i] === buf[start + i]) i++;
-      if (i === len) return e.value;
-    }
-    return undefined;
+    if (bytes.length !== len) return undefined;
+    for (let i = 0; i < len; i++) if (bytes[i] !== buf[start + i]) return undefined;
+    return e.value;
   }
 
   set(buf: Buffer, start: number, end: number, hash: number, value: T): void {
-    // Bounded like the general parsers' endpoint cache: garbage input must not grow memory without limit.
-    if (this.size >= 200_000) {
-      this.map.clear();
-      this.size = 0;
-    }
-    const entry = { bytes: Buffer.from(buf.subarray(start, end)), value };
-    const bucket = this.map.get(hash);
-    if (bucket === undefined) this.map.set(hash, [entry]);
-    else bucket.push(entry);
-    this.size++;
+    const slot = hash & (ENTRY_SLOTS - 1);
+    this.hashes[slot] = hash;
+    this.entries[slot] = { bytes: Uint8Array.prototype.slice.call(buf, start, end), value };
   }
 }
 
@@ -145,22 +140,45 @@ function tokenizeLine(buf: Buffer, p: number, length: number, starts: Int32Array
 }
 
 /**
- * Endpoints by address (its 32-bit value as a signed int, which stays a small integer for the Map) and then port,
- * shared by the rows that print them (read-only, as everywhere): a listener's address repeats on every connection.
+ * Endpoints shared by the rows that print them (read-only, as everywhere): a listener's address repeats on every
+ * connection it accepted, a busy peer on every connection to it. Direct-mapped caches (a slot per hash, a miss
+ * overwrites): a listing of a million distinct peers must not pay for a map that only ever misses, nor grow one.
  */
-interface AddressEntry {
-  text: string;
-  ports: Map<number, Endpoint>;
+const ENDPOINT_SLOTS = 1 << 13;
+const ADDRESS_SLOTS = 1 << 12;
+
+class Ipv4Cache {
+  private readonly epIp = new Int32Array(ENDPOINT_SLOTS);
+  private readonly epPort = new Int32Array(ENDPOINT_SLOTS).fill(-1);
+  private readonly endpoints: (Endpoint | undefined)[] = new Array(ENDPOINT_SLOTS).fill(undefined);
+  private readonly addrIp = new Int32Array(ADDRESS_SLOTS);
+  private readonly addresses: (string | undefined)[] = new Array(ADDRESS_SLOTS).fill(undefined);
+
+  /** The endpoint for `ip:port`; `text` makes the address string when it is not cached. */
+  get(ip: number, port: number, buf: Buffer, start: number, end: number): Endpoint {
+    const slot = (Math.imul(ip ^ Math.imul(port, 0x85ebca6b), 0x9e3779b1) >>> 19) & (ENDPOINT_SLOTS - 1);
+    if (this.epIp[slot] === ip && this.epPort[slot] === port) return this.endpoints[slot]!;
+    const aslot = Math.imul(ip, 0x9e3779b1) >>> 20;
+    let address = this.addresses[aslot];
+    if (address === undefined || this.addrIp[aslot] !== ip) {
+      address = buf.toString('latin1', start, end);
+      this.addresses[aslot] = address;
+      this.addrIp[aslot] = ip;
+    }
+    const endpoint: Endpoint = { address, port };
+    this.epIp[slot] = ip;
+    this.epPort[slot] = port;
+    this.endpoints[slot] = endpoint;
+    return endpoint;
+  }
 }
-type EndpointCache = Map<number, AddressEntry>;
-const ENDPOINT_CACHE_LIMIT = 100_000;
 
 /**
  * `a.b.c.d:port` read from the bytes, for the common case only: four decimal octets without leading zeros, a
  * decimal port up to 65535. Anything else (IPv6, `*`, a service name, a cut token) returns undefined and goes
  * through the general endpoint reader, as does a port-0 wildcard (`0.0.0.0:0` means "no peer").
  */
-function ipv4Endpoint(buf: Buffer, start: number, end: number, cache: EndpointCache): Endpoint | undefined {
+function ipv4Endpoint(buf: Buffer, start: number, end: number, cache: Ipv4Cache): Endpoint | undefined {
   let p = start;
   let ip = 0;
   for (let octet = 0; octet < 4; octet++) {
@@ -174,10 +192,11 @@ function ipv4Endpoint(buf: Buffer, start: number, end: number, cache: EndpointCa
     }
     const digits = p - from;
     if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && buf[from] === 48)) return undefined;
-    ip = ip * 256 + v;
+    ip = (ip << 8) | v | 0;
     if (p >= end || buf[p] !== (octet < 3 ? 46 : 58)) return undefined; // '.' or ':'
     p++;
   }
+  const colon = p - 1;
   const from = p;
   let port = 0;
   while (p < end) {
@@ -187,21 +206,7 @@ function ipv4Endpoint(buf: Buffer, start: number, end: number, cache: EndpointCa
     p++;
   }
   if (p === from || p - from > 5 || port > 65535 || (ip === 0 && port === 0)) return undefined;
-  const key = ip | 0;
-  let entry = cache.get(key);
-  if (entry === undefined) {
-    if (cache.size >= ENDPOINT_CACHE_LIMIT) cache.clear();
-    const text = `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
-    entry = { text, ports: new Map() };
-    cache.set(key, entry);
-  }
-  let endpoint = entry.ports.get(port);
-  if (endpoint === undefined) {
-    endpoint = { address: entry.text, port };
-    if (entry.ports.size >= ENDPOINT_CACHE_LIMIT) entry.ports.clear();
-    entry.ports.set(port, endpoint);
-  }
-  return endpoint;
+  return cache.get(ip, port, buf, start, colon);
 }
 
 interface LocalEnd {
@@ -220,7 +225,7 @@ export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | un
   const states = new ByteCache<{ state: TcpState | undefined; raw: string }>();
   const locals = new ByteCache<LocalEnd>();
   const remotes = new ByteCache<Endpoint>();
-  const endpoints: EndpointCache = new Map();
+  const endpoints = new Ipv4Cache();
   const starts = new Int32Array(MAX_TOKENS);
   const ends = new Int32Array(MAX_TOKENS);
   const length = buf.length;
@@ -268,7 +273,8 @@ export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | un
     } else {
       if (equals(buf, s0, e0, 'Proto')) {
         // Columns beyond the state (-e, -p, -o) are the general parser's business.
-        for (let t = 1; t < Math.min(n, MAX_TOKENS); t++) if (equals(buf, starts[t]!, ends[t]!, 'User')) return undefined;
+        for (let t = 1; t < Math.min(n, MAX_TOKENS); t++)
+          if (equals(buf, starts[t]!, ends[t]!, 'User')) return undefined;
         continue;
       }
       if (equals(buf, s0, e0, 'Active')) {
