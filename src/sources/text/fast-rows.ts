@@ -345,7 +345,7 @@ export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | un
     }
 
     // The same fields, in the same order, as the general parsers write them.
-    const socket: Socket = ss
+    const socket: Socket = !ss
       ? {
           protocol: 'tcp',
           family,
@@ -354,21 +354,33 @@ export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | un
           remote,
           recvQ,
           sendQ,
-          line: lineNo,
           rawState: word.raw,
+          line: lineNo,
         }
-      : {
-          protocol: 'tcp',
-          family,
-          state,
-          local: localEnd,
-          remote,
-          recvQ,
-          sendQ,
-          rawState: word.raw,
-          line: lineNo,
-        };
-    if (ss && state === 'LISTEN') socket.backlog = sendQ;
+      : state === 'LISTEN'
+        ? {
+            protocol: 'tcp',
+            family,
+            state,
+            local: localEnd,
+            remote,
+            recvQ,
+            sendQ,
+            line: lineNo,
+            rawState: word.raw,
+            backlog: sendQ,
+          }
+        : {
+            protocol: 'tcp',
+            family,
+            state,
+            local: localEnd,
+            remote,
+            recvQ,
+            sendQ,
+            line: lineNo,
+            rawState: word.raw,
+          };
     out.sockets.push(socket);
   }
   return out.result('linux');
