@@ -3,59 +3,18 @@
  *
  * A segment sent by X is "X has done it"; a segment X sent reaches Y at the moment we see it (the capture point is
  * assumed close to both). Every segment is turned into endpoint *events* (X closes, Y receives a FIN, Y receives the
- * ACK of its FIN, ...) and `nextState(state, event)` maps each to the next state. That function is the seam for
- * src/fsm: it is exactly what the engine's `step()` decides, and can be replaced by it without touching the rest.
- * Every move is checked against the RFC transition table; a move the table does not have is not applied but
- * reported as an `unexpected-segment` anomaly.
+ * ACK of its FIN, ...) and the state-machine engine decides where each moves the endpoint: `nextStateIndex` reads
+ * a table made once from src/fsm `step()` (engine-moves.ts). Every move is also checked against the RFC transition
+ * table; a move the table does not have is not applied but reported as an `unexpected-segment` anomaly.
  */
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { type Connection, S, type Side } from './conn.ts';
 import { type Segment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
+import { type EndpointEvent, nextStateIndex } from './engine-moves.ts';
 import { isRfcMove } from './transitions.ts';
 import { seqDelta } from './zeek.ts';
 
-/** What happens to one endpoint, as the state machine sees it. */
-export type EndpointEvent =
-  | 'send-syn' // active open
-  | 'rcv-syn' // a SYN arrives (passive open, or simultaneous open)
-  | 'rcv-syn-ack' // our SYN is answered
-  | 'rcv-ack-of-syn' // the handshake's last ACK arrives
-  | 'send-fin' // the application closed
-  | 'rcv-fin'
-  | 'rcv-ack-of-fin'
-  | 'send-rst' // abort
-  | 'rcv-rst'
-  | 'timeout-2msl'; // TIME_WAIT ran out
-
-/** The next state for `event` in `state`, or undefined when the event does not move it. Stand-in for fsm step(). */
-export function nextState(state: TcpState, event: EndpointEvent): TcpState | undefined {
-  switch (event) {
-    case 'send-syn':
-      return state === 'CLOSED' || state === 'LISTEN' ? 'SYN_SENT' : undefined;
-    case 'rcv-syn':
-      return state === 'LISTEN' || state === 'SYN_SENT' || state === 'TIME_WAIT' ? 'SYN_RECEIVED' : undefined;
-    case 'rcv-syn-ack':
-      return state === 'SYN_SENT' ? 'ESTABLISHED' : undefined;
-    case 'rcv-ack-of-syn':
-      return state === 'SYN_RECEIVED' ? 'ESTABLISHED' : undefined;
-    case 'send-fin':
-      if (state === 'ESTABLISHED' || state === 'SYN_RECEIVED') return 'FIN_WAIT_1';
-      return state === 'CLOSE_WAIT' ? 'LAST_ACK' : undefined;
-    case 'rcv-fin':
-      if (state === 'ESTABLISHED' || state === 'SYN_RECEIVED') return 'CLOSE_WAIT';
-      if (state === 'FIN_WAIT_1') return 'CLOSING';
-      return state === 'FIN_WAIT_2' ? 'TIME_WAIT' : undefined;
-    case 'rcv-ack-of-fin':
-      if (state === 'FIN_WAIT_1') return 'FIN_WAIT_2';
-      if (state === 'CLOSING') return 'TIME_WAIT';
-      return state === 'LAST_ACK' ? 'CLOSED' : undefined;
-    case 'send-rst':
-    case 'rcv-rst':
-      return state === 'CLOSED' || state === 'LISTEN' ? undefined : 'CLOSED';
-    case 'timeout-2msl':
-      return state === 'TIME_WAIT' ? 'CLOSED' : undefined;
-  }
-}
+export { type EndpointEvent, nextState } from './engine-moves.ts';
 
 export interface InferOptions {
   /** TIME_WAIT length assumed for the endpoints (Linux: 60 s). */
@@ -76,11 +35,11 @@ function begin(side: Side, state: TcpState, t: number, assumed: boolean): void {
 /** Applies `event` to `side` at time t if the state machine moves it; validates against the RFC table. */
 function apply(conn: Connection, side: Side, event: EndpointEvent, t: number): boolean {
   if (side.rfc < 0) return false;
-  const from = TCP_STATES[side.rfc]!;
-  const to = nextState(from, event);
-  if (to === undefined || to === from) return false;
-  const toIndex = S[to];
+  const toIndex = nextStateIndex(side.rfc, event);
+  if (toIndex < 0 || toIndex === side.rfc) return false;
   if (!isRfcMove(side.rfc, toIndex)) {
+    const from = TCP_STATES[side.rfc]!;
+    const to = TCP_STATES[toIndex]!;
     conn.note({
       kind: 'unexpected-segment',
       at: t,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AtCollector } from '../../src/capture/at.ts';
 import type { Connection } from '../../src/capture/conn.ts';
-import { type EndpointEvent, nextState } from '../../src/capture/infer.ts';
+import { ENDPOINT_EVENTS, type EndpointEvent, nextState } from '../../src/capture/engine-moves.ts';
 import { CapturePipeline, readConnections } from '../../src/capture/pipeline.ts';
 import { Timeline } from '../../src/capture/timeline.ts';
 import type { SplitMode } from '../../src/capture/tracker.ts';
@@ -38,25 +38,52 @@ describe('transition table', () => {
     expect(new Set(RFC_TRANSITIONS.map(([a, b]) => `${a}>${b}`))).toEqual(derived);
   });
 
-  it('nextState (the stand-in for fsm step) only ever makes RFC moves', () => {
-    const events: EndpointEvent[] = [
-      'send-syn',
-      'rcv-syn',
-      'rcv-syn-ack',
-      'rcv-ack-of-syn',
-      'send-fin',
-      'rcv-fin',
-      'rcv-ack-of-fin',
-      'send-rst',
-      'rcv-rst',
-      'timeout-2msl',
-    ];
+  it('nextState (the engine, src/fsm step) only ever makes RFC moves', () => {
     for (const s of TCP_STATES) {
-      for (const e of events) {
+      for (const e of ENDPOINT_EVENTS) {
         const to = nextState(s, e);
         if (to !== undefined && to !== s) expect(isRfcTransition(s, to), `${s} --${e}--> ${to}`).toBe(true);
       }
     }
+  });
+
+  it('the engine moves each endpoint as RFC 9293 section 3.10 says, event by event (a second, hand-written opinion)', () => {
+    const hand = (state: TcpState, event: EndpointEvent): TcpState | undefined => {
+      switch (event) {
+        case 'send-syn':
+          return state === 'CLOSED' || state === 'LISTEN' ? 'SYN_SENT' : undefined;
+        case 'rcv-syn':
+          // TIME_WAIT: a new SYN reopens the tuple (RFC 6191; Linux, the BSDs, Windows).
+          return state === 'LISTEN' || state === 'SYN_SENT' || state === 'TIME_WAIT'
+            ? 'SYN_RECEIVED'
+            : undefined;
+        case 'rcv-syn-ack':
+          return state === 'SYN_SENT' ? 'ESTABLISHED' : undefined;
+        case 'rcv-ack-of-syn':
+          return state === 'SYN_RECEIVED' ? 'ESTABLISHED' : undefined;
+        case 'send-fin':
+          if (state === 'ESTABLISHED' || state === 'SYN_RECEIVED') return 'FIN_WAIT_1';
+          return state === 'CLOSE_WAIT' ? 'LAST_ACK' : undefined;
+        case 'rcv-fin':
+          if (state === 'ESTABLISHED' || state === 'SYN_RECEIVED') return 'CLOSE_WAIT';
+          if (state === 'FIN_WAIT_1') return 'CLOSING';
+          return state === 'FIN_WAIT_2' ? 'TIME_WAIT' : undefined;
+        case 'rcv-ack-of-fin':
+          if (state === 'FIN_WAIT_1') return 'FIN_WAIT_2';
+          if (state === 'CLOSING') return 'TIME_WAIT';
+          return state === 'LAST_ACK' ? 'CLOSED' : undefined;
+        case 'send-rst':
+          return state === 'CLOSED' || state === 'LISTEN' ? undefined : 'CLOSED';
+        case 'rcv-rst':
+          // MUST-11: a passive open's SYN-RECEIVED goes back to LISTEN.
+          if (state === 'SYN_RECEIVED') return 'LISTEN';
+          return state === 'CLOSED' || state === 'LISTEN' ? undefined : 'CLOSED';
+        case 'timeout-2msl':
+          return state === 'TIME_WAIT' ? 'CLOSED' : undefined;
+      }
+    };
+    for (const s of TCP_STATES)
+      for (const e of ENDPOINT_EVENTS) expect(nextState(s, e), `${s} ${e}`).toBe(hand(s, e));
   });
 
   it('every transition inferred on the Zeek traces is an RFC transition', () => {
