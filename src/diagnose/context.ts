@@ -181,6 +181,16 @@ export function groupSockets<K>(
   return map;
 }
 
+/** An owner label from ownerLabel (or a rule's `port N` / `this host`), in Chinese. */
+export function ownerZh(owner: string): string {
+  if (owner === 'this host') return '本机';
+  const port = /^port (\d+)$/.exec(owner);
+  if (port) return `端口 ${port[1]}`;
+  const pid = /^pid (\d+)(.*)$/.exec(owner);
+  if (pid) return `进程 ${pid[1]}${pid[2]}`;
+  return owner;
+}
+
 /** Who owns a socket, for titles: `java (812)`, or `pid 812` when the source printed a PID without a name. */
 export function ownerLabel(s: Socket): string {
   const first = s.processes?.[0];

@@ -16,6 +16,8 @@ export interface Finding {
   severity: Severity;
   /** One line, with the key numbers: "java (pid 812) leaks sockets to 10.0.0.5:5432: 2,950 in CLOSE_WAIT". */
   title: string;
+  /** The same title in Chinese, shown under `--lang zh`. */
+  titleZh?: string;
   evidence: Evidence;
   /** Plain-words explanation (English, and Chinese where available). */
   explanation: { en: string; zh?: string };

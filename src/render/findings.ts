@@ -44,7 +44,8 @@ export function renderFindings(
   for (const f of findings) {
     const color = severityColor(c, f.severity);
     out.push('', `${color(MARK[f.severity].padEnd(8))} ${c.bold(f.rule)}`);
-    out.push(...wrap(f.title, w - 9).map((line) => `         ${line}`));
+    const title = lang === 'zh' ? (f.titleZh ?? f.title) : f.title;
+    out.push(...wrap(title, w - 9).map((line) => `         ${line}`));
     if (o.brief) continue;
     const metrics = Object.entries(f.evidence.metrics)
       .map(([k, v]) => `${k}=${v}`)

@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { runCheck, snapshotFromProcText } from '../../src/cli/commands/check.ts';
 import { stateAge } from '../../src/diagnose/age.ts';
 import { notChecked } from '../../src/diagnose/coverage.ts';
-import { diagnose } from '../../src/diagnose/index.ts';
 import type { Endpoint, Snapshot, Socket } from '../../src/model/snapshot.ts';
 import { parseState } from '../../src/states/states.ts';
+import { diagnose } from '../helpers/diagnose.ts';
 
 const fixture = (name: string) =>
   readFileSync(fileURLToPath(new URL(`../fixtures/netstat/${name}`, import.meta.url)), 'utf8');

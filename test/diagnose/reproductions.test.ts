@@ -5,10 +5,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diagnose } from '../../src/diagnose/index.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
 import { readLiveSnapshot } from '../../src/sources/proc/live.ts';
 import { runCli } from '../helpers/cli.ts';
+import { diagnose } from '../helpers/diagnose.ts';
 import { canUseNetns, createNetnsPair, hasCommand, type NetnsPair } from '../helpers/netns.ts';
 
 const script = fileURLToPath(new URL('./problems.py', import.meta.url));

@@ -6,6 +6,7 @@ import {
   groupSockets,
   namelessOwners,
   ownerLabel,
+  ownerZh,
   peerKey,
   type RuleContext,
   topBy,
@@ -40,6 +41,10 @@ export function closeWaitRules(ctx: RuleContext): Finding[] {
       knownAgeSec === undefined
         ? 'age unknown from one look'
         : `${persisting!.length} of them at least ${Math.round(knownAgeSec)}s old`;
+    const ageTextZh =
+      knownAgeSec === undefined
+        ? '仅看一次无法得知存在时长'
+        : `其中 ${persisting!.length} 个已存在至少 ${Math.round(knownAgeSec)} 秒`;
     const missing: string[] = [];
     if (namelessOwners(sockets))
       missing.push('process names (the source printed only PIDs; `netstat -b` or `tasklist` names them)');
@@ -50,6 +55,7 @@ export function closeWaitRules(ctx: RuleContext): Finding[] {
       rule: 'close-wait-leak',
       severity: critical ? 'critical' : 'warning',
       title: `${owner} holds ${formatCount(n)} connections in CLOSE_WAIT (${ageText}): the peer closed, the application never called close()`,
+      titleZh: `${ownerZh(owner)} 有 ${formatCount(n)} 个连接处于 CLOSE_WAIT（${ageTextZh}）：对端已关闭，应用程序始终没有调用 close()`,
       evidence: {
         metrics: {
           close_wait: n,
@@ -84,6 +90,7 @@ function churnNote(owner: string, n: number, dt: number): Finding {
     rule: 'close-wait-churn',
     severity: 'info',
     title: `${owner}: ${formatCount(n)} CLOSE_WAIT sockets, but none lasted ${Math.round(dt)}s: high churn, not a leak`,
+    titleZh: `${ownerZh(owner)}：${formatCount(n)} 个 CLOSE_WAIT 套接字，但没有一个持续到 ${Math.round(dt)} 秒：是高频短连接，不是泄漏`,
     evidence: { metrics: { close_wait: n, persisting: 0, interval_s: Math.round(dt) } },
     explanation: {
       en: 'Every CLOSE_WAIT socket seen now is new since the previous look, so the application does close them, just after a short delay. This is what a busy server looks like when clients close first.',

@@ -2,7 +2,15 @@ import type { Finding } from '../../model/finding.ts';
 import type { Socket } from '../../model/snapshot.ts';
 import { formatCount, formatPercent } from '../../render/format.ts';
 import { oldestAge } from '../age.ts';
-import { describeSocket, groupSockets, ownerLabel, peerKey, type RuleContext, topBy } from '../context.ts';
+import {
+  describeSocket,
+  groupSockets,
+  ownerLabel,
+  ownerZh,
+  peerKey,
+  type RuleContext,
+  topBy,
+} from '../context.ts';
 
 const isOrphan = (s: Socket) => s.inode === 0;
 
@@ -24,10 +32,13 @@ export function closingRules(ctx: RuleContext): Finding[] {
       zeroWindow >= retransmitting
         ? 'advertising a zero window (it stopped reading)'
         : 'not acknowledging our FIN (gone or unreachable)';
+    const causeZh =
+      zeroWindow >= retransmitting ? '通告零窗口（已停止读取）' : '不确认我方的 FIN（已离线或不可达）';
     findings.push({
       rule: 'fin-wait-1-pileup',
       severity: sockets.length >= t.finWait1Crit ? 'critical' : 'warning',
       title: `${formatCount(sockets.length)} connections to ${peer} stuck in FIN_WAIT_1: the peer is ${cause}`,
+      titleZh: `${formatCount(sockets.length)} 个到 ${peer} 的连接卡在 FIN_WAIT_1：对端${causeZh}`,
       evidence: {
         metrics: {
           fin_wait_1: sockets.length,
@@ -67,6 +78,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
       rule: 'fin-wait-2-pileup',
       severity: 'warning',
       title: `${formatCount(sockets.length)} closed connections to ${peer} wait in FIN_WAIT_2 for the peer's FIN: the remote application is not closing its side`,
+      titleZh: `${formatCount(sockets.length)} 个到 ${peer} 的已关闭连接在 FIN_WAIT_2 等待对端的 FIN：远端应用程序没有关闭它那一侧`,
       evidence: {
         metrics: {
           fin_wait_2: sockets.length,
@@ -103,6 +115,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
       rule: 'half-closed-held',
       severity: 'warning',
       title: `${owner} keeps ${formatCount(persisting.length)} half-closed connections (shut down for writing) open in FIN_WAIT_2; the peers never send their FIN`,
+      titleZh: `${ownerZh(owner)} 保持着 ${formatCount(persisting.length)} 个半关闭连接（已关闭写方向）处于 FIN_WAIT_2；对端始终不发送 FIN`,
       evidence: {
         metrics: { fin_wait_2_held: persisting.length },
         top: topBy(sockets, 'peer', peerKey),
@@ -131,6 +144,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
       rule: 'last-ack-pileup',
       severity: sockets.length >= t.lastAckCrit ? 'critical' : 'warning',
       title: `${formatCount(sockets.length)} connection${sockets.length === 1 ? '' : 's'} to ${peer} wait in LAST_ACK for the final ACK (FIN sent up to ${maxRetr + 1} times): the peer vanished after its FIN, or the ACKs are dropped`,
+      titleZh: `${formatCount(sockets.length)} 个到 ${peer} 的连接在 LAST_ACK 等待最后的 ACK（FIN 最多已发送 ${maxRetr + 1} 次）：对端在发出 FIN 后消失了，或者 ACK 被丢弃`,
       evidence: {
         metrics: { last_ack: sockets.length, max_retransmits: maxRetr },
         examples: sockets.slice(0, 3).map(describeSocket),
@@ -153,6 +167,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
       rule: 'closing-pileup',
       severity: 'warning',
       title: `${formatCount(closing.length)} connections stuck in CLOSING (simultaneous close): the ACKs of our FINs are being lost`,
+      titleZh: `${formatCount(closing.length)} 个连接卡在 CLOSING（同时关闭）：我方 FIN 的 ACK 正在丢失`,
       evidence: {
         metrics: { closing: closing.length },
         top: topBy(closing, 'peer', peerKey),
@@ -181,6 +196,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
         rule: 'orphans-near-limit',
         severity: share >= t.orphanCrit ? 'critical' : 'warning',
         title: `${formatCount(orphans)} orphaned sockets, ${formatPercent(orphans, maxOrphans)} of tcp_max_orphans (${formatCount(maxOrphans)})`,
+        titleZh: `${formatCount(orphans)} 个孤儿套接字，占 tcp_max_orphans（${formatCount(maxOrphans)}）的 ${formatPercent(orphans, maxOrphans)}`,
         evidence: { metrics: { orphans, tcp_max_orphans: maxOrphans, share: Number(share.toFixed(3)) } },
         explanation: {
           en: 'Orphans are sockets the application has closed but TCP is still finishing (FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK). Past the limit the kernel resets them and logs "too many orphaned sockets".',
@@ -216,12 +232,14 @@ function hostWidePileups(ctx: RuleContext, already: readonly Finding[]): Finding
       rule: 'fin-wait-1-pileup',
       min: ctx.t.finWait1Crit,
       words: 'wait for the peers to acknowledge our FIN (FIN_WAIT_1)',
+      wordsZh: '在等待对端确认我方的 FIN（FIN_WAIT_1）',
     },
     {
       state: 'LAST_ACK',
       rule: 'last-ack-pileup',
       min: ctx.t.lastAckCrit,
       words: 'wait for the final ACK of a passive close (LAST_ACK)',
+      wordsZh: '在等待被动关闭的最后一个 ACK（LAST_ACK）',
     },
   ] as const;
   for (const c of cases) {
@@ -234,6 +252,7 @@ function hostWidePileups(ctx: RuleContext, already: readonly Finding[]): Finding
       rule: c.rule,
       severity: 'warning',
       title: `${formatCount(sockets.length)} connections (${formatPercent(sockets.length, total)} of all) ${c.words}, spread over ${peers.length ? 'many peers' : 'unnamed peers'}`,
+      titleZh: `${formatCount(sockets.length)} 个连接（占全部的 ${formatPercent(sockets.length, total)}）${c.wordsZh}，分散在${peers.length ? '众多对端' : '未列出地址的对端'}`,
       evidence: {
         metrics: {
           [c.state.toLowerCase()]: sockets.length,

@@ -21,6 +21,7 @@ export function connectRules(ctx: RuleContext): Finding[] {
       rule: 'syn-sent-pileup',
       severity: critical ? 'critical' : 'warning',
       title: `${formatCount(n)} outbound connections to ${dest} stuck in SYN_SENT (SYN sent up to ${maxRetr + 1} times${oldest ? `, oldest ${describeAge(oldest)}` : ''}): the destination is down, filtered, or not answering`,
+      titleZh: `${formatCount(n)} 个到 ${dest} 的出站连接卡在 SYN_SENT（SYN 最多已发送 ${maxRetr + 1} 次${oldest ? `，最早的已 ${describeAge(oldest)}` : ''}）：目标已宕机、被过滤或没有应答`,
       evidence: {
         metrics: {
           syn_sent: n,
@@ -63,6 +64,7 @@ export function connectRules(ctx: RuleContext): Finding[] {
       rule: 'connect-failures',
       severity: 'warning',
       title: `${formatPercent(fails, opens)} of connection attempts fail (${fails.toFixed(1)}/s of ${opens.toFixed(1)}/s)`,
+      titleZh: `${formatPercent(fails, opens)} 的连接尝试失败（每秒 ${opens.toFixed(1)} 次中有 ${fails.toFixed(1)} 次）`,
       evidence: {
         metrics: {
           attempt_fails_per_s: Number(fails.toFixed(2)),

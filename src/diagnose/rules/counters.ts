@@ -19,6 +19,7 @@ export function counterRules(ctx: RuleContext): Finding[] {
         rule: 'connection-churn',
         severity: 'info',
         title: `${lambda.toFixed(0)} new TCP connections per second (${active.toFixed(0)} out, ${passive.toFixed(0)} in) living about ${lifetime.toFixed(2)}s each: connections are not being reused`,
+        titleZh: `每秒新建 ${lambda.toFixed(0)} 个 TCP 连接（出站 ${active.toFixed(0)}，入站 ${passive.toFixed(0)}），每个只存活约 ${lifetime.toFixed(2)} 秒：连接没有被复用`,
         evidence: {
           metrics: {
             opens_per_s: Number(lambda.toFixed(1)),
@@ -48,6 +49,7 @@ export function counterRules(ctx: RuleContext): Finding[] {
       rule: 'resets-received',
       severity: 'warning',
       title: `Connections are being reset at ${resets.toFixed(1)}/s (established resets plus failed attempts)`,
+      titleZh: `连接正以每秒 ${resets.toFixed(1)} 次的速度被重置（已建立连接的重置加上失败的连接尝试）`,
       evidence: {
         metrics: {
           resets_per_s: Number(resets.toFixed(2)),
@@ -70,6 +72,7 @@ export function counterRules(ctx: RuleContext): Finding[] {
       rule: 'resets-sent',
       severity: 'warning',
       title: `This host sends ${outRsts.toFixed(0)} resets per second`,
+      titleZh: `本机每秒发送 ${outRsts.toFixed(0)} 个 RST`,
       evidence: { metrics: { out_rsts_per_s: Number(outRsts.toFixed(1)) } },
       explanation: {
         en: 'Resets go out for segments to closed ports (scans, clients of a crashed service) and for abortive closes (close() with unread data, SO_LINGER 0).',
@@ -92,6 +95,7 @@ export function counterRules(ctx: RuleContext): Finding[] {
         rule: 'retransmissions',
         severity: ratio >= t.retransCrit ? 'critical' : 'warning',
         title: `${formatPercent(retrans, out)} of segments were retransmitted (${retrans} of ${out}): packet loss or congestion on the path`,
+        titleZh: `${formatPercent(retrans, out)} 的报文段被重传（${out} 个中的 ${retrans} 个）：路径上存在丢包或拥塞`,
         evidence: { metrics: { retransmitted: retrans, sent: out, ratio: Number(ratio.toFixed(4)) } },
         explanation: {
           en: 'Tcp.RetransSegs / Tcp.OutSegs between the two looks. Above 1-2 % throughput and latency suffer.',

@@ -20,6 +20,7 @@ export function kernelRules(ctx: RuleContext): Finding[] {
       rule: 'syn-queue-overflow',
       severity: (drops ?? 0) > 0 || rate > t.synQueueCritPerSec ? 'critical' : 'warning',
       title: `A listener's SYN queue overflowed ${formatCount((cookies ?? 0) + (drops ?? 0))} times in ${Math.round(dt)}s: ${(drops ?? 0) > 0 ? `${formatCount(drops ?? 0)} SYNs dropped (SYN cookies are off)` : `answered with SYN cookies${spoofed ? `, and only ${formatCount(recv)} of ${formatCount(sent)} cookies came back: likely a spoofed SYN flood` : ''}`}`,
+      titleZh: `监听套接字的 SYN 队列在 ${Math.round(dt)} 秒内溢出 ${formatCount((cookies ?? 0) + (drops ?? 0))} 次：${(drops ?? 0) > 0 ? `丢弃了 ${formatCount(drops ?? 0)} 个 SYN（SYN cookies 已关闭）` : `已用 SYN cookies 应答${spoofed ? `，但发出的 ${formatCount(sent)} 个 cookie 只回来 ${formatCount(recv)} 个：很可能是伪造源地址的 SYN 洪水` : ''}`}`,
       evidence: {
         metrics: {
           req_q_full_do_cookies: cookies ?? 0,
@@ -58,6 +59,7 @@ export function kernelRules(ctx: RuleContext): Finding[] {
       rule: 'orphans-killed',
       severity: 'critical',
       title: `The kernel reset ${formatCount(killed)} connections for lack of resources (too many orphans or TCP memory exhausted)`,
+      titleZh: `内核因资源不足重置了 ${formatCount(killed)} 个连接（孤儿套接字过多或 TCP 内存耗尽）`,
       evidence: {
         metrics: {
           abort_on_memory: killed,
@@ -86,6 +88,7 @@ export function kernelRules(ctx: RuleContext): Finding[] {
         rule: 'tcp-memory-pressure',
         severity: mem > max * t.tcpMemCritShare ? 'critical' : 'warning',
         title: `TCP buffers use ${formatCount(mem)} pages, above the pressure mark ${formatCount(pressure)} (tcp_mem max ${formatCount(max)}): the kernel is shrinking buffers`,
+        titleZh: `TCP 缓冲区占用 ${formatCount(mem)} 页，超过压力阈值 ${formatCount(pressure)}（tcp_mem 上限 ${formatCount(max)}）：内核正在收缩缓冲区`,
         evidence: { metrics: { tcp_mem_pages: mem, pressure_pages: pressure, max_pages: max } },
         explanation: {
           en: 'Above the second tcp_mem value the kernel enters memory pressure: it trims socket buffers, prunes receive queues and, near the third value, refuses memory and kills orphans.',

@@ -21,6 +21,7 @@ export function listenRules(ctx: RuleContext): Finding[] {
       rule: 'accept-queue-full',
       severity: queue >= backlog ? 'critical' : 'warning',
       title: `Listener ${name}${l.processes?.length ? ` (${processLabel(l)})` : ''} has ${formatCount(queue)} connections waiting in an accept queue of ${formatCount(backlog)}: the application is not calling accept() fast enough`,
+      titleZh: `监听 ${name}${l.processes?.length ? `（${processLabel(l)}）` : ''} 的全连接队列（容量 ${formatCount(backlog)}）中有 ${formatCount(queue)} 个连接在等待：应用程序调用 accept() 不够快`,
       evidence: {
         metrics: { accept_queue: queue, backlog, ...(somaxconn ? { somaxconn } : {}) },
         examples: [describeSocket(l)],
@@ -49,6 +50,7 @@ export function listenRules(ctx: RuleContext): Finding[] {
       rule: 'listen-overflow',
       severity: (overflowRate ?? 0) > t.listenOverflowCritPerSec ? 'critical' : 'warning',
       title: `The accept queue overflowed ${formatCount(overflows)} times in ${Math.round(ctx.dtSec ?? 0)}s (${(overflowRate ?? 0).toFixed(1)}/s): the kernel dropped handshakes because a listener did not accept() fast enough`,
+      titleZh: `全连接队列在 ${Math.round(ctx.dtSec ?? 0)} 秒内溢出 ${formatCount(overflows)} 次（每秒 ${(overflowRate ?? 0).toFixed(1)} 次）：监听套接字 accept() 不够快，内核丢弃了握手`,
       evidence: {
         metrics: {
           listen_overflows: overflows,
@@ -81,6 +83,7 @@ export function listenRules(ctx: RuleContext): Finding[] {
       rule: 'listen-overflow',
       severity: 'info',
       title: `The accept queue has overflowed ${formatCount(ctx.counter('TcpExt.ListenOverflows') ?? 0)} times since boot; one look cannot tell whether it is happening now`,
+      titleZh: `自开机以来全连接队列已溢出 ${formatCount(ctx.counter('TcpExt.ListenOverflows') ?? 0)} 次；仅看一次无法判断现在是否仍在发生`,
       evidence: { metrics: { listen_overflows_since_boot: ctx.counter('TcpExt.ListenOverflows') ?? 0 } },
       explanation: {
         en: 'A counter since boot says nothing about now.',
@@ -112,6 +115,7 @@ export function listenRules(ctx: RuleContext): Finding[] {
       rule: 'syn-recv-pileup',
       severity: syncookies === '0' || (cookies ?? 0) > 5 ? 'critical' : 'warning',
       title: `${formatCount(half.length)} half-open connections (SYN_RECV) on ${name} from ${formatCount(sources.size)} source${sources.size === 1 ? '' : 's'}: ${acceptFull ? 'the accept queue is full too, so final ACKs are being dropped' : sources.size >= 100 ? 'looks like a SYN flood' : 'handshakes are not completing (final ACKs lost or never sent)'}`,
+      titleZh: `${name} 上有 ${formatCount(half.length)} 个半开连接（SYN_RECV），来自 ${formatCount(sources.size)} 个源地址：${acceptFull ? '全连接队列也已满，最后的 ACK 正在被丢弃' : sources.size >= 100 ? '看起来像 SYN 洪水' : '握手没有完成（最后的 ACK 丢失或从未发送）'}`,
       evidence: {
         metrics: {
           syn_recv: half.length,

@@ -1,7 +1,7 @@
 import { formatEndpoint } from '../../analysis/address.ts';
 import type { Finding } from '../../model/finding.ts';
 import { formatCount } from '../../render/format.ts';
-import { describeSocket, groupSockets, ownerLabel, peerKey, type RuleContext } from '../context.ts';
+import { describeSocket, groupSockets, ownerLabel, ownerZh, peerKey, type RuleContext } from '../context.ts';
 
 /** Q-1 and Q-2: data that sits in queues of established connections (slow reader here, slow peer there). */
 export function queueRules(ctx: RuleContext): Finding[] {
@@ -26,6 +26,7 @@ export function queueRules(ctx: RuleContext): Finding[] {
       rule: 'recv-queue-buildup',
       severity: sockets.length >= t.queueCritSockets ? 'critical' : 'warning',
       title: `${formatCount(sockets.length)} connections of ${owner} have unread data (${formatCount(bytes)} bytes in Recv-Q): the application is not reading`,
+      titleZh: `${ownerZh(owner)} 的 ${formatCount(sockets.length)} 个连接有未读数据（Recv-Q 中 ${formatCount(bytes)} 字节）：应用程序没有在读取`,
       evidence: {
         metrics: { sockets: sockets.length, recv_q_bytes: bytes, max_recv_q_bytes: maxBytes },
         examples: sockets.slice(0, 3).map(describeSocket),
@@ -54,10 +55,17 @@ export function queueRules(ctx: RuleContext): Finding[] {
         : lossy > 0
           ? 'segments are being retransmitted (loss on the path)'
           : 'the peer or the path is slow';
+    const causeZh =
+      zeroWindow > lossy
+        ? '对端通告零窗口（它没有在读取）'
+        : lossy > 0
+          ? '报文段正在被重传（路径上有丢包）'
+          : '对端或路径较慢';
     findings.push({
       rule: 'send-queue-buildup',
       severity: sockets.length >= t.queueCritSockets ? 'critical' : 'warning',
       title: `${formatCount(bytes)} bytes to ${peer} wait unacknowledged in ${formatCount(sockets.length)} connections: ${cause}`,
+      titleZh: `${formatCount(sockets.length)} 个到 ${peer} 的连接中有 ${formatCount(bytes)} 字节等待确认：${causeZh}`,
       evidence: {
         metrics: {
           sockets: sockets.length,

@@ -54,6 +54,7 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
       rule: 'time-wait-port-pressure',
       severity: share >= t.portPressureCrit ? 'critical' : 'warning',
       title: `${formatCount(used)} of ${formatCount(range.size)} ephemeral ports in use from ${s0.local.address} to ${dest} (${formatPercent(used, range.size)}), ${formatCount(tw)} in TIME_WAIT: new connections will fail with EADDRNOTAVAIL`,
+      titleZh: `从 ${s0.local.address} 到 ${dest} 已占用 ${formatCount(range.size)} 个临时端口中的 ${formatCount(used)} 个（${formatPercent(used, range.size)}），其中 ${formatCount(tw)} 个处于 TIME_WAIT：新连接将因 EADDRNOTAVAIL 而失败`,
       evidence: {
         metrics: {
           ports_in_use: used,
@@ -111,6 +112,7 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
       rule: 'time-wait-overflow',
       severity: overflow && overflow > 0 ? 'critical' : 'warning',
       title: `TIME_WAIT table ${overflow && overflow > 0 ? `overflowed ${formatCount(overflow)} times` : 'nearly full'} (${formatCount(tw ?? 0)} of ${formatCount(buckets ?? 0)}): the kernel skips TIME_WAIT for new closes`,
+      titleZh: `TIME_WAIT 表${overflow && overflow > 0 ? `已溢出 ${formatCount(overflow)} 次` : '接近满'}（${formatCount(buckets ?? 0)} 个中已用 ${formatCount(tw ?? 0)} 个）：内核对新关闭的连接跳过 TIME_WAIT`,
       evidence: {
         metrics: { time_wait: tw ?? 0, tcp_max_tw_buckets: buckets ?? 0, overflows: overflow ?? 0 },
       },
@@ -139,6 +141,7 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
       rule: 'time-wait-volume',
       severity: 'info',
       title: `${formatCount(timeWait)} sockets in TIME_WAIT, about ${Math.round((timeWait * 168) / 1024 / 1024)} MiB of kernel memory, with no port pressure towards any destination: normal for a busy host that closes first`,
+      titleZh: `${formatCount(timeWait)} 个套接字处于 TIME_WAIT，约占 ${Math.round((timeWait * 168) / 1024 / 1024)} MiB 内核内存，对任何目标都没有端口压力：对于先关闭连接的繁忙主机来说是正常的`,
       evidence: {
         metrics: { time_wait: timeWait, memory_estimate_bytes: timeWait * 168 },
         top: topBy(
