@@ -83,6 +83,29 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
     memo(sample, 'aggregates', () => aggregate(sample.snapshot, limits));
   let scrapeStarted = 0;
 
+  /**
+   * A gauge filled from the sample being exported at every scrape: reset first (so a series that went away is not
+   * exported again), nothing at all before the first sample.
+   */
+  function sampledGauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill: (gauge: Gauge<L>, sample: Sample) => void,
+  ): void {
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        const sample = current();
+        this.reset();
+        if (sample) fill(this, sample);
+      },
+    });
+  }
+
   new Gauge({
     name: 'tcpstate_build_info',
     help: 'Always 1; the version label says which tcpstate is exporting.',
@@ -94,58 +117,46 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
     },
   });
 
-  new Gauge({
-    name: 'tcpstate_connections',
-    help: 'TCP sockets by state and address family (every state is exported, 0 when none).',
-    labelNames: ['state', 'family'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
+  sampledGauge(
+    'tcpstate_connections',
+    'TCP sockets by state and address family (every state is exported, 0 when none).',
+    ['state', 'family'],
+    (g, sample) => {
       const byStateFamily = agg(sample).byStateFamily;
       for (const state of TCP_STATES) {
         for (const family of ['inet', 'inet6'] as const) {
-          this.set(
+          g.set(
             { state: stateLabel(state), family: familyLabel(family) },
             byStateFamily.get(`${state}|${family}`) ?? 0,
           );
         }
       }
     },
-  });
+  );
 
-  new Gauge({
-    name: 'tcpstate_connections_by_port',
-    help: `TCP sockets on a listening local port, by state; the top ${limits.ports} ports by count keep their own label, the rest are port="other".`,
-    labelNames: ['state', 'port'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
+  sampledGauge(
+    'tcpstate_connections_by_port',
+    `TCP sockets on a listening local port, by state; the top ${limits.ports} ports by count keep their own label, the rest are port="other".`,
+    ['state', 'port'],
+    (g, sample) => {
       for (const [key, n] of agg(sample).byStatePort) {
         const [state, port] = key.split('|') as [TcpState, string];
-        this.set({ state: stateLabel(state), port }, n);
+        g.set({ state: stateLabel(state), port }, n);
       }
     },
-  });
+  );
 
-  new Gauge({
-    name: 'tcpstate_connections_by_process',
-    help: `TCP sockets by state and owning process name (only with process lookup); the top ${limits.processes} names keep their own label, the rest are process="other"; process="kernel" = no owner (TIME_WAIT, orphans).`,
-    labelNames: ['state', 'process'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
+  sampledGauge(
+    'tcpstate_connections_by_process',
+    `TCP sockets by state and owning process name (only with process lookup); the top ${limits.processes} names keep their own label, the rest are process="other"; process="kernel" = no owner (TIME_WAIT, orphans).`,
+    ['state', 'process'],
+    (g, sample) => {
       for (const [key, n] of agg(sample).byStateProcess) {
         const bar = key.indexOf('|');
-        this.set({ state: stateLabel(key.slice(0, bar) as TcpState), process: key.slice(bar + 1) }, n);
+        g.set({ state: stateLabel(key.slice(0, bar) as TcpState), process: key.slice(bar + 1) }, n);
       }
     },
-  });
+  );
 
   for (const [name, help, pick] of [
     [
@@ -159,119 +170,78 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
       (a: Aggregates) => a.sendQueueBytes,
     ],
   ] as const) {
-    new Gauge({
-      name,
-      help,
-      labelNames: ['state'] as const,
-      registers,
-      collect() {
-        const sample = current();
-        this.reset();
-        if (!sample) return;
-        for (const [state, n] of pick(agg(sample))) this.set({ state: stateLabel(state) }, n);
-      },
+    sampledGauge(name, help, ['state'], (g, sample) => {
+      for (const [state, n] of pick(agg(sample))) g.set({ state: stateLabel(state) }, n);
     });
   }
 
-  new Gauge({
-    name: 'tcpstate_listen_queue_length',
-    help: `Connections waiting in a listener's accept queue (Recv-Q of a LISTEN socket); the ${limits.listeners} fullest listeners.`,
-    labelNames: ['address', 'port'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
-      for (const l of agg(sample).listeners) this.set({ address: l.address, port: l.port }, l.length);
+  sampledGauge(
+    'tcpstate_listen_queue_length',
+    `Connections waiting in a listener's accept queue (Recv-Q of a LISTEN socket); the ${limits.listeners} fullest listeners.`,
+    ['address', 'port'],
+    (g, sample) => {
+      for (const l of agg(sample).listeners) g.set({ address: l.address, port: l.port }, l.length);
     },
-  });
-  new Gauge({
-    name: 'tcpstate_listen_queue_max',
-    help: 'Accept backlog of a listener, where the source shows it (ss and netlink do; /proc/net/tcp does not).',
-    labelNames: ['address', 'port'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
+  );
+  sampledGauge(
+    'tcpstate_listen_queue_max',
+    'Accept backlog of a listener, where the source shows it (ss and netlink do; /proc/net/tcp does not).',
+    ['address', 'port'],
+    (g, sample) => {
       for (const l of agg(sample).listeners)
-        if (l.max !== undefined) this.set({ address: l.address, port: l.port }, l.max);
+        if (l.max !== undefined) g.set({ address: l.address, port: l.port }, l.max);
     },
-  });
-  new Gauge({
-    name: 'tcpstate_listen_queue_fill_ratio',
-    help: 'Accept-queue fill: length / backlog (1 = full, new connections are dropped); only where the backlog is known.',
-    labelNames: ['address', 'port'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
+  );
+  sampledGauge(
+    'tcpstate_listen_queue_fill_ratio',
+    'Accept-queue fill: length / backlog (1 = full, new connections are dropped); only where the backlog is known.',
+    ['address', 'port'],
+    (g, sample) => {
       for (const l of agg(sample).listeners)
-        if (l.max) this.set({ address: l.address, port: l.port }, l.length / l.max);
+        if (l.max) g.set({ address: l.address, port: l.port }, l.length / l.max);
     },
-  });
+  );
 
-  new Gauge({
-    name: 'tcpstate_time_wait_connections_by_destination',
-    help: `Outbound TIME_WAIT sockets per remote address:port; the top ${limits.destinations} destinations keep their own label, the rest are destination="other".`,
-    labelNames: ['destination'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
-      for (const [destination, n] of agg(sample).timeWaitByDestination) this.set({ destination }, n);
+  sampledGauge(
+    'tcpstate_time_wait_connections_by_destination',
+    `Outbound TIME_WAIT sockets per remote address:port; the top ${limits.destinations} destinations keep their own label, the rest are destination="other".`,
+    ['destination'],
+    (g, sample) => {
+      for (const [destination, n] of agg(sample).timeWaitByDestination) g.set({ destination }, n);
     },
-  });
-  new Gauge({
-    name: 'tcpstate_ephemeral_ports_in_use_ratio',
-    help: `Outbound sockets (any state) towards one destination / size of net.ipv4.ip_local_port_range: ephemeral-port pressure (TW-1); the top ${limits.destinations} destinations.`,
-    labelNames: ['destination'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
+  );
+  sampledGauge(
+    'tcpstate_ephemeral_ports_in_use_ratio',
+    `Outbound sockets (any state) towards one destination / size of net.ipv4.ip_local_port_range: ephemeral-port pressure (TW-1); the top ${limits.destinations} destinations.`,
+    ['destination'],
+    (g, sample) => {
       const a = agg(sample);
       for (const [destination, n] of a.outboundByDestination)
-        if (destination !== OTHER) this.set({ destination }, n / a.ephemeralRange.size);
+        if (destination !== OTHER) g.set({ destination }, n / a.ephemeralRange.size);
     },
-  });
-  new Gauge({
-    name: 'tcpstate_ephemeral_port_range_size',
-    help: 'Ports in net.ipv4.ip_local_port_range (the Linux default 28232 when the sysctl was not read).',
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (sample) this.set(agg(sample).ephemeralRange.size);
-    },
-  });
+  );
+  sampledGauge(
+    'tcpstate_ephemeral_port_range_size',
+    'Ports in net.ipv4.ip_local_port_range (the Linux default 28232 when the sysctl was not read).',
+    [],
+    (g, sample) => g.set(agg(sample).ephemeralRange.size),
+  );
 
-  new Gauge({
-    name: 'tcpstate_connection_oldest_age_seconds',
-    help: 'Per state, how long its oldest connection has been in it, as tracked across snapshots (key: 4-tuple + inode); a lower bound, since tracking starts with the server.',
-    labelNames: ['state'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
+  sampledGauge(
+    'tcpstate_connection_oldest_age_seconds',
+    'Per state, how long its oldest connection has been in it, as tracked across snapshots (key: 4-tuple + inode); a lower bound, since tracking starts with the server.',
+    ['state'],
+    (g, sample) => {
       for (const [state, age] of Object.entries(sample.oldestAgeSeconds))
-        this.set({ state: stateLabel(state as TcpState) }, age);
+        g.set({ state: stateLabel(state as TcpState) }, age);
     },
-  });
+  );
 
-  new Gauge({
-    name: 'tcpstate_findings',
-    help: 'Active diagnoses (findings) by rule and severity.',
-    labelNames: ['rule', 'severity'] as const,
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (!sample) return;
+  sampledGauge(
+    'tcpstate_findings',
+    'Active diagnoses (findings) by rule and severity.',
+    ['rule', 'severity'],
+    (g, sample) => {
       const counts = new Map<string, number>();
       for (const f of sample.findings) {
         const key = `${f.rule}|${f.severity}`;
@@ -279,10 +249,10 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
       }
       for (const [key, n] of counts) {
         const [rule, severity] = key.split('|') as [string, string];
-        this.set({ rule, severity }, n);
+        g.set({ rule, severity }, n);
       }
     },
-  });
+  );
 
   // Kernel counters: a prom-client Counter cannot be set, so it is advanced by the kernel's delta each sample;
   // the first sample adds the full value, so the exported counter equals the kernel's.
@@ -300,15 +270,9 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
   }));
 
   const sockstat = (field: string, name: string, help: string) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        const value = current()?.snapshot.kernel?.sockstat?.[field];
-        this.reset();
-        if (value !== undefined) this.set(value);
-      },
+    sampledGauge(name, help, [], (g, sample) => {
+      const value = sample.snapshot.kernel?.sockstat?.[field];
+      if (value !== undefined) g.set(value);
     });
   sockstat('TCP.inuse', 'tcpstate_sockstat_inuse', 'TCP sockets in use (/proc/net/sockstat TCP inuse).');
   sockstat(
@@ -328,21 +292,19 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
     'Memory used by TCP, in pages (/proc/net/sockstat TCP mem).',
   );
 
-  new Gauge({
-    name: 'tcpstate_sysctl',
-    help: 'Numeric TCP sysctls the diagnoses compare against, by name.',
-    labelNames: ['name'] as const,
-    registers,
-    collect() {
-      const sysctls = current()?.snapshot.kernel?.sysctls;
-      this.reset();
+  sampledGauge(
+    'tcpstate_sysctl',
+    'Numeric TCP sysctls the diagnoses compare against, by name.',
+    ['name'],
+    (g, sample) => {
+      const sysctls = sample.snapshot.kernel?.sysctls;
       if (!sysctls) return;
       for (const name of EXPORTED_SYSCTLS) {
         const text = sysctls[name]?.trim();
-        if (text !== undefined && /^-?\d+$/.test(text)) this.set({ name }, Number(text));
+        if (text !== undefined && /^-?\d+$/.test(text)) g.set({ name }, Number(text));
       }
     },
-  });
+  );
 
   const transitions = new Counter({
     name: 'tcpstate_transitions_total',
@@ -364,26 +326,18 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
       this.inc(sampler.snapshotErrors);
     },
   });
-  new Gauge({
-    name: 'tcpstate_snapshot_duration_seconds',
-    help: 'Time the last snapshot (and its diagnosis) took.',
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (sample) this.set(sample.durationSeconds);
-    },
-  });
-  new Gauge({
-    name: 'tcpstate_snapshot_timestamp_seconds',
-    help: 'When the snapshot being exported was taken (Unix time).',
-    registers,
-    collect() {
-      const sample = current();
-      this.reset();
-      if (sample) this.set(sample.snapshot.takenAt / 1000);
-    },
-  });
+  sampledGauge(
+    'tcpstate_snapshot_duration_seconds',
+    'Time the last snapshot (and its diagnosis) took.',
+    [],
+    (g, sample) => g.set(sample.durationSeconds),
+  );
+  sampledGauge(
+    'tcpstate_snapshot_timestamp_seconds',
+    'When the snapshot being exported was taken (Unix time).',
+    [],
+    (g, sample) => g.set(sample.snapshot.takenAt / 1000),
+  );
   new Gauge({
     name: 'tcpstate_snapshot_success',
     help: '1 when the last snapshot attempt succeeded, 0 when it failed (the exported values are then older).',
