@@ -1,15 +1,18 @@
 import { type Command, Option } from '@commander-js/extra-typings';
 import { applyFilter } from '../analysis/filter.ts';
 import { parseSortKey, type SortKey, sortSockets } from '../analysis/sort.ts';
+import { diagnose } from '../diagnose/index.ts';
 import { UsageError } from '../errors.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { colorsFor } from '../render/color.ts';
+import { renderFindings } from '../render/findings.ts';
 import { JsonByteWriter } from '../render/json-bytes.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { renderSnapshotText } from '../render/snapshot-text.ts';
 import { listingCells, socketsCsv } from '../render/socket-rows.ts';
 import { renderTable } from '../render/table.ts';
+import type { Lang } from '../states/explain/types.ts';
 import { NAME_STYLES, type NameStyle } from '../states/states.ts';
 
 /** Output and filter flags shared by `tcpstate` and `tcpstate analyze` (and anything else that shows a snapshot). */
@@ -92,6 +95,27 @@ export interface EmitExtras {
   findings?: Finding[];
   renderFindings?: (findings: readonly Finding[]) => string;
   out?: NodeJS.WriteStream;
+}
+
+/**
+ * The main view of a snapshot with its diagnosis (unless `--no-findings`), the findings rendered for this terminal
+ * in the asked language: what `tcpstate` and `tcpstate analyze` print.
+ */
+export function emitWithFindings(
+  snapshot: Snapshot,
+  options: ViewOptions & { findings?: boolean; lang: Lang },
+  previous?: Snapshot,
+): void {
+  const findings = options.findings ? diagnose(snapshot, {}, previous) : undefined;
+  emitSnapshot(snapshot, options, {
+    ...(findings ? { findings } : {}),
+    renderFindings: (list) =>
+      renderFindings(list, {
+        colors: colorsFor(process.stdout),
+        lang: options.lang,
+        width: process.stdout.columns ?? 80,
+      }),
+  });
 }
 
 /** Prints a snapshot in the format the flags ask for. */

@@ -1,13 +1,10 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { diagnose } from '../../diagnose/index.ts';
 import { TcpstateError } from '../../errors.ts';
-import { colorsFor } from '../../render/color.ts';
-import { renderFindings } from '../../render/findings.ts';
 import { TEXT_FORMATS, type TextFormat } from '../../sources/text/detect.ts';
 import { readTextSnapshot } from '../../sources/text/read.ts';
 import { EXPLAIN_LANGS, type Lang } from '../../states/explain/types.ts';
 import { runAction } from '../run.ts';
-import { addViewOptions, emitSnapshot, type ViewOptions } from '../view.ts';
+import { addViewOptions, emitWithFindings, type ViewOptions } from '../view.ts';
 
 interface AnalyzeOptions extends ViewOptions {
   format?: TextFormat;
@@ -55,16 +52,7 @@ export function registerAnalyze(program: Command): void {
             exitCode: 4,
           });
         }
-        const findings = options.findings ? diagnose(snapshot) : undefined;
-        emitSnapshot(snapshot, options, {
-          ...(findings ? { findings } : {}),
-          renderFindings: (list) =>
-            renderFindings(list, {
-              colors: colorsFor(process.stdout),
-              lang: options.lang,
-              width: process.stdout.columns ?? 80,
-            }),
-        });
+        emitWithFindings(snapshot, options);
         return 0;
       }),
     );

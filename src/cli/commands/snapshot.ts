@@ -1,12 +1,9 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { diagnose } from '../../diagnose/index.ts';
-import { colorsFor } from '../../render/color.ts';
-import { renderFindings } from '../../render/findings.ts';
 import { EXPLAIN_LANGS, type Lang } from '../../states/explain/types.ts';
 import { parseDuration } from '../duration.ts';
 import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
 import { runAction } from '../run.ts';
-import { addViewOptions, emitSnapshot, type ViewOptions } from '../view.ts';
+import { addViewOptions, emitWithFindings, type ViewOptions } from '../view.ts';
 
 interface MainOptions extends ViewOptions, LiveSourceOptions {
   interval?: string;
@@ -36,16 +33,7 @@ export function registerSnapshot(program: Command): void {
         await new Promise((resolve) => setTimeout(resolve, intervalMs));
       }
       const snapshot = await takeLiveSnapshot(options);
-      const findings = options.findings ? diagnose(snapshot, {}, previous) : undefined;
-      emitSnapshot(snapshot, options, {
-        ...(findings ? { findings } : {}),
-        renderFindings: (list) =>
-          renderFindings(list, {
-            colors: colorsFor(process.stdout),
-            lang: options.lang,
-            width: process.stdout.columns ?? 80,
-          }),
-      });
+      emitWithFindings(snapshot, options, previous);
       return 0;
     }),
   );

@@ -3,7 +3,7 @@ import type { TcpState } from '../../states/states.ts';
 import { Collector, intern, type ParseResult, stateOf, stateWord } from './collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, type SplitOptions, splitEndpoint } from './endpoint.ts';
 import { NETTOOLS_WIDTH } from './parsers/linux-netstat.ts';
-import { OTHER_NETIDS, UNIX_NETIDS } from './parsers/ss.ts';
+import { netidKind } from './parsers/ss.ts';
 
 /**
  * The plain rows of Linux `ss -tan` and `netstat -tan`, read straight from the bytes.
@@ -252,20 +252,13 @@ export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | un
       const c0 = buf[s0]!;
       k = 0;
       if (c0 >= 97 && c0 <= 122) {
-        const netid = text(buf, s0, e0);
-        if (netid === 'udp' || netid === 'raw') {
+        // Most rows say tcp: compared in place, without making a string.
+        const netid = equals(buf, s0, e0, 'tcp') ? 'tcp' : netidKind(text(buf, s0, e0));
+        if (netid === undefined) return undefined;
+        if (netid !== 'tcp') {
           out.skip(netid);
           continue;
         }
-        if (UNIX_NETIDS.has(netid)) {
-          out.skip('unix');
-          continue;
-        }
-        if (OTHER_NETIDS.has(netid)) {
-          out.skip('other');
-          continue;
-        }
-        if (netid !== 'tcp') return undefined;
         k = 1;
       }
       // The state column: a row without one (`ss state X`) is the general parser's business.

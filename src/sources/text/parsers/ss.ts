@@ -1,10 +1,18 @@
 import type { ProcessRef, Socket, SocketTimer } from '../../../model/snapshot.ts';
 import { parseState, type TcpState } from '../../../states/states.ts';
-import { Collector, FieldScanner, isNoise, type ParseResult, stateWord, tokenize } from '../collector.ts';
+import {
+  Collector,
+  FieldScanner,
+  isNoise,
+  type ParseResult,
+  type SkipKind,
+  stateWord,
+  tokenize,
+} from '../collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, splitEndpoint } from '../endpoint.ts';
 
-export const UNIX_NETIDS: ReadonlySet<string> = new Set(['u_str', 'u_dgr', 'u_seq', 'u_seqpacket', 'unix']);
-export const OTHER_NETIDS: ReadonlySet<string> = new Set([
+const UNIX_NETIDS: ReadonlySet<string> = new Set(['u_str', 'u_dgr', 'u_seq', 'u_seqpacket', 'unix']);
+const OTHER_NETIDS: ReadonlySet<string> = new Set([
   'nl',
   'p_raw',
   'p_dgr',
@@ -17,6 +25,15 @@ export const OTHER_NETIDS: ReadonlySet<string> = new Set([
   'icmp6',
   'dccp',
 ]);
+
+/** What an ss Netid column word is: a TCP row, a kind of skipped socket, or (undefined) no netid at all. */
+export function netidKind(word: string): 'tcp' | SkipKind | undefined {
+  if (word === 'tcp') return 'tcp';
+  if (word === 'udp' || word === 'raw') return word;
+  if (UNIX_NETIDS.has(word)) return 'unix';
+  if (OTHER_NETIDS.has(word)) return 'other';
+  return undefined;
+}
 
 /**
  * `ss` output of any iproute2 version: with or without the Netid column (shown when several socket types are
@@ -49,32 +66,13 @@ export function parseSs(lines: readonly string[]): ParseResult {
       continue;
     }
     let k = 0;
-    let netid = 'tcp';
     // Netids are lower-case words; states are upper-case, so most rows skip this.
     const c0 = head.charCodeAt(0);
-    if (c0 >= 97 && c0 <= 122) {
-      if (
-        head === 'tcp' ||
-        head === 'udp' ||
-        head === 'raw' ||
-        UNIX_NETIDS.has(head) ||
-        OTHER_NETIDS.has(head)
-      ) {
-        netid = head;
-        k = 1;
-      }
-    }
+    const netid = c0 >= 97 && c0 <= 122 ? netidKind(head) : undefined;
+    if (netid !== undefined) k = 1;
     last = undefined;
-    if (netid === 'udp' || netid === 'raw') {
+    if (netid !== undefined && netid !== 'tcp') {
       out.skip(netid);
-      continue;
-    }
-    if (UNIX_NETIDS.has(netid)) {
-      out.skip('unix');
-      continue;
-    }
-    if (netid !== 'tcp') {
-      out.skip('other');
       continue;
     }
     let rawState: string | undefined;
