@@ -252,7 +252,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     if (sample instanceof Response) return sample;
     return jsonBody(
       c,
-      memo(sample, 'series-json', () => JSON.stringify(seriesDocument(sampler))),
+      memo(sample, 'series-json', () =>
+        JSON.stringify(seriesDocument(sampler, options.history !== undefined)),
+      ),
     );
   });
 

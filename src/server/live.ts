@@ -71,10 +71,14 @@ export function liveDocument(sample: Sample, intervalSeconds: number, top = 10):
 }
 
 /** Per-state time series in uPlot's column layout: `t` (Unix seconds) and one array per state. */
-export function seriesDocument(sampler: Sampler): { t: number[]; states: Record<TcpState, number[]> } {
+export function seriesDocument(
+  sampler: Sampler,
+  recorded = false,
+): { t: number[]; states: Record<TcpState, number[]>; history?: string } {
   const t = sampler.series.map((p) => p.t / 1000);
   const states = Object.fromEntries(
     TCP_STATES.map((s) => [s, sampler.series.map((p) => p.counts[s])]),
   ) as Record<TcpState, number[]>;
-  return { t, states };
+  // Where the longer, recorded past is, when the server has a recording (`--db`): the dashboard draws it too.
+  return recorded ? { t, states, history: '/api/history' } : { t, states };
 }

@@ -229,6 +229,51 @@ describe.skipIf(!ready)('dashboard in headless Chromium', () => {
     await phone.close();
   });
 
+  it('starts the chart with the recorded past when the server has a recording (serve --db)', async () => {
+    const hourAgo = Date.now() - 3_600_000;
+    const zeros = Object.fromEntries(TCP_STATES.map((st) => [st, 0])) as Record<TcpState, number>;
+    const points = [0, 1, 2].map((i) => ({
+      at: hourAgo + i * 60_000,
+      resolutionMs: 0,
+      samples: 1,
+      total: 5 + i,
+      counts: { ...zeros, ESTABLISHED: 5 + i },
+      max: { ...zeros, ESTABLISHED: 5 + i },
+    }));
+    const recorded = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      intervalMs: INTERVAL_MS,
+      snapshot: () => scenario.snapshotBoth(),
+      webRoot,
+      history: () => ({
+        schema: 'tcpstate.history/1',
+        db: 'recording.db',
+        from: null,
+        to: null,
+        points,
+        findings: [],
+      }),
+    });
+    try {
+      const p = await browser.context.newPage();
+      p.on('pageerror', (error) => consoleErrors.push(String(error)));
+      await p.goto(`${recorded.url}/`);
+      await p.waitForSelector('body[data-ready="1"]', { timeout: 15_000 });
+      const series = await api<{ t: number[]; history?: string }>(recorded, '/api/series');
+      expect(series.history).toBe('/api/history');
+      // The recorded points come first, then the live ones.
+      expect(Number(await p.getAttribute('#chart', 'data-first'))).toBe(points[0]!.at / 1000);
+      // At least one live point follows them (more may have arrived since).
+      expect(Number(await p.getAttribute('#chart', 'data-points'))).toBeGreaterThan(points.length);
+      await p.close();
+    } finally {
+      await recorded.close();
+    }
+    // The first server has no recording: its series says so, and the page never asked for history.
+    expect((await api<{ history?: string }>(server, '/api/series')).history).toBeUndefined();
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
   });

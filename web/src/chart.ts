@@ -21,6 +21,26 @@ export const STATE_COLORS: Record<TcpState, string> = {
 export interface Series {
   t: number[];
   states: Record<TcpState, number[]>;
+  /** Set when the server has a recording (`serve --db`): where to fetch the longer past. */
+  history?: string;
+}
+
+/** A row of `/api/history` (tcpstate.history/1): the time in ms, the count (or average) per state. */
+export interface HistoryPoint {
+  at: number;
+  counts: Partial<Record<TcpState, number>>;
+}
+
+/** The recorded past in front of the live series: only the points older than the first live one. */
+export function withHistory(series: Series, points: readonly HistoryPoint[]): Series {
+  const first = series.t[0] ?? Number.POSITIVE_INFINITY;
+  const older = points.filter((p) => p.at / 1000 < first);
+  return {
+    t: [...older.map((p) => p.at / 1000), ...series.t],
+    states: Object.fromEntries(
+      TCP_STATES.map((s) => [s, [...older.map((p) => p.counts[s] ?? 0), ...series.states[s]]]),
+    ) as Series['states'],
+  };
 }
 
 const MAX_POINTS = 720;
@@ -37,6 +57,8 @@ export class StateChart {
     states: Object.fromEntries(TCP_STATES.map((s) => [s, []])) as unknown as Series['states'],
   };
   private readonly observer: ResizeObserver;
+  /** Points kept: the last MAX_POINTS, or as many as a recorded history brought. */
+  private limit = MAX_POINTS;
 
   constructor(container: HTMLElement) {
     this.container = container;
@@ -87,6 +109,9 @@ export class StateChart {
 
   setSeries(series: Series): void {
     this.data = series;
+    this.limit = Math.max(MAX_POINTS, series.t.length);
+    this.container.dataset.points = String(series.t.length);
+    this.container.dataset.first = String(series.t[0] ?? '');
     this.build();
   }
 
@@ -95,7 +120,8 @@ export class StateChart {
     if (this.data.t.length && t <= this.data.t[this.data.t.length - 1]!) return;
     this.data.t.push(t);
     for (const s of TCP_STATES) this.data.states[s].push(counts[s]);
-    if (this.data.t.length > MAX_POINTS) {
+    this.container.dataset.points = String(this.data.t.length);
+    if (this.data.t.length > this.limit) {
       this.data.t.shift();
       for (const s of TCP_STATES) this.data.states[s].shift();
     }

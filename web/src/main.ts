@@ -10,7 +10,7 @@ import type { StateExplanation } from '../../src/server/explanations.ts';
 import type { LiveDocument } from '../../src/server/live.ts';
 import { stateName, TCP_STATES, type TcpState } from '../../src/states/states.ts';
 import { ApiError, getJson, openEvents } from './api.ts';
-import { type Series, StateChart } from './chart.ts';
+import { type HistoryPoint, type Series, StateChart, withHistory } from './chart.ts';
 import { createDiagram, formatRate } from './diagram.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -330,7 +330,11 @@ async function main(): Promise<void> {
       getJson<Series>('/api/series'),
       getJson<LiveDocument>('/api/summary'),
     ]);
-    chart.setSeries(series);
+    // With a recording behind the server, the chart starts with its past; without one there is nothing to ask.
+    const history = series.history
+      ? await getJson<{ points: HistoryPoint[] }>(series.history).catch(() => undefined)
+      : undefined;
+    chart.setSeries(history ? withHistory(series, history.points) : series);
     render(summary);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
