@@ -60,6 +60,15 @@ export interface Anomaly {
 
 const S_TIME_WAIT = TCP_STATES.indexOf('TIME_WAIT');
 
+const NAN = Number.NaN;
+/**
+ * Templates of the per-side (16) and per-connection (8) double arrays. `slice()` of a double array is one block
+ * copy, where a literal naming variables is built element by element (idea and measurement from the capperf
+ * branch: `create()` fell from 28 % to 9 % of the profile).
+ */
+const DOUBLES16: readonly number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, NAN, NAN, 0, 0, 0, NAN, NAN];
+const DOUBLES8: readonly number[] = [NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN];
+
 function timeWaitOver(side: Side, t: number): boolean {
   return side.rfc === S_TIME_WAIT && t >= side.timeWaitUntil;
 }
@@ -114,8 +123,12 @@ export class Side {
   constructor(family: 4 | 6, words: Uint32Array, port: number) {
     this.family = family;
     this.port = port;
-    const nan = Number.NaN;
-    this.n = [words[0]!, words[1]!, words[2]!, words[3]!, 0, 0, 0, 0, 0, nan, nan, 0, 0, 0, nan, nan];
+    const n = DOUBLES16.slice();
+    n[0] = words[0]!;
+    n[1] = words[1]!;
+    n[2] = words[2]!;
+    n[3] = words[3]!;
+    this.n = n;
   }
 
   get w0(): number {
@@ -277,8 +290,11 @@ export class Connection {
     this.family = family;
     this.orig = orig;
     this.resp = resp;
-    const nan = Number.NaN;
-    this.n = [t, t, t, nan, nan, nan, nan, nan];
+    const n = DOUBLES8.slice();
+    n[0] = t;
+    n[1] = t;
+    n[2] = t;
+    this.n = n;
     this.hash = hash;
   }
 

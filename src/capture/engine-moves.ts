@@ -168,7 +168,10 @@ function moves(): Int8Array {
   return t;
 }
 
-const EVENT_INDEX = Object.fromEntries(ENDPOINT_EVENTS.map((e, i) => [e, i])) as Record<EndpointEvent, number>;
+const EVENT_INDEX = Object.fromEntries(ENDPOINT_EVENTS.map((e, i) => [e, i])) as Record<
+  EndpointEvent,
+  number
+>;
 
 /** The next state for `event` in `state`, or undefined when the event does not move it, as the engine decides. */
 export function nextState(state: TcpState, event: EndpointEvent): TcpState | undefined {

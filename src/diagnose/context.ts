@@ -2,6 +2,7 @@ import { formatEndpoint } from '../analysis/address.ts';
 import { listeningPorts, processLabel } from '../analysis/groups.ts';
 import type { Evidence } from '../model/finding.ts';
 import type { Snapshot, Socket } from '../model/snapshot.ts';
+import type { TcpState } from '../states/states.ts';
 import { stateName } from '../states/states.ts';
 import type { AgeOptions } from './age.ts';
 import type { Thresholds } from './thresholds.ts';
@@ -39,6 +40,25 @@ export class RuleContext {
 
   get sockets(): Socket[] {
     return this.snapshot.sockets;
+  }
+
+  private byState: Map<TcpState, Socket[]> | undefined;
+
+  /**
+   * The sockets in one state. Bucketed in one pass on first use: a dozen rules each filtering 100k sockets for
+   * their state was most of the diagnosis time.
+   */
+  inState(state: TcpState): readonly Socket[] {
+    if (this.byState === undefined) {
+      const buckets = new Map<TcpState, Socket[]>();
+      for (const s of this.snapshot.sockets) {
+        const list = buckets.get(s.state);
+        if (list) list.push(s);
+        else buckets.set(s.state, [s]);
+      }
+      this.byState = buckets;
+    }
+    return this.byState.get(state) ?? [];
   }
 
   sysctl(name: string): string | undefined {

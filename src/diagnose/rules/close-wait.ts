@@ -15,7 +15,7 @@ import {
 /** CW-1 and CW-2: CLOSE_WAIT that the application never closes, per process (or local port without -p). */
 export function closeWaitRules(ctx: RuleContext): Finding[] {
   const t = ctx.t;
-  const closeWait = ctx.sockets.filter((s) => s.state === 'CLOSE_WAIT');
+  const closeWait = ctx.inState('CLOSE_WAIT');
   if (closeWait.length === 0) return [];
   const byProcess = ctx.hasProcesses;
   const groups = groupSockets(closeWait, (s) =>

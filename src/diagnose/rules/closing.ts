@@ -21,10 +21,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
   const orphanRetries = ctx.sysctl('net.ipv4.tcp_orphan_retries');
   const finTimeout = ctx.sysctl('net.ipv4.tcp_fin_timeout');
 
-  for (const [peer, sockets] of groupSockets(
-    ctx.sockets.filter((s) => s.state === 'FIN_WAIT_1'),
-    peerKey,
-  )) {
+  for (const [peer, sockets] of groupSockets(ctx.inState('FIN_WAIT_1'), peerKey)) {
     if (sockets.length < t.finWait1Warn) continue;
     const zeroWindow = sockets.filter((s) => s.timer?.kind === 'persist').length;
     const retransmitting = sockets.filter((s) => s.timer?.kind === 'on' && (s.retransmits ?? 0) > 0).length;
@@ -69,7 +66,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
     });
   }
 
-  const fw2 = ctx.sockets.filter((s) => s.state === 'FIN_WAIT_2');
+  const fw2 = ctx.inState('FIN_WAIT_2');
   const fw2Orphans = fw2.filter(isOrphan);
   for (const [peer, sockets] of groupSockets(fw2Orphans, peerKey)) {
     if (sockets.length < t.finWait2Warn || sockets.length < fw2Orphans.length * 0.5) continue;
@@ -134,10 +131,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
     });
   }
 
-  for (const [peer, sockets] of groupSockets(
-    ctx.sockets.filter((s) => s.state === 'LAST_ACK'),
-    peerKey,
-  )) {
+  for (const [peer, sockets] of groupSockets(ctx.inState('LAST_ACK'), peerKey)) {
     const maxRetr = Math.max(...sockets.map((s) => s.retransmits ?? 0));
     if (sockets.length < t.lastAckWarn && maxRetr < t.lastAckRetransWarn) continue;
     findings.push({
@@ -161,7 +155,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
     });
   }
 
-  const closing = ctx.sockets.filter((s) => s.state === 'CLOSING');
+  const closing = ctx.inState('CLOSING');
   if (closing.length >= t.closingWarn) {
     findings.push({
       rule: 'closing-pileup',
@@ -244,7 +238,7 @@ function hostWidePileups(ctx: RuleContext, already: readonly Finding[]): Finding
   ] as const;
   for (const c of cases) {
     if (already.some((f) => f.rule === c.rule)) continue;
-    const sockets = ctx.sockets.filter((s) => s.state === c.state);
+    const sockets = ctx.inState(c.state);
     if (sockets.length < c.min) continue;
     const peers = topBy(sockets, 'peer', peerKey);
     const total = ctx.sockets.length;

@@ -8,7 +8,7 @@ import { describeSocket, destinationKey, groupSockets, type RuleContext, topBy }
 export function connectRules(ctx: RuleContext): Finding[] {
   const t = ctx.t;
   const findings: Finding[] = [];
-  const synSent = ctx.sockets.filter((s) => s.state === 'SYN_SENT');
+  const synSent = ctx.inState('SYN_SENT');
   const synRetries = ctx.sysctl('net.ipv4.tcp_syn_retries');
   for (const [dest, sockets] of groupSockets(synSent, destinationKey)) {
     const n = sockets.length;

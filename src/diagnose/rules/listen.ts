@@ -8,7 +8,7 @@ import { describeSocket, type RuleContext, topBy } from '../context.ts';
 export function listenRules(ctx: RuleContext): Finding[] {
   const t = ctx.t;
   const findings: Finding[] = [];
-  const listeners = ctx.sockets.filter((s) => s.state === 'LISTEN');
+  const listeners = ctx.inState('LISTEN');
   const somaxconn = ctx.sysctl('net.core.somaxconn');
 
   for (const l of listeners) {
@@ -99,7 +99,7 @@ export function listenRules(ctx: RuleContext): Finding[] {
   const maxSynBacklog = ctx.sysctlNumber('net.ipv4.tcp_max_syn_backlog');
   for (const l of listeners) {
     const port = l.local.port;
-    const half = ctx.sockets.filter((s) => s.state === 'SYN_RECEIVED' && s.local.port === port);
+    const half = ctx.inState('SYN_RECEIVED').filter((s) => s.local.port === port);
     if (half.length === 0) continue;
     const cap = l.backlog;
     const limit = Math.min(

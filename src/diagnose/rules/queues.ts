@@ -7,7 +7,7 @@ import { describeSocket, groupSockets, ownerLabel, ownerZh, peerKey, type RuleCo
 export function queueRules(ctx: RuleContext): Finding[] {
   const t = ctx.t;
   const findings: Finding[] = [];
-  const established = ctx.sockets.filter((s) => s.state === 'ESTABLISHED');
+  const established = ctx.inState('ESTABLISHED');
   // One look cannot tell a momentary queue from a stuck one; with two, require it in both.
   const stuck = (key: 'recvQ' | 'sendQ') =>
     established.filter((s) => (s[key] ?? 0) > 0 && (!ctx.previous || (ctx.previousOf(s)?.[key] ?? 0) > 0));

@@ -135,7 +135,7 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
     });
   }
 
-  const timeWait = ctx.sockets.filter((s) => s.state === 'TIME_WAIT').length;
+  const timeWait = ctx.inState('TIME_WAIT').length;
   if (!pressureFound && timeWait >= t.timeWaitInfo) {
     findings.push({
       rule: 'time-wait-volume',
@@ -144,11 +144,7 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
       titleZh: `${formatCount(timeWait)} 个套接字处于 TIME_WAIT，约占 ${Math.round((timeWait * 168) / 1024 / 1024)} MiB 内核内存，对任何目标都没有端口压力：对于先关闭连接的繁忙主机来说是正常的`,
       evidence: {
         metrics: { time_wait: timeWait, memory_estimate_bytes: timeWait * 168 },
-        top: topBy(
-          ctx.sockets.filter((s) => s.state === 'TIME_WAIT'),
-          'destination',
-          destinationKey,
-        ),
+        top: topBy(ctx.inState('TIME_WAIT'), 'destination', destinationKey),
       },
       explanation: {
         en: 'TIME_WAIT sockets are small (a few hundred bytes each) and expire by themselves. They only hurt when they use up the local ports towards one destination, which is not the case here.',
