@@ -51,7 +51,7 @@ function distinctPeers(text: string, headerLines: number, peerToken: number): st
   for (let i = headerLines; i < all.length; i++) {
     const parts = all[i]!.split(/(\s+)/);
     const at = peerToken * 2;
-    if (parts[at] !== undefined && parts[at].includes(':')) {
+    if (parts[at]?.includes(':')) {
       const n = i - headerLines;
       parts[at] = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}:${1024 + (n % 60000)}`;
     }
