@@ -670,11 +670,12 @@ function processAck(s: Step, seg: Segment): boolean {
       t.retransmits = 0;
       updateRto(s);
       s.enter('ESTABLISHED');
+      // A CLOSE issued in SYN-RECEIVED with data pending was queued "for processing after entering ESTABLISHED"
+      // (§3.10.4): it is processed now, as the ESTABLISHED row of CLOSE, and sends its FIN after the data.
+      const queuedClose = t.closeQueued;
       s.flush();
-      if (t.closeQueued) {
-        s.flush();
-      }
-      if (t.finSeq !== null && seqGe(t.sndNxt, t.finSeq) && t.finSeq !== undefined && !s.finAcked()) {
+      if (t.finSeq !== null && seqGe(t.sndNxt, t.finSeq) && !s.finAcked()) {
+        if (queuedClose) s.row('CLOSE');
         s.enter('FIN_WAIT_1');
       }
       return true;
@@ -876,7 +877,13 @@ function timeout(s: Step, timer: TimerName): void {
         s.enter('LISTEN');
         return;
       }
-      s.row('TIMER_CONN_ESTABLISH', 'connection not established within keepinit');
+      if (st === 'SYN_RECEIVED') {
+        // Reached by a simultaneous open: the table has no keepinit row here. For the application it is connect()
+        // timing out, which the table's USER TIMEOUT row of SYN-RECEIVED describes (flush, signal, CLOSED).
+        s.row('USER_TIMEOUT');
+      } else {
+        s.row('TIMER_CONN_ESTABLISH', 'connection not established within keepinit');
+      }
       s.close('error: connection timed out');
       return;
     case 'RETRANSMISSION':
