@@ -1,6 +1,7 @@
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { RuleContext } from './context.ts';
+import { missingInChinese } from './missing-zh.ts';
 import { closeWaitRules } from './rules/close-wait.ts';
 import { closingRules } from './rules/closing.ts';
 import { connectRules } from './rules/connect.ts';
@@ -38,6 +39,7 @@ const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info
 export function diagnose(snapshot: Snapshot, options: DiagnoseOptions = {}, previous?: Snapshot): Finding[] {
   const ctx = new RuleContext(snapshot, { ...DEFAULT_THRESHOLDS, ...options.thresholds }, previous);
   const findings = RULES.flatMap((rule) => rule(ctx));
+  for (const f of findings) if (f.missing) f.missingZh = f.missing.map((m) => missingInChinese(m) ?? m);
   return findings.sort(
     (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.rule.localeCompare(b.rule),
   );

@@ -26,4 +26,6 @@ export interface Finding {
   references?: string[];
   /** Data the rule needed but the source lacked (process names, kernel counters, a second snapshot ...). */
   missing?: string[];
+  /** The same notes in Chinese, one for one. */
+  missingZh?: string[];
 }

@@ -70,9 +70,12 @@ export function renderFindings(
           : `         ${c.green(`sysctl -w ${s.name}=${JSON.stringify(s.suggested).replace(/^"|"$/g, '')}`)}${s.current !== undefined ? c.dim(`  (now ${s.current})`) : ''}`,
       );
     }
-    if (f.missing?.length)
+    const missing = lang === 'zh' ? (f.missingZh ?? f.missing) : f.missing;
+    if (missing?.length)
       out.push(
-        ...wrap(`${l.missing}: ${f.missing.join('; ')}`, w - 9).map((line) => `         ${c.yellow(line)}`),
+        ...wrap(`${l.missing}: ${missing.join(lang === 'zh' ? '；' : '; ')}`, w - 9).map(
+          (line) => `         ${c.yellow(line)}`,
+        ),
       );
   }
   return out.join('\n');

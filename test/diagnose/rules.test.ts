@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import { checkSummary, readThresholds } from '../../src/cli/commands/check.ts';
+import { notChecked } from '../../src/diagnose/coverage.ts';
 import { worstSeverity } from '../../src/diagnose/index.ts';
 import type { KernelContext, Snapshot, Socket } from '../../src/model/snapshot.ts';
 import { renderFindings } from '../../src/render/findings.ts';
@@ -244,6 +245,24 @@ describe('tcpstate check', () => {
 });
 
 describe('Chinese titles', () => {
+  it('says what could not be checked in Chinese too, for every gap', () => {
+    const kinds: Snapshot[] = [
+      snap([sock('LISTEN', 80, '*', 0), sock('ESTABLISHED', 80, '10.0.0.9', 40000)]),
+      {
+        ...snap([sock('CLOSE_WAIT', 80, '10.0.0.9', 40001)]),
+        source: { kind: 'text', name: 'paste', os: 'macos' },
+      },
+    ];
+    let gaps = 0;
+    for (const s of kinds) {
+      for (const gap of notChecked(s)) {
+        expect(gap.needsZh, gap.needs).toMatch(/[\u4e00-\u9fff]/);
+        gaps++;
+      }
+    }
+    expect(gaps).toBeGreaterThanOrEqual(6);
+  });
+
   it('every rule these scenarios trigger has one (checked on each finding by the diagnose wrapper)', () => {
     // Runs last in this file: the scenarios above went through the wrapper.
     expect(rulesSeen.size).toBeGreaterThanOrEqual(12);

@@ -13,6 +13,9 @@ export function diagnose(...args: Parameters<typeof realDiagnose>): ReturnType<t
   for (const f of findings) {
     expect(f.titleZh, `${f.rule}: ${f.title}`).toMatch(/[\u4e00-\u9fff]/);
     expect(f.titleZh).not.toMatch(/undefined|NaN|\[object/);
+    // Every missing-data note has its Chinese (missing-zh.ts), one for one.
+    expect(f.missingZh?.length, `${f.rule}: missingZh`).toBe(f.missing?.length);
+    for (const note of f.missingZh ?? []) expect(note, `${f.rule}: ${note}`).toMatch(/[\u4e00-\u9fff]/);
     rulesSeen.add(f.rule);
   }
   return findings;

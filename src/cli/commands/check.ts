@@ -172,7 +172,9 @@ export async function runCheck(
 
 function renderGaps(gaps: readonly NotChecked[], lang: 'en' | 'zh'): string {
   const head = lang === 'zh' ? '未能检查（缺少数据）:' : 'Not checked (missing data):';
-  return [head, ...gaps.map((g) => `  - ${g.needs}: ${g.rules.join(', ')}`)].join('\n');
+  return [head, ...gaps.map((g) => `  - ${lang === 'zh' ? g.needsZh : g.needs}: ${g.rules.join(', ')}`)].join(
+    '\n',
+  );
 }
 
 export function registerCheck(program: Command): void {
