@@ -2,7 +2,7 @@ import type { Endpoint, Family, Socket } from '../../model/snapshot.ts';
 import type { TcpState } from '../../states/states.ts';
 import { Collector, intern, type ParseResult, stateOf, stateWord } from './collector.ts';
 import { familyOf, normalizeLocal, normalizeRemote, type SplitOptions, splitEndpoint } from './endpoint.ts';
-import { NETTOOLS_WIDTH } from './parsers/linux-netstat.ts';
+import { datagramKind, NETTOOLS_WIDTH } from './parsers/linux-netstat.ts';
 import { netidKind } from './parsers/ss.ts';
 
 /**
@@ -278,10 +278,9 @@ export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | un
       if (equals(buf, s0, e0, 'tcp')) hint = 'tcp';
       else if (equals(buf, s0, e0, 'tcp6')) hint = 'tcp6';
       else {
-        const proto = text(buf, s0, e0);
-        if (proto === 'udp' || proto === 'udp6' || proto === 'udpl' || proto === 'udpl6') out.skip('udp');
-        else if (proto === 'raw' || proto === 'raw6') out.skip('raw');
-        else return undefined;
+        const datagram = datagramKind(text(buf, s0, e0));
+        if (datagram === undefined) return undefined;
+        out.skip(datagram);
         continue;
       }
       if (n !== 6) return undefined;

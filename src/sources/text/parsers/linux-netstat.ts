@@ -25,6 +25,13 @@ const TIMER_KINDS: Record<string, SocketTimer['kind']> = {
   probe: 'persist',
 };
 
+/** The skipped kind of a net-tools UDP (`udpl` = UDP-Lite) or raw row, by its Proto column; undefined otherwise. */
+export function datagramKind(proto: string): 'udp' | 'raw' | undefined {
+  if (proto === 'udp' || proto === 'udp6' || proto === 'udpl' || proto === 'udpl6') return 'udp';
+  if (proto === 'raw' || proto === 'raw6') return 'raw';
+  return undefined;
+}
+
 /**
  * Linux net-tools `netstat` (`-an`, `-tanp`, `-tano`, `-e`, `-W`, localized state names, old layouts): the
  * Internet section is read; UDP, raw and the UNIX-domain section are counted as skipped.
@@ -59,8 +66,8 @@ export function parseLinuxNetstat(lines: readonly string[]): ParseResult {
       else out.sockets.push(socket);
       continue;
     }
-    if (proto === 'udp' || proto === 'udp6' || proto === 'udpl' || proto === 'udpl6') out.skip('udp');
-    else if (proto === 'raw' || proto === 'raw6') out.skip('raw');
+    const datagram = datagramKind(proto);
+    if (datagram !== undefined) out.skip(datagram);
     else if (proto === 'unix' || section === 'unix') out.skip('unix');
     else if (section === 'other' || /^(bt|l2cap|rfcomm|sco|ax25|netrom|ipx|x25)/.test(proto))
       out.skip('other');
