@@ -142,6 +142,10 @@ describe('/proc/net/tcp byte parser', () => {
       expect(w1).toEqual(w2);
       expect(w1.map((w) => w.line)).toEqual([12_346]);
       expect(absent).toBeUndefined();
+      // A file that opens but cannot be read (a directory: EISDIR on read) is an error naming it.
+      expect(() => readProcNetTcpFiles([{ path: dir, family: 'inet', warnings: [] }])).toThrow(
+        new RegExp(`^${dir}: .*EISDIR`),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

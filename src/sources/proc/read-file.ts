@@ -31,36 +31,39 @@ function missing(error: unknown): boolean {
 export function readProcNetTcpFiles(files: readonly ProcTableFile[]): (Socket[] | undefined)[] {
   const buf = Buffer.allocUnsafe(RESERVE + SYNC_CHUNK);
   return files.map((f) => {
-    let fd: number;
+    let fd: number | undefined;
     try {
       fd = openSync(f.path, 'r');
+      return readTable(fd, f, buf);
     } catch (error) {
-      if (missing(error)) return undefined;
+      if (fd === undefined && missing(error)) return undefined;
       throw new Error(`${f.path}: ${(error as Error).message}`);
-    }
-    try {
-      const parser = new ProcNetTcpParser(f.family, f.warnings);
-      let carry = 0;
-      for (;;) {
-        const n = readSync(fd, buf, RESERVE, SYNC_CHUNK, null);
-        const start = RESERVE - carry;
-        if (n === 0) {
-          if (carry > 0) parser.feed(buf, start, RESERVE, true);
-          return parser.sockets;
-        }
-        const end = RESERVE + n;
-        const used = parser.feed(buf, start, end);
-        carry = end - (start + used);
-        if (carry > RESERVE) {
-          // A line longer than the reserve is nothing the kernel prints: let it end here (it becomes a warning).
-          parser.feed(buf, start + used, end, true);
-          carry = 0;
-          continue;
-        }
-        buf.copy(buf, RESERVE - carry, start + used, end);
-      }
     } finally {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
     }
   });
+}
+
+/** One opened file: a read, then its lines parsed, until the end. */
+function readTable(fd: number, f: ProcTableFile, buf: Buffer): Socket[] {
+  const parser = new ProcNetTcpParser(f.family, f.warnings);
+  let carry = 0;
+  for (;;) {
+    const n = readSync(fd, buf, RESERVE, SYNC_CHUNK, null);
+    const start = RESERVE - carry;
+    if (n === 0) {
+      if (carry > 0) parser.feed(buf, start, RESERVE, true);
+      return parser.sockets;
+    }
+    const end = RESERVE + n;
+    const used = parser.feed(buf, start, end);
+    carry = end - (start + used);
+    if (carry > RESERVE) {
+      // A line longer than the reserve is nothing the kernel prints: let it end here (it becomes a warning).
+      parser.feed(buf, start + used, end, true);
+      carry = 0;
+      continue;
+    }
+    buf.copy(buf, RESERVE - carry, start + used, end);
+  }
 }
