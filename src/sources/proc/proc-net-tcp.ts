@@ -230,6 +230,18 @@ function scanDec(buf: Buffer, p: number, end: number): number {
   return p;
 }
 
+/** A hex field of 1 to 16 digits at `p`: where it ends, the number in `value`; -1 when there is none. */
+function hexField(buf: Buffer, p: number, end: number): number {
+  const q = scanHex(buf, p, end);
+  return q === p || q - p > 16 ? -1 : q;
+}
+
+/** A decimal field of at least one digit at `p`: where it ends, the number in `value`; -1 when there is none. */
+function decField(buf: Buffer, p: number, end: number): number {
+  const q = scanDec(buf, p, end);
+  return q === p ? -1 : q;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -266,12 +278,10 @@ function parseLine(
   cache: AddressCache,
 ): Socket | undefined {
   let n = 0;
-  let v = 0;
   stoppedAt = p;
   // "  46:" slot number
-  n = p;
-  p = scanDec(buf, p, end);
-  if (p === n || p >= end || buf[p] !== COLON) return undefined;
+  p = decField(buf, p, end);
+  if (p < 0 || p >= end || buf[p] !== COLON) return undefined;
   p++;
   while (p < end && isSpace(buf[p]!)) p++;
 
@@ -307,44 +317,33 @@ function parseLine(
     }
     if (p >= end || buf[p] !== COLON) return undefined;
     p++;
-    n = p;
-    p = scanHex(buf, p, end);
-    v = value;
-    if (p === n || p - n > 16 || v > 0xffff || !endsToken(buf, p, end)) return undefined;
-    if (side === 0) local = endpoint(address, v);
-    else remote = endpoint(address, v);
+    p = hexField(buf, p, end);
+    if (p < 0 || value > 0xffff || !endsToken(buf, p, end)) return undefined;
+    if (side === 0) local = endpoint(address, value);
+    else remote = endpoint(address, value);
     while (p < end && isSpace(buf[p]!)) p++;
   }
 
   // st
-  n = p;
-  p = scanHex(buf, p, end);
-  v = value;
-  if (p === n || p - n > 16 || !endsToken(buf, p, end)) return undefined;
-  const state = stateFromLinuxCode(v);
+  p = hexField(buf, p, end);
+  if (p < 0 || !endsToken(buf, p, end)) return undefined;
+  const state = stateFromLinuxCode(value);
   if (state === undefined) return undefined;
   while (p < end && isSpace(buf[p]!)) p++;
 
   // tx_queue:rx_queue
-  n = p;
-  p = scanHex(buf, p, end);
-  v = value;
-  if (p === n || p - n > 16 || p >= end || buf[p] !== COLON) return undefined;
-  const sendQ = v;
-  p++;
-  n = p;
-  p = scanHex(buf, p, end);
-  v = value;
-  if (p === n || p - n > 16) return undefined;
-  const recvQ = v;
+  p = hexField(buf, p, end);
+  if (p < 0 || p >= end || buf[p] !== COLON) return undefined;
+  const sendQ = value;
+  p = hexField(buf, p + 1, end);
+  if (p < 0) return undefined;
+  const recvQ = value;
   while (p < end && isSpace(buf[p]!)) p++;
 
   // tr:tm->when
-  n = p;
-  p = scanHex(buf, p, end);
-  v = value;
-  if (p === n || p - n > 16 || p >= end || buf[p] !== COLON) return undefined;
-  const timerCode = v;
+  p = hexField(buf, p, end);
+  if (p < 0 || p >= end || buf[p] !== COLON) return undefined;
+  const timerCode = value;
   p++;
   let hi = 0;
   let lo = 0;
@@ -359,37 +358,29 @@ function parseLine(
   while (p < end && isSpace(buf[p]!)) p++;
 
   // retrnsmt
-  n = p;
-  p = scanHex(buf, p, end);
-  v = value;
-  if (p === n || p - n > 16) return undefined;
-  const retransmits = v;
+  p = hexField(buf, p, end);
+  if (p < 0) return undefined;
+  const retransmits = value;
   while (p < end && isSpace(buf[p]!)) p++;
 
   // uid, decimal
-  n = p;
-  p = scanDec(buf, p, end);
-  v = value;
-  if (p === n) return undefined;
-  const uid = v;
+  p = decField(buf, p, end);
+  if (p < 0) return undefined;
+  const uid = value;
   while (p < end && isSpace(buf[p]!)) p++;
 
   // timeout: icsk_probes_out (unanswered zero-window or keepalive probes), printed with %8d.
   const negative = p < end && buf[p] === 45;
   if (negative) p++;
-  n = p;
-  p = scanDec(buf, p, end);
-  v = value;
-  if (p === n) return undefined;
-  const probes = v;
+  p = decField(buf, p, end);
+  if (p < 0) return undefined;
+  const probes = value;
   while (p < end && isSpace(buf[p]!)) p++;
 
   // inode
-  n = p;
-  p = scanDec(buf, p, end);
-  v = value;
-  if (p === n || !endsToken(buf, p, end)) return undefined;
-  const inode = v;
+  p = decField(buf, p, end);
+  if (p < 0 || !endsToken(buf, p, end)) return undefined;
+  const inode = value;
 
   if (state === 'LISTEN' && remote!.port === 0) remote = endpoint('*', undefined);
   const timer: SocketTimer | undefined =
