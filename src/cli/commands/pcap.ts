@@ -193,6 +193,8 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
   } finally {
     bar?.stop();
   }
+  // A capture cut short is still read and shown in full up to the cut, and then it is an error (exit 1).
+  const exit = result.reader.truncatedAt !== undefined ? 1 : undefined;
   for (const w of result.warnings) {
     process.stderr.write(
       `tcpstate: ${result.source}${w.offset !== undefined ? `: byte ${w.offset}` : ''}: ${w.message}\n`,
@@ -203,7 +205,7 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
   if (options.zeek) {
     if (zeekOut.length > 0) out.write(`${zeekOut.join('\n')}\n`);
     out.write(`${zeekFooter(new Date())}\n`);
-    return undefined;
+    return exit;
   }
   if (atMode) {
     if (at === undefined) {
@@ -213,12 +215,12 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
     const snapshot = at.snapshot(result.source);
     snapshot.warnings.push(...result.warnings);
     emitSnapshot(snapshot, options);
-    return undefined;
+    return exit;
   }
   if (options.ndjson) {
     out.write(pendingNdjson);
     out.write(`${JSON.stringify({ type: 'summary', ...summaryDoc(result, connStates, anomalies) })}\n`);
-    return undefined;
+    return exit;
   }
   if (options.json) {
     const doc = {
@@ -229,7 +231,7 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
     };
     out.write(`${JSON.stringify(doc, null, 2)}\n`);
     if (options.svg && timeline) writeSvg(options.svg, timeline, result);
-    return undefined;
+    return exit;
   }
 
   const text: string[] = [renderSummary(result, connStates, anomalies, c), ''];
@@ -249,7 +251,7 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
     if (options.svg) writeSvg(options.svg, timeline, result);
   }
   out.write(`${text.join('\n').trimEnd()}\n`);
-  return undefined;
+  return exit;
 }
 
 function writeSvg(path: string, timeline: Timeline, result: CaptureResult): void {
