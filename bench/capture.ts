@@ -9,7 +9,7 @@
  * tcptrace. tcpstate runs from dist/ (built here with tsc) so no loader sits in the measured process.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -82,12 +82,16 @@ interface Timing {
   output: string;
 }
 
-function timed(tool: string, command: string, commandArgs: string[]): Timing {
+/** Runs a command under /usr/bin/time; with `discard` its output goes to /dev/null (as a user would redirect it). */
+function timed(tool: string, command: string, commandArgs: string[], discard = false): Timing {
+  const devNull = discard ? openSync('/dev/null', 'w') : undefined;
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...commandArgs], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     cwd: root,
+    stdio: ['ignore', devNull ?? 'pipe', 'pipe'],
   });
+  if (devNull !== undefined) closeSync(devNull);
   const last = r.stderr.trim().split('\n').pop() ?? '';
   const [secs, kb] = last.split(' ').map(Number);
   return { tool, seconds: secs ?? Number.NaN, rssMiB: (kb ?? 0) / 1024, output: r.stdout };
@@ -110,16 +114,21 @@ execFileSync('node', ['scripts/post-build.mjs'], { cwd: root, stdio: 'inherit' }
 
 // Warm the page cache so every tool reads from memory.
 execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 });
+// Every tool's output goes to /dev/null. The three tcpstate rows are the CLI as a user runs it: the default
+// summary, one conn.log line per connection (what tcptrace -n and tshark's conv table print), and one full JSON
+// record per connection.
+const cli = join(root, 'dist/cli/main.js');
 const runs: Timing[] = [
-  timed('tcpstate pcap --ndjson (full tracking)', process.execPath, [
-    join(root, 'bench/capture-run.mjs'),
-    file,
-  ]),
-  timed('tcptrace -n', 'tcptrace', ['-n', file]),
-  timed('tshark -q -z conv,tcp', 'tshark', ['-r', file, '-q', '-z', 'conv,tcp']),
+  timed('tcpstate pcap (summary)', process.execPath, [cli, 'pcap', file], true),
+  timed('tcpstate pcap --zeek (a line each)', process.execPath, [cli, 'pcap', file, '--zeek'], true),
+  timed('tcpstate pcap --ndjson (a record each)', process.execPath, [cli, 'pcap', file, '--ndjson'], true),
+  timed('tcptrace -n', 'tcptrace', ['-n', file], true),
+  timed('tshark -q -z conv,tcp', 'tshark', ['-r', file, '-q', '-z', 'conv,tcp'], true),
 ];
 const ours = runs[0]!;
-const inner = JSON.parse(ours.output.trim().split('\n').pop() ?? '{}') as {
+// The library alone (read + decode + track + tally conn_state and anomalies), without start-up or output.
+const library = timed('library', process.execPath, [join(root, 'bench/capture-run.mjs'), file]);
+const inner = JSON.parse(library.output.trim().split('\n').pop() ?? '{}') as {
   seconds?: number;
   cpuSeconds?: number;
   maxLive?: number;
@@ -144,6 +153,6 @@ for (const r of runs) {
 }
 if (inner.seconds !== undefined) {
   console.log(
-    `tcpstate in-process (read + decode + track, no startup): ${inner.seconds.toFixed(2)} s wall, ${inner.cpuSeconds?.toFixed(2)} s CPU = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections, at most ${inner.maxLive} live`,
+    `tcpstate library in-process (read + decode + track + tally, no start-up, no output): ${inner.seconds.toFixed(2)} s wall, ${inner.cpuSeconds?.toFixed(2)} s CPU = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections, at most ${inner.maxLive} live`,
   );
 }

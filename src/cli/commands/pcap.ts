@@ -9,10 +9,11 @@ import {
   readCaptureFile,
   readCaptureStream,
 } from '../../capture/pipeline.ts';
-import { connectionRecord, zeekFooter, zeekHeader, zeekLine } from '../../capture/record.ts';
+import { type ConnectionRecord, connectionRecord, zeekFooter, zeekHeader, zeekLine } from '../../capture/record.ts';
 import { connectionRow, renderConnectionTable, renderStory, renderSummary } from '../../capture/render.ts';
 import { sparklines, Timeline, timelineSvg } from '../../capture/timeline.ts';
 import type { SplitMode, TrackerStats } from '../../capture/tracker.ts';
+import { connState } from '../../capture/zeek.ts';
 import { UsageError } from '../../errors.ts';
 import { colorsFor } from '../../render/color.ts';
 import { runAction } from '../run.ts';
@@ -119,7 +120,10 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
   const limit = options.all ? Number.POSITIVE_INFINITY : (options.limit ?? 50);
   const connStates = new Map<string, number>();
   const anomalies = new Map<string, number>();
+  /** Connections kept whole for --at (when its time is only known at the end). */
   const kept: Connection[] = [];
+  /** Records of the connections listed (or all, for --json), made while each connection is at hand. */
+  const records: ConnectionRecord[] = [];
   let total = 0;
   let at: AtCollector | undefined;
   let first = Number.NaN;
@@ -145,18 +149,20 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
       if (zeekOut.length >= 1024) out.write(`${zeekOut.splice(0).join('\n')}\n`);
       return;
     }
-    const rec = connectionRecord(conn);
-    connStates.set(rec.connState, (connStates.get(rec.connState) ?? 0) + 1);
-    for (const a of rec.anomalies) anomalies.set(a.kind, (anomalies.get(a.kind) ?? 0) + 1);
+    const state = connState(conn);
+    connStates.set(state, (connStates.get(state) ?? 0) + 1);
+    if (conn.anomalies !== undefined) {
+      for (const a of conn.anomalies) anomalies.set(a.kind, (anomalies.get(a.kind) ?? 0) + 1);
+    }
     if (options.ndjson) {
-      pendingNdjson += `${JSON.stringify({ type: 'connection', ...rec })}\n`;
+      pendingNdjson += `${JSON.stringify({ type: 'connection', ...connectionRecord(conn) })}\n`;
       if (pendingNdjson.length > 1 << 16) {
         out.write(pendingNdjson);
         pendingNdjson = '';
       }
       return;
     }
-    if (options.json || kept.length < limit) kept.push(conn);
+    if (options.json || records.length < limit) records.push(connectionRecord(conn));
   };
 
   let bar: cliProgress.SingleBar | undefined;
@@ -226,7 +232,7 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
     const doc = {
       schema: 'tcpstate.capture/1',
       ...summaryDoc(result, connStates, anomalies),
-      connections: kept.map(connectionRecord),
+      connections: records,
       ...(timeline ? { timeline: timeline.series() } : {}),
     };
     out.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -235,7 +241,7 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
   }
 
   const text: string[] = [renderSummary(result, connStates, anomalies, c), ''];
-  const records = kept.map(connectionRecord).sort((a, b) => a.id - b.id);
+  records.sort((a, b) => a.id - b.id);
   const story = options.story ?? total <= 10;
   if (story) {
     for (const rec of records) text.push(renderStory(rec, origin, c), '');
