@@ -9,7 +9,13 @@ import {
   readCaptureFile,
   readCaptureStream,
 } from '../../capture/pipeline.ts';
-import { type ConnectionRecord, connectionRecord, zeekFooter, zeekHeader, zeekLine } from '../../capture/record.ts';
+import {
+  type ConnectionRecord,
+  connectionRecord,
+  zeekFooter,
+  zeekHeader,
+  zeekLine,
+} from '../../capture/record.ts';
 import { connectionRow, renderConnectionTable, renderStory, renderSummary } from '../../capture/render.ts';
 import { sparklines, Timeline, timelineSvg } from '../../capture/timeline.ts';
 import type { SplitMode, TrackerStats } from '../../capture/tracker.ts';
