@@ -63,6 +63,24 @@ class ByteCache<T> {
     this.hashes[slot] = hash;
     this.entries[slot] = { bytes: Uint8Array.prototype.slice.call(buf, start, end), value };
   }
+
+  /** The value for these bytes: from the cache, or made from their text by `make` (with `arg`) and kept. */
+  resolve<A>(
+    buf: Buffer,
+    start: number,
+    end: number,
+    seed: number,
+    make: (raw: string, arg: A) => T,
+    arg: A,
+  ): T {
+    const hash = hashBytes(buf, start, end, seed);
+    let value = this.get(buf, start, end, hash);
+    if (value === undefined) {
+      value = make(text(buf, start, end), arg);
+      this.set(buf, start, end, hash, value);
+    }
+    return value;
+  }
 }
 
 function hashBytes(buf: Buffer, start: number, end: number, seed: number): number {
@@ -225,6 +243,16 @@ export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | un
   const states = new ByteCache<{ state: TcpState | undefined; raw: string }>();
   const locals = new ByteCache<LocalEnd>();
   const remotes = new ByteCache<Endpoint>();
+  // Made once per input (not per row), so resolving a cached token allocates nothing.
+  const makeState = ss
+    ? (raw: string) => stateWord(raw)
+    : (raw: string) => ({ state: stateOf(raw), raw: intern(raw) });
+  const makeLocal = (raw: string, hint: string | undefined): LocalEnd => {
+    const endpoint = splitEndpoint(raw, 'colon', split);
+    const family = familyOf(endpoint, hint);
+    return { family, endpoint: normalizeLocal(endpoint, family) };
+  };
+  const makeRemote = (raw: string) => normalizeRemote(splitEndpoint(raw, 'colon', split));
   const endpoints = new Ipv4Cache();
   const starts = new Int32Array(MAX_TOKENS);
   const ends = new Int32Array(MAX_TOKENS);
@@ -290,15 +318,7 @@ export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | un
     // ss: [tcp] STATE Recv-Q Send-Q Local Peer; netstat: tcp Recv-Q Send-Q Local Foreign STATE.
     const stateAt = ss ? k : 5;
     const numbersAt = ss ? k + 1 : 1;
-    const sState = starts[stateAt]!;
-    const eState = ends[stateAt]!;
-    const stateHash = hashBytes(buf, sState, eState, 0);
-    let word = states.get(buf, sState, eState, stateHash);
-    if (word === undefined) {
-      const raw = text(buf, sState, eState);
-      word = ss ? stateWord(raw) : { state: stateOf(raw), raw: intern(raw) };
-      states.set(buf, sState, eState, stateHash, word);
-    }
+    const word = states.resolve(buf, starts[stateAt]!, ends[stateAt]!, 0, makeState, undefined);
     const state = word.state;
     if (state === undefined) return undefined;
     const recvQ = decimal(buf, starts[numbersAt]!, ends[numbersAt]!);
@@ -313,28 +333,17 @@ export function parseFastRows(buf: Buffer, format: FastFormat): ParseResult | un
       // What familyOf says for a dotted quad: IPv4, unless net-tools listed it as tcp6.
       family = hint === 'tcp6' ? 'inet6' : 'inet';
     } else {
-      const localHash = hashBytes(buf, sLocal, eLocal, hint === 'tcp6' ? 6 : hint === 'tcp' ? 4 : 0);
-      let local = locals.get(buf, sLocal, eLocal, localHash);
-      if (local === undefined) {
-        const endpoint = splitEndpoint(text(buf, sLocal, eLocal), 'colon', split);
-        const fam = familyOf(endpoint, hint);
-        local = { family: fam, endpoint: normalizeLocal(endpoint, fam) };
-        locals.set(buf, sLocal, eLocal, localHash, local);
-      }
+      // The family depends on the line's protocol hint too: it is part of the key (the seed).
+      const seed = hint === 'tcp6' ? 6 : hint === 'tcp' ? 4 : 0;
+      const local = locals.resolve(buf, sLocal, eLocal, seed, makeLocal, hint);
       family = local.family;
       localEnd = local.endpoint;
     }
     const sRemote = starts[numbersAt + 3]!;
     const eRemote = ends[numbersAt + 3]!;
-    let remote = ipv4Endpoint(buf, sRemote, eRemote, endpoints);
-    if (remote === undefined) {
-      const remoteHash = hashBytes(buf, sRemote, eRemote, 0);
-      remote = remotes.get(buf, sRemote, eRemote, remoteHash);
-      if (remote === undefined) {
-        remote = normalizeRemote(splitEndpoint(text(buf, sRemote, eRemote), 'colon', split));
-        remotes.set(buf, sRemote, eRemote, remoteHash, remote);
-      }
-    }
+    const remote =
+      ipv4Endpoint(buf, sRemote, eRemote, endpoints) ??
+      remotes.resolve(buf, sRemote, eRemote, 0, makeRemote, undefined);
 
     // The same fields, in the same order, as the general parsers write them.
     const socket: Socket = !ss
