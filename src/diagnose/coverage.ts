@@ -9,6 +9,18 @@ export interface NotChecked {
   needsZh: string;
 }
 
+/** Rules that read kernel counters as rates: they need the counters, and a second look to difference them. */
+const COUNTER_RATE_RULES = [
+  'listen-overflow',
+  'syn-queue-overflow',
+  'orphans-killed',
+  'connection-churn',
+  'resets-received',
+  'resets-sent',
+  'retransmissions',
+  'connect-failures',
+];
+
 /**
  * What this snapshot (and the previous one, if any) cannot tell. A diagnosis that finds nothing is only as good as
  * what it could look at, so `check` and the JSON output say this next to the findings instead of staying silent.
@@ -18,32 +30,15 @@ export function notChecked(snapshot: Snapshot, previous?: Snapshot): NotChecked[
   const k = snapshot.kernel;
   if (!k?.counters) {
     out.push({
-      rules: [
-        'listen-overflow',
-        'syn-queue-overflow',
-        'orphans-killed',
-        'connection-churn',
-        'resets-received',
-        'resets-sent',
-        'retransmissions',
-        'connect-failures',
-        'time-wait-overflow',
-      ],
+      // time-wait-overflow also reads TCPTimeWaitOverflow; with one look it still judges sockstat's TIME_WAIT count
+      // against tcp_max_tw_buckets, so it is not in the second-look list below.
+      rules: [...COUNTER_RATE_RULES, 'time-wait-overflow'],
       needs: `kernel counters (/proc/net/snmp, /proc/net/netstat): ${snapshot.source.kind === 'text' ? 'a pasted socket table has none' : 'not read (--no-kernel?)'}`,
       needsZh: `内核计数器（/proc/net/snmp、/proc/net/netstat）：${snapshot.source.kind === 'text' ? '粘贴的套接字表不包含它们' : '没有读取（--no-kernel？）'}`,
     });
   } else if (!previous?.kernel?.counters) {
     out.push({
-      rules: [
-        'listen-overflow',
-        'syn-queue-overflow',
-        'orphans-killed',
-        'connection-churn',
-        'resets-received',
-        'resets-sent',
-        'retransmissions',
-        'connect-failures',
-      ],
+      rules: COUNTER_RATE_RULES,
       needs: 'a second look for counter rates (--interval 5s)',
       needsZh: '再看一次，才能算出计数器的速率（--interval 5s）',
     });
