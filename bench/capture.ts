@@ -1,7 +1,9 @@
 /**
  * Capture benchmark: a large capture of real loopback traffic made in a throw-away network namespace, then read
- * side by side by tcpstate (full tracking: Zeek layer + RFC inference of both endpoints + anomalies), tcptrace -n
- * and tshark -q -z conv,tcp. Wall time and peak RSS of each process come from /usr/bin/time.
+ * side by side by the tcpstate command line (`pcap`, `pcap --zeek`, `pcap --ndjson`; full tracking: Zeek layer +
+ * RFC inference of both endpoints + anomalies), tcptrace -n and tshark -q -z conv,tcp, every output to /dev/null,
+ * and by the library alone in-process (bench/capture-run.mjs). Wall time and peak RSS of each process come from
+ * /usr/bin/time. bench/capture-floor.mjs gives the least a tracker costs on the same capture.
  *
  *   npx tsx bench/capture.ts [--connections N] [--regen] [--file PATH]
  *
