@@ -10,7 +10,7 @@ export interface NotChecked {
 }
 
 /** Rules that read kernel counters as rates: they need the counters, and a second look to difference them. */
-const COUNTER_RATE_RULES = [
+const COUNTER_RATE_RULES: readonly string[] = [
   'listen-overflow',
   'syn-queue-overflow',
   'orphans-killed',
@@ -38,7 +38,7 @@ export function notChecked(snapshot: Snapshot, previous?: Snapshot): NotChecked[
     });
   } else if (!previous?.kernel?.counters) {
     out.push({
-      rules: COUNTER_RATE_RULES,
+      rules: [...COUNTER_RATE_RULES],
       needs: 'a second look for counter rates (--interval 5s)',
       needsZh: '再看一次，才能算出计数器的速率（--interval 5s）',
     });
