@@ -46,7 +46,7 @@ class ByteCache<T> {
   private readonly hashes = new Int32Array(ENTRY_SLOTS);
   private readonly entries: (Cached<T> | undefined)[] = new Array(ENTRY_SLOTS).fill(undefined);
 
-  get(buf: Buffer, start: number, end: number, hash: number): T | undefined {
+  private get(buf: Buffer, start: number, end: number, hash: number): T | undefined {
     const slot = hash & (ENTRY_SLOTS - 1);
     if (this.hashes[slot] !== hash) return undefined;
     const e = this.entries[slot];
@@ -58,7 +58,7 @@ class ByteCache<T> {
     return e.value;
   }
 
-  set(buf: Buffer, start: number, end: number, hash: number, value: T): void {
+  private set(buf: Buffer, start: number, end: number, hash: number, value: T): void {
     const slot = hash & (ENTRY_SLOTS - 1);
     this.hashes[slot] = hash;
     this.entries[slot] = { bytes: Uint8Array.prototype.slice.call(buf, start, end), value };
