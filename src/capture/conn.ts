@@ -1,7 +1,7 @@
 /**
  * One TCP connection as seen on the wire: two endpoint records (originator and responder) with Zeek's endpoint
- * state, the inferred RFC 9293 state history, counters and anomalies. Plain mutable classes on purpose: one object
- * per connection, none per packet.
+ * state, the inferred RFC 9293 state history, counters and anomalies. The tracker keeps live connections in flat
+ * arrays (flows.ts) and builds these objects once a connection has ended: they are what callers get and keep.
  */
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { formatAddress, formatIpv4 } from './address.ts';
@@ -78,10 +78,9 @@ export class Side {
   readonly port: number;
   /**
    * Every field that holds a double or a uint32 (sequence numbers, times, address words) lives in this one array
-   * of doubles, behind accessors: as plain fields each would be its own boxed heap number, and with ~100k live
-   * connections the garbage collector spent more time tracing those boxes than we spent tracking. A plain array
-   * literal (V8 stores its doubles unboxed) rather than a Float64Array: a typed array this size gets a separately
-   * allocated backing store, and making and freeing 480k of them cost more than all the tracking.
+   * of doubles, behind accessors: as plain fields each would be its own boxed heap number, one more allocation
+   * per field for every connection handed out. A plain array literal (V8 stores its doubles unboxed) rather than
+   * a Float64Array: a typed array this size gets a separately allocated backing store, which costs far more.
    */
   private readonly n: number[];
   private printed: string | undefined;
@@ -281,8 +280,6 @@ export class Connection {
   anomalies: Anomaly[] | undefined;
   /** Why the record ended: `end` of capture, `reuse` of the tuple, `closed`, `idle`, `attempt` timeout. */
   endReason: 'end' | 'reuse' | 'closed' | 'idle' | 'attempt' = 'end';
-  /** Next connection in the same flow-table bucket. */
-  next: Connection | undefined;
   readonly hash: number;
 
   constructor(id: number, family: 4 | 6, orig: Side, resp: Side, t: number, hash: number) {

@@ -179,7 +179,20 @@ export function nextState(state: TcpState, event: EndpointEvent): TcpState | und
   return to < 0 ? undefined : TCP_STATES[to];
 }
 
-/** nextState by state index (TCP_STATES order): -1 when the event does not move it. The hot path. */
-export function nextStateIndex(state: number, event: EndpointEvent): number {
-  return moves()[state * E + EVENT_INDEX[event]]!;
+/** Index of each event in ENDPOINT_EVENTS, for the hot path (a string-keyed lookup there was a megamorphic load). */
+export const EV = {
+  SEND_SYN: ENDPOINT_EVENTS.indexOf('send-syn'),
+  RCV_SYN: ENDPOINT_EVENTS.indexOf('rcv-syn'),
+  RCV_SYN_ACK: ENDPOINT_EVENTS.indexOf('rcv-syn-ack'),
+  RCV_ACK_OF_SYN: ENDPOINT_EVENTS.indexOf('rcv-ack-of-syn'),
+  SEND_FIN: ENDPOINT_EVENTS.indexOf('send-fin'),
+  RCV_FIN: ENDPOINT_EVENTS.indexOf('rcv-fin'),
+  RCV_ACK_OF_FIN: ENDPOINT_EVENTS.indexOf('rcv-ack-of-fin'),
+  SEND_RST: ENDPOINT_EVENTS.indexOf('send-rst'),
+  RCV_RST: ENDPOINT_EVENTS.indexOf('rcv-rst'),
+};
+
+/** nextState by state and event index: -1 when the event does not move it. The hot path. */
+export function nextStateIndex(state: number, event: number): number {
+  return moves()[state * E + event]!;
 }

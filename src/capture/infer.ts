@@ -7,10 +7,33 @@
  * a table made once from src/fsm `step()` (engine-moves.ts). Every move is also checked against the RFC transition
  * table; a move the table does not have is not applied but reported as an `unexpected-segment` anomaly.
  */
-import { TCP_STATES, type TcpState } from '../states/states.ts';
-import { type Connection, S, type Side } from './conn.ts';
+import { TCP_STATES } from '../states/states.ts';
+import { S } from './conn.ts';
 import { type Segment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
-import { type EndpointEvent, nextStateIndex } from './engine-moves.ts';
+import { ENDPOINT_EVENTS, EV, nextStateIndex } from './engine-moves.ts';
+import {
+  CD_RTT_SYN_ACK_TO_ACK,
+  CD_SYN_ACK_AT,
+  CONN_DOUBLES_STRIDE,
+  D_ACK_NO,
+  D_FIN_ACK,
+  D_FIRST_SYN_AT,
+  D_ISN,
+  D_PKTS,
+  D_RST_AT,
+  D_TIME_WAIT_AT,
+  D_TIME_WAIT_UNTIL,
+  type FlowStore,
+  I_ACKED,
+  I_ASSUMED_START,
+  I_FIN_ACKED,
+  I_FIN_APPLIED,
+  I_HAS_ISN,
+  I_RFC,
+  I_SENT_FIN,
+  SIDE_DOUBLES_STRIDE as SD,
+  SIDE_INTS_STRIDE as SI,
+} from './flows.ts';
 import { isRfcMove } from './transitions.ts';
 import { seqDelta } from './zeek.ts';
 
@@ -21,248 +44,290 @@ export interface InferOptions {
   timeWait: number;
 }
 
-function sideName(conn: Connection, side: Side): 'orig' | 'resp' {
-  return side === conn.orig ? 'orig' : 'resp';
+function rfcOf(st: FlowStore, s: number): number {
+  return st.si[s * SI + I_RFC]!;
 }
 
 /** Sets the first known state of a side (assumed, not observed). */
-function begin(side: Side, state: TcpState, t: number, assumed: boolean): void {
-  side.rfc = S[state];
-  side.tr.push(side.rfc, t);
-  side.assumedStart = assumed;
+function begin(st: FlowStore, s: number, state: number, t: number, assumed: boolean): void {
+  st.si[s * SI + I_RFC] = state;
+  st.trPush(s, state, t);
+  st.si[s * SI + I_ASSUMED_START] = assumed ? 1 : 0;
 }
 
-/** Applies `event` to `side` at time t if the state machine moves it; validates against the RFC table. */
-function apply(conn: Connection, side: Side, event: EndpointEvent, t: number): boolean {
-  if (side.rfc < 0) return false;
-  const toIndex = nextStateIndex(side.rfc, event);
-  if (toIndex < 0 || toIndex === side.rfc) return false;
-  if (!isRfcMove(side.rfc, toIndex)) {
-    const from = TCP_STATES[side.rfc]!;
-    const to = TCP_STATES[toIndex]!;
-    conn.note({
+/** Applies `event` to side `s` at time t if the state machine moves it; validates against the RFC table. */
+function apply(st: FlowStore, c: number, s: number, event: number, t: number): boolean {
+  const from = rfcOf(st, s);
+  if (from < 0) return false;
+  const toIndex = nextStateIndex(from, event);
+  if (toIndex < 0 || toIndex === from) return false;
+  if (!isRfcMove(from, toIndex)) {
+    st.note(c, {
       kind: 'unexpected-segment',
       at: t,
-      side: sideName(conn, side),
-      message: `${event} would move ${from} to ${to}, which RFC 9293 does not allow; not applied`,
+      side: st.sideName(c, s),
+      message: `${ENDPOINT_EVENTS[event]} would move ${TCP_STATES[from]} to ${TCP_STATES[toIndex]}, which RFC 9293 does not allow; not applied`,
     });
     return false;
   }
-  side.rfc = toIndex;
-  side.tr.push(toIndex, t);
-  if (toIndex === S.TIME_WAIT) side.timeWaitAt = t;
+  st.si[s * SI + I_RFC] = toIndex;
+  st.trPush(s, toIndex, t);
+  if (toIndex === S.TIME_WAIT) st.sd[s * SD + D_TIME_WAIT_AT] = t;
   return true;
 }
 
 /** Lets timers run until `now`: TIME_WAIT ends after the configured length. */
-export function settle(side: Side, now: number, options: InferOptions): void {
-  if (side.rfc === S.TIME_WAIT) side.timeWaitUntil = side.timeWaitAt + options.timeWait;
-  if (side.rfc === S.TIME_WAIT && now >= side.timeWaitAt + options.timeWait) {
-    side.rfc = S.CLOSED;
-    side.tr.push(side.rfc, side.timeWaitAt + options.timeWait);
+export function settle(st: FlowStore, s: number, now: number, options: InferOptions): void {
+  if (rfcOf(st, s) !== S.TIME_WAIT) return;
+  const until = st.sd[s * SD + D_TIME_WAIT_AT]! + options.timeWait;
+  st.sd[s * SD + D_TIME_WAIT_UNTIL] = until;
+  if (now >= until) {
+    st.si[s * SI + I_RFC] = S.CLOSED;
+    st.trPush(s, S.CLOSED, until);
   }
 }
 
 /** Ends a TIME_WAIT early because the tuple is reused; returns how long it lasted (NaN if not in TIME_WAIT). */
-export function cutTimeWait(conn: Connection, side: Side, t: number): number {
-  if (side.rfc !== S.TIME_WAIT) return Number.NaN;
-  const lasted = t - side.timeWaitAt;
-  side.rfc = S.CLOSED;
-  side.tr.push(side.rfc, t);
-  conn.note({
+export function cutTimeWait(st: FlowStore, c: number, s: number, t: number): number {
+  if (rfcOf(st, s) !== S.TIME_WAIT) return Number.NaN;
+  const lasted = t - st.sd[s * SD + D_TIME_WAIT_AT]!;
+  st.si[s * SI + I_RFC] = S.CLOSED;
+  st.trPush(s, S.CLOSED, t);
+  st.note(c, {
     kind: 'time-wait',
     at: t,
-    side: sideName(conn, side),
+    side: st.sideName(c, s),
     message: `TIME_WAIT ended by a new SYN on the same tuple after ${lasted.toFixed(3)} s`,
     value: lasted,
   });
   return lasted;
 }
 
-/** Updates both endpoints' RFC states for a segment sent by `x` to `y`. */
-export function inferSegment(conn: Connection, x: Side, y: Side, seg: Segment, options: InferOptions): void {
+/** Updates both endpoints' RFC states for a segment sent by side `x` to side `y` of connection `c`. */
+export function inferSegment(
+  st: FlowStore,
+  c: number,
+  x: number,
+  y: number,
+  seg: Segment,
+  options: InferOptions,
+): void {
   const t = seg.ts;
   const flags = seg.flags;
   const syn = (flags & TCP_SYN) !== 0;
   const ack = (flags & TCP_ACK) !== 0;
   const fin = (flags & TCP_FIN) !== 0;
   const rst = (flags & TCP_RST) !== 0;
-  if (x.rfc === S.TIME_WAIT) settle(x, t, options);
-  if (y.rfc === S.TIME_WAIT) settle(y, t, options);
+  const si = st.si;
+  const sd = st.sd;
+  const xi = x * SI;
+  const yi = y * SI;
+  const xd = x * SD;
+  const yd = y * SD;
+  if (si[xi + I_RFC] === S.TIME_WAIT) settle(st, x, t, options);
+  if (si[yi + I_RFC] === S.TIME_WAIT) settle(st, y, t, options);
 
   // First sight of X: what state must it have been in to send this?
-  if (x.rfc < 0) {
+  if (si[xi + I_RFC]! < 0) {
     if (syn && !ack) {
-      begin(x, 'CLOSED', t, true);
-      apply(conn, x, 'send-syn', t);
-      if (y.rfc < 0) begin(y, 'LISTEN', t, true);
+      begin(st, x, S.CLOSED, t, true);
+      apply(st, c, x, EV.SEND_SYN, t);
+      if (si[yi + I_RFC]! < 0) begin(st, y, S.LISTEN, t, true);
     } else if (syn && ack) {
       // Passive side answering: it was listening and received the SYN (when we saw it, if we did).
-      begin(x, 'LISTEN', Number.isNaN(y.firstSynAt) ? t : y.firstSynAt, true);
-      if (y.rfc < 0) begin(y, 'SYN_SENT', t, true);
-    } else if (rst && y.rfc >= 0 && y.rfc === S.SYN_SENT) {
+      const synAt = sd[yd + D_FIRST_SYN_AT]!;
+      begin(st, x, S.LISTEN, Number.isNaN(synAt) ? t : synAt, true);
+      if (si[yi + I_RFC]! < 0) begin(st, y, S.SYN_SENT, t, true);
+    } else if (rst && si[yi + I_RFC] === S.SYN_SENT) {
       // A RST answering a SYN: nothing listens on that port.
-      x.tr.length = 0;
-      begin(x, 'CLOSED', t, true);
+      st.trTruncate(x, 0);
+      begin(st, x, S.CLOSED, t, true);
     } else {
-      begin(x, 'ESTABLISHED', t, true);
-      if (y.rfc < 0) begin(y, 'ESTABLISHED', t, true);
-      if (!syn && !conn.has('midstream')) {
-        conn.note({
+      begin(st, x, S.ESTABLISHED, t, true);
+      if (si[yi + I_RFC]! < 0) begin(st, y, S.ESTABLISHED, t, true);
+      if (!syn && !st.has(c, 'midstream')) {
+        st.note(c, {
           kind: 'midstream',
           at: t,
           message: 'picked up mid-stream: the handshake was not captured',
         });
       }
     }
-  } else if (y.rfc < 0) {
-    begin(y, syn && ack ? 'SYN_SENT' : 'ESTABLISHED', t, true);
+  } else if (si[yi + I_RFC]! < 0) {
+    begin(st, y, syn && ack ? S.SYN_SENT : S.ESTABLISHED, t, true);
   }
 
   if (syn) {
-    if (!x.hasIsn) {
-      x.isn = seg.seq;
-      x.hasIsn = true;
+    if (!si[xi + I_HAS_ISN]) {
+      sd[xd + D_ISN] = seg.seq;
+      si[xi + I_HAS_ISN] = 1;
     }
     if (!ack) {
-      if (x.rfc === S.LISTEN && y.rfc === S.SYN_SENT) {
+      if (si[xi + I_RFC] === S.LISTEN && si[yi + I_RFC] === S.SYN_SENT) {
         // Both sides sent a SYN: simultaneous open.
-        apply(conn, x, 'send-syn', t);
-        apply(conn, x, 'rcv-syn', t);
-        apply(conn, y, 'rcv-syn', t);
-        conn.note({ kind: 'simultaneous-open', at: t, message: 'both sides sent a SYN (simultaneous open)' });
+        apply(st, c, x, EV.SEND_SYN, t);
+        apply(st, c, x, EV.RCV_SYN, t);
+        apply(st, c, y, EV.RCV_SYN, t);
+        st.note(c, {
+          kind: 'simultaneous-open',
+          at: t,
+          message: 'both sides sent a SYN (simultaneous open)',
+        });
       }
     } else {
       // SYN-ACK: X received the SYN (at the SYN's time, if we saw it) and answers.
-      apply(conn, x, 'rcv-syn', Number.isNaN(y.firstSynAt) ? t : Math.max(y.firstSynAt, x.tr[1] ?? t));
-      if (y.rfc === S.SYN_SENT && (!y.hasIsn || seg.ack === (y.isn + 1) >>> 0))
-        apply(conn, y, 'rcv-syn-ack', t);
-      else if (y.rfc === S.SYN_RECEIVED) apply(conn, y, 'rcv-ack-of-syn', t);
+      const synAt = sd[yd + D_FIRST_SYN_AT]!;
+      const xSince = st.trLen(x) > 0 ? st.trTime(x, 0) : t;
+      apply(st, c, x, EV.RCV_SYN, Number.isNaN(synAt) ? t : Math.max(synAt, xSince));
+      if (si[yi + I_RFC] === S.SYN_SENT && (!si[yi + I_HAS_ISN] || seg.ack === (sd[yd + D_ISN]! + 1) >>> 0))
+        apply(st, c, y, EV.RCV_SYN_ACK, t);
+      else if (si[yi + I_RFC] === S.SYN_RECEIVED) apply(st, c, y, EV.RCV_ACK_OF_SYN, t);
     }
   }
 
   if (ack && !rst) {
-    if (x.rfc === S.SYN_SENT && !syn) {
+    if (si[xi + I_RFC] === S.SYN_SENT && !syn) {
       // X acknowledges without our having seen the SYN-ACK: it got one (one-sided capture).
-      apply(conn, y, 'rcv-syn', t);
-      apply(conn, x, 'rcv-syn-ack', t);
-      if (!conn.has('one-sided')) {
-        conn.note({
+      apply(st, c, y, EV.RCV_SYN, t);
+      apply(st, c, x, EV.RCV_SYN_ACK, t);
+      if (!st.has(c, 'one-sided')) {
+        const missing = st.sideName(c, y);
+        st.note(c, {
           kind: 'one-sided',
           at: t,
-          side: sideName(conn, y),
-          message: `only one direction captured: ${sideName(conn, y)}'s packets are missing`,
+          side: missing,
+          message: `only one direction captured: ${missing}'s packets are missing`,
         });
       }
     }
-    if (y.rfc === S.SYN_RECEIVED && !syn && (!y.hasIsn || seqDelta(seg.ack, y.isn) > 0)) {
-      apply(conn, y, 'rcv-ack-of-syn', t);
-      if (Number.isNaN(conn.rttSynAckToAck) && !Number.isNaN(conn.synAckAt)) {
-        conn.rttSynAckToAck = t - conn.synAckAt;
+    if (
+      si[yi + I_RFC] === S.SYN_RECEIVED &&
+      !syn &&
+      (!si[yi + I_HAS_ISN] || seqDelta(seg.ack, sd[yd + D_ISN]!) > 0)
+    ) {
+      apply(st, c, y, EV.RCV_ACK_OF_SYN, t);
+      const cd = st.cd;
+      const cdi = c * CONN_DOUBLES_STRIDE;
+      if (Number.isNaN(cd[cdi + CD_RTT_SYN_ACK_TO_ACK]) && !Number.isNaN(cd[cdi + CD_SYN_ACK_AT])) {
+        cd[cdi + CD_RTT_SYN_ACK_TO_ACK] = t - cd[cdi + CD_SYN_ACK_AT]!;
       }
     }
-    if (y.sentFin && !y.finAcked && seqDelta(seg.ack, y.finAck) >= 0) {
-      y.finAcked = true;
-      apply(conn, y, 'rcv-ack-of-fin', t);
+    if (si[yi + I_SENT_FIN] && !si[yi + I_FIN_ACKED] && seqDelta(seg.ack, sd[yd + D_FIN_ACK]!) >= 0) {
+      si[yi + I_FIN_ACKED] = 1;
+      apply(st, c, y, EV.RCV_ACK_OF_FIN, t);
     }
-    if (!x.acked || seqDelta(seg.ack, x.ackNo) > 0) {
-      x.ackNo = seg.ack;
-      x.acked = true;
+    if (!si[xi + I_ACKED] || seqDelta(seg.ack, sd[xd + D_ACK_NO]!) > 0) {
+      sd[xd + D_ACK_NO] = seg.ack;
+      si[xi + I_ACKED] = 1;
     }
   }
 
   if (fin && !rst) {
     const finAck = (seg.seq + seg.payloadLen + (syn ? 1 : 0) + 1) >>> 0;
-    const retransmitted = x.sentFin && finAck === x.finAck;
+    const retransmitted = si[xi + I_SENT_FIN] === 1 && finAck === sd[xd + D_FIN_ACK];
     if (retransmitted) {
-      const lost = y.rfc === S.TIME_WAIT || (y.rfc === S.CLOSED && x.finAcked);
-      conn.note({
+      const yRfc = si[yi + I_RFC];
+      const lost = yRfc === S.TIME_WAIT || (yRfc === S.CLOSED && si[xi + I_FIN_ACKED] === 1);
+      const xName = st.sideName(c, x);
+      const yName = st.sideName(c, y);
+      st.note(c, {
         kind: lost ? 'lost-final-ack' : 'retransmitted-fin',
         at: t,
-        side: sideName(conn, x),
+        side: xName,
         message: lost
-          ? `${sideName(conn, x)} retransmitted its FIN although ${sideName(conn, y)} had ACKed it: the final ACK was lost; ${sideName(conn, y)} re-ACKs from TIME_WAIT, still there after ${(t - y.timeWaitAt).toFixed(3)} s`
-          : `${sideName(conn, x)} retransmitted its FIN (not yet acknowledged)`,
+          ? `${xName} retransmitted its FIN although ${yName} had ACKed it: the final ACK was lost; ${yName} re-ACKs from TIME_WAIT, still there after ${(t - sd[yd + D_TIME_WAIT_AT]!).toFixed(3)} s`
+          : `${xName} retransmitted its FIN (not yet acknowledged)`,
       });
-      if (y.rfc === S.TIME_WAIT) y.timeWaitAt = t;
+      if (yRfc === S.TIME_WAIT) sd[yd + D_TIME_WAIT_AT] = t;
     }
-    if (!x.sentFin && x.rfc === S.CLOSE_WAIT && y.sentFin && (!ack || seqDelta(seg.ack, y.finAck) < 0)) {
+    if (
+      !si[xi + I_SENT_FIN] &&
+      si[xi + I_RFC] === S.CLOSE_WAIT &&
+      si[yi + I_SENT_FIN] &&
+      (!ack || seqDelta(seg.ack, sd[yd + D_FIN_ACK]!) < 0)
+    ) {
       // X's FIN does not acknowledge Y's: X sent it before Y's FIN reached it. We had let X receive Y's FIN when
       // we saw it; the ACK number proves the order was the other way: a simultaneous close.
-      x.tr.length -= 2;
-      x.rfc = x.tr[x.tr.length - 2]!;
-      x.sentFin = true;
-      x.finAck = finAck;
-      x.finApplied = apply(conn, x, 'send-fin', t);
-      apply(conn, x, 'rcv-fin', t);
-      apply(conn, y, 'rcv-fin', t);
-      conn.note({
+      const n = st.trLen(x) - 1;
+      st.trTruncate(x, n);
+      si[xi + I_RFC] = st.trState(x, n - 1);
+      si[xi + I_SENT_FIN] = 1;
+      sd[xd + D_FIN_ACK] = finAck;
+      si[xi + I_FIN_APPLIED] = apply(st, c, x, EV.SEND_FIN, t) ? 1 : 0;
+      apply(st, c, x, EV.RCV_FIN, t);
+      apply(st, c, y, EV.RCV_FIN, t);
+      st.note(c, {
         kind: 'simultaneous-close',
         at: t,
         message: 'both sides sent a FIN before receiving the other’s (CLOSING)',
       });
     }
-    if (!x.sentFin || (retransmitted && !x.finApplied)) {
-      x.sentFin = true;
-      x.finAck = finAck;
-      const before = x.rfc;
-      x.finApplied = apply(conn, x, 'send-fin', t);
-      if (x.finApplied) {
-        const yBefore = y.rfc;
-        apply(conn, y, 'rcv-fin', t);
-        if (yBefore === S.FIN_WAIT_1 && y.rfc === S.CLOSING) {
-          conn.note({ kind: 'simultaneous-close', at: t, message: 'both sides closed at once (CLOSING)' });
+    if (!si[xi + I_SENT_FIN] || (retransmitted && !si[xi + I_FIN_APPLIED])) {
+      si[xi + I_SENT_FIN] = 1;
+      sd[xd + D_FIN_ACK] = finAck;
+      const before = si[xi + I_RFC];
+      const applied = apply(st, c, x, EV.SEND_FIN, t);
+      si[xi + I_FIN_APPLIED] = applied ? 1 : 0;
+      if (applied) {
+        const yBefore = si[yi + I_RFC];
+        apply(st, c, y, EV.RCV_FIN, t);
+        if (yBefore === S.FIN_WAIT_1 && si[yi + I_RFC] === S.CLOSING) {
+          st.note(c, { kind: 'simultaneous-close', at: t, message: 'both sides closed at once (CLOSING)' });
         }
       } else if (before === S.SYN_SENT) {
-        conn.note({
+        const xName = st.sideName(c, x);
+        st.note(c, {
           kind: 'unexpected-segment',
           at: t,
-          side: sideName(conn, x),
-          message: `${sideName(conn, x)} sent a FIN before the handshake completed (applied once it is established)`,
+          side: xName,
+          message: `${xName} sent a FIN before the handshake completed (applied once it is established)`,
         });
       }
     }
-  } else if (seg.payloadLen > 0 && x.sentFin && seqDelta(seg.seq, x.finAck) >= 0) {
-    conn.note({
+  } else if (seg.payloadLen > 0 && si[xi + I_SENT_FIN] && seqDelta(seg.seq, sd[xd + D_FIN_ACK]!) >= 0) {
+    st.note(c, {
       kind: 'data-after-close',
       at: t,
-      side: sideName(conn, x),
+      side: st.sideName(c, x),
       message: 'data after its own FIN',
     });
   }
 
   if (rst) {
-    const xState = x.rfc < 0 ? undefined : TCP_STATES[x.rfc];
-    const yState = y.rfc < 0 ? undefined : TCP_STATES[y.rfc];
-    if (Number.isNaN(x.rstAt)) x.rstAt = t;
+    const xRfc = si[xi + I_RFC]!;
+    const yRfc = si[yi + I_RFC]!;
+    const xState = xRfc < 0 ? undefined : TCP_STATES[xRfc];
+    const yState = yRfc < 0 ? undefined : TCP_STATES[yRfc];
+    if (Number.isNaN(sd[xd + D_RST_AT])) sd[xd + D_RST_AT] = t;
     if (xState === 'CLOSED' && yState === 'CLOSED') return;
     const refused =
       yState === 'SYN_SENT' && (xState === 'LISTEN' || xState === 'CLOSED' || xState === undefined);
-    const firstFromX = x.pkts <= 1;
-    apply(conn, x, 'send-rst', t);
-    apply(conn, y, 'rcv-rst', t);
+    const firstFromX = sd[xd + D_PKTS]! <= 1;
+    apply(st, c, x, EV.SEND_RST, t);
+    apply(st, c, y, EV.RCV_RST, t);
+    const who = st.sideName(c, x);
+    const other = st.sideName(c, y);
     if (refused) {
       // The LISTEN we assumed on seeing the SYN was wrong: nothing listens there.
-      if (x.rfc === S.LISTEN && x.tr.length === 2) {
-        x.rfc = S.CLOSED;
-        x.tr[0] = S.CLOSED;
+      if (si[xi + I_RFC] === S.LISTEN && st.trLen(x) === 1) {
+        si[xi + I_RFC] = S.CLOSED;
+        st.trSetState(x, 0, S.CLOSED);
       }
-      conn.note({
+      st.note(c, {
         kind: 'rejected',
         at: t,
-        side: sideName(conn, x),
-        message: `${sideName(conn, x)} refused the connection (RST answering the SYN)`,
+        side: who,
+        message: `${who} refused the connection (RST answering the SYN)`,
       });
     } else {
-      const who = sideName(conn, x);
       const half = firstFromX && !syn && yState !== undefined && yState !== 'SYN_SENT';
-      conn.note({
+      st.note(c, {
         kind: half ? 'half-open' : 'reset',
         at: t,
         side: who,
         message: half
-          ? `${who}'s first packet is a RST answering ${sideName(conn, y)}: ${who} had no such connection (half-open)`
-          : `${who} reset the connection (${who} was ${xState ?? 'unknown'}, ${sideName(conn, y)} was ${yState ?? 'unknown'})`,
+          ? `${who}'s first packet is a RST answering ${other}: ${who} had no such connection (half-open)`
+          : `${who} reset the connection (${who} was ${xState ?? 'unknown'}, ${other} was ${yState ?? 'unknown'})`,
       });
     }
   }

@@ -6,8 +6,48 @@
  */
 
 import { finishAnomalies } from './anomalies.ts';
-import { Connection, S, Side, Z_INACTIVE, Z_RESET, Z_SYN_ACK_SENT, Z_SYN_SENT } from './conn.ts';
-import { type Segment, TCP_ACK, TCP_SYN } from './decode.ts';
+import { type Connection, S, Z_INACTIVE, Z_RESET, Z_SYN_ACK_SENT, Z_SYN_SENT } from './conn.ts';
+import { type Segment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
+import { FlowIndex } from './flow-index.ts';
+import {
+  CONN_DOUBLES_STRIDE as CD,
+  CD_ATTEMPT_AT,
+  CD_CLOSED_AT,
+  CD_LAST,
+  CD_RTT_SYN_TO_SYN_ACK,
+  CD_SYN_ACK_AT,
+  CD_Z_LAST,
+  CONN_INTS_STRIDE as CI,
+  CI_FAMILY,
+  CI_FLIPPED,
+  CI_HASH,
+  CI_ID,
+  CI_LIVE,
+  CI_ORIG,
+  D_FIRST_SYN_AT,
+  D_IP_BYTES,
+  D_PAYLOAD_BYTES,
+  D_PKTS,
+  D_START_SEQ,
+  D_W0,
+  D_W1,
+  D_W2,
+  D_W3,
+  FlowStore,
+  I_DID_CLOSE,
+  I_FIN_COUNT,
+  I_MSS,
+  I_PORT,
+  I_RFC,
+  I_RST_COUNT,
+  I_SACK,
+  I_SYN_COUNT,
+  I_TIMESTAMPS,
+  I_WSCALE,
+  I_Z,
+  SIDE_DOUBLES_STRIDE as SD,
+  SIDE_INTS_STRIDE as SI,
+} from './flows.ts';
 import { cutTimeWait, type InferOptions, inferSegment, settle } from './infer.ts';
 import { zeekPacket } from './zeek.ts';
 
@@ -51,6 +91,8 @@ export interface TrackerStats {
   last: number;
 }
 
+const REASONS: ReadonlyArray<Connection['endReason']> = ['end', 'reuse', 'closed', 'idle', 'attempt'];
+
 const ZEEK_ATTEMPT = 5;
 const ZEEK_CLOSE_DELAY = 5;
 const ZEEK_LINGER = 5;
@@ -68,11 +110,17 @@ export class Tracker {
     first: Number.NaN,
     last: Number.NaN,
   };
-  private readonly table = new Map<number, Connection>();
+  private readonly flows = new FlowStore();
+  private readonly index = new FlowIndex();
   private readonly onConnection: (conn: Connection, stats: TrackerStats) => void;
   private nextSweep = Number.NEGATIVE_INFINITY;
   private readonly sweepEvery: number;
   private readonly zeekMode: boolean;
+  /** Set by expiry(): why and when the connection it returned true for ended. */
+  private endReason: Connection['endReason'] = 'end';
+  private endAt = 0;
+  /** Scratch for sweep(): [id, slot, at, reason index] per ended connection. */
+  private readonly sweepEnded: number[] = [];
 
   constructor(options: TrackerOptions = {}) {
     this.options = {
@@ -100,73 +148,85 @@ export class Tracker {
       this.sweep(t);
       this.nextSweep = t + this.sweepEvery;
     }
+    const st = this.flows;
     const h = tupleHash(seg);
-    let conn = this.table.get(h);
+    const index = this.index;
+    let c = -1;
     let fromOrig = false;
-    while (conn !== undefined) {
-      const dir = matches(conn, seg);
-      if (dir !== 0) {
-        fromOrig = dir === 1;
-        break;
+    for (let p = index.first(h); ; p = index.next(p)) {
+      const slot = index.slotAt(p, h);
+      if (slot === -1) break;
+      if (slot >= 0) {
+        const dir = matches(st, slot, seg);
+        if (dir !== 0) {
+          c = slot;
+          fromOrig = dir === 1;
+          break;
+        }
       }
-      conn = conn.next;
     }
-    if (conn !== undefined) {
+    if (c >= 0) {
       // Product-mode timers are all longer than the linger time: a recently active connection cannot have ended.
-      const ended = this.zeekMode || t - conn.last >= ZEEK_LINGER ? this.expiry(conn, t) : undefined;
-      if (ended !== undefined) {
-        this.end(conn, ended.reason, ended.at);
-        conn = undefined;
-      } else if (isReuse(conn, seg, fromOrig)) {
-        cutTimeWait(conn, conn.orig, t);
-        cutTimeWait(conn, conn.resp, t);
-        this.end(conn, 'reuse', t);
-        conn = undefined;
+      if ((this.zeekMode || t - st.cd[c * CD + CD_LAST]! >= ZEEK_LINGER) && this.expiry(c, t)) {
+        this.end(c, this.endReason, this.endAt);
+        c = -1;
+      } else if (isReuse(st, c, seg, fromOrig)) {
+        const o = st.orig(c);
+        cutTimeWait(st, c, o, t);
+        cutTimeWait(st, c, o ^ 1, t);
+        this.end(c, 'reuse', t);
+        c = -1;
       }
     }
-    if (conn === undefined) {
-      conn = this.create(seg, h);
-      fromOrig = matches(conn, seg) === 1;
+    if (c < 0) {
+      c = this.create(seg, h);
+      fromOrig = matches(st, c, seg) === 1;
     }
-    const x = fromOrig ? conn.orig : conn.resp;
-    conn.last = t;
-    const attempt = this.options.split === 'zeek' ? ZEEK_ATTEMPT : Number.POSITIVE_INFINITY;
+    // The sender's side number stays the sender's even if zeekPacket flips the roles.
+    const x = fromOrig ? st.orig(c) : st.orig(c) ^ 1;
+    const cdi = c * CD;
+    st.cd[cdi + CD_LAST] = t;
+    const attempt = this.zeekMode ? ZEEK_ATTEMPT : Number.POSITIVE_INFINITY;
     // A segment with a bad checksum (only when checksums are enforced) is dropped, as the receiver would.
-    if (!zeekPacket(conn, x, seg, attempt)) return;
-    x.pkts++;
-    x.ipBytes += seg.ipLen;
-    x.payloadBytes += seg.payloadLen;
+    if (!zeekPacket(st, c, x, seg, attempt)) return;
+    const sd = st.sd;
+    const si = st.si;
+    const xd = x * SD;
+    const xi = x * SI;
+    sd[xd + D_PKTS]! += 1;
+    sd[xd + D_IP_BYTES]! += seg.ipLen;
+    sd[xd + D_PAYLOAD_BYTES]! += seg.payloadLen;
     const flags = seg.flags;
     if (flags & TCP_SYN) {
-      if (x.synCount === 0 && !(flags & TCP_ACK)) x.firstSynAt = t;
-      x.synCount++;
-      if (seg.mss) x.mss = seg.mss;
-      if (seg.wscale >= 0) x.wscale = seg.wscale;
-      if (seg.sackPermitted) x.sackPermitted = true;
-      if (seg.hasTimestamp) x.timestamps = true;
-      if (flags & TCP_ACK && Number.isNaN(conn.synAckAt)) {
-        conn.synAckAt = t;
-        const y = x === conn.orig ? conn.resp : conn.orig;
-        if (!Number.isNaN(y.firstSynAt) && y.synCount === 1) conn.rttSynToSynAck = t - y.firstSynAt;
+      if (si[xi + I_SYN_COUNT] === 0 && !(flags & TCP_ACK)) sd[xd + D_FIRST_SYN_AT] = t;
+      si[xi + I_SYN_COUNT]! += 1;
+      if (seg.mss) si[xi + I_MSS] = seg.mss;
+      if (seg.wscale >= 0) si[xi + I_WSCALE] = seg.wscale;
+      if (seg.sackPermitted) si[xi + I_SACK] = 1;
+      if (seg.hasTimestamp) si[xi + I_TIMESTAMPS] = 1;
+      if (flags & TCP_ACK && Number.isNaN(st.cd[cdi + CD_SYN_ACK_AT])) {
+        st.cd[cdi + CD_SYN_ACK_AT] = t;
+        const yd = (x ^ 1) * SD;
+        const firstSynAt = sd[yd + D_FIRST_SYN_AT]!;
+        if (!Number.isNaN(firstSynAt) && si[(x ^ 1) * SI + I_SYN_COUNT] === 1) {
+          st.cd[cdi + CD_RTT_SYN_TO_SYN_ACK] = t - firstSynAt;
+        }
       }
     }
-    if (flags & 0x01) x.finCount++;
-    if (flags & 0x04) x.rstCount++;
-    // zeekPacket may have flipped the roles: ask again who sent it.
-    const sender = x;
-    const receiver = sender === conn.orig ? conn.resp : conn.orig;
-    inferSegment(conn, sender, receiver, seg, this.infer);
+    if (flags & TCP_FIN) si[xi + I_FIN_COUNT]! += 1;
+    if (flags & TCP_RST) si[xi + I_RST_COUNT]! += 1;
+    inferSegment(st, c, x, x ^ 1, seg, this.infer);
   }
 
   /** Ends every live connection (end of capture), oldest first. */
   finish(): void {
-    const all: Connection[] = [];
-    for (const head of this.table.values()) {
-      for (let c: Connection | undefined = head; c !== undefined; c = c.next) all.push(c);
-    }
-    all.sort((a, b) => a.id - b.id);
-    this.table.clear();
-    for (const conn of all) this.emit(conn, 'end', this.stats.last);
+    const st = this.flows;
+    const all: number[] = [];
+    const n = st.slots();
+    for (let c = 0; c < n; c++) if (st.ci[c * CI + CI_LIVE] === 1) all.push(c);
+    all.sort((a, b) => st.ci[a * CI + CI_ID]! - st.ci[b * CI + CI_ID]!);
+    this.index.clear();
+    for (const c of all) this.emit(c, 'end', this.stats.last);
     this.stats.live = 0;
   }
 
@@ -175,10 +235,18 @@ export class Tracker {
     return this.stats.live;
   }
 
-  private create(seg: Segment, h: number): Connection {
-    const src = new Side(seg.family, seg.src, seg.sport);
-    const dst = new Side(seg.family, seg.dst, seg.dport);
-    const conn = new Connection(++this.stats.connections, seg.family, src, dst, seg.ts, h);
+  private create(seg: Segment, h: number): number {
+    const st = this.flows;
+    const c = st.alloc(
+      ++this.stats.connections,
+      seg.family,
+      seg.src,
+      seg.sport,
+      seg.dst,
+      seg.dport,
+      seg.ts,
+      h,
+    );
     // Orientation: a SYN's sender opened the connection; otherwise guess from the ports, as Zeek does.
     const synOnly = (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     if (!synOnly) {
@@ -186,103 +254,108 @@ export class Tracker {
       const dServer = this.serverPorts.has(seg.dport);
       const synAck = (seg.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
       if (sServer && (!dServer || (!synAck && seg.sport < seg.dport))) {
-        conn.orig = dst;
-        conn.resp = src;
-        conn.history = '^';
-        conn.flipped = true;
+        st.ci[c * CI + CI_ORIG] = 1;
+        st.ci[c * CI + CI_FLIPPED] = 1;
+        st.histAppend(c, 94 /* ^ */);
       }
     }
-    conn.next = this.table.get(h);
-    this.table.set(h, conn);
+    this.index.add(h, c);
     const stats = this.stats;
     stats.live++;
     if (stats.live > stats.maxLive) stats.maxLive = stats.live;
-    return conn;
+    return c;
   }
 
-  /** When (and why) a connection ends by its timers, if it has by time `now`. */
-  private expiry(conn: Connection, now: number): { reason: Connection['endReason']; at: number } | undefined {
-    const o = conn.orig;
-    const r = conn.resp;
-    if (this.options.split === 'zeek') {
-      if (now >= conn.attemptAt && (o.z === Z_SYN_SENT || o.z === Z_SYN_ACK_SENT) && r.z === Z_INACTIVE) {
-        return { reason: 'attempt', at: conn.attemptAt };
+  /** Whether a connection has ended by its timers by time `now`; if so, endReason and endAt say why and when. */
+  private expiry(c: number, now: number): boolean {
+    const st = this.flows;
+    const si = st.si;
+    const o = st.orig(c);
+    const r = o ^ 1;
+    const oz = si[o * SI + I_Z]!;
+    const rz = si[r * SI + I_Z]!;
+    const oClosed = si[o * SI + I_DID_CLOSE] === 1;
+    const rClosed = si[r * SI + I_DID_CLOSE] === 1;
+    const cd = st.cd;
+    const d = c * CD;
+    if (this.zeekMode) {
+      const attemptAt = cd[d + CD_ATTEMPT_AT]!;
+      const closedAt = cd[d + CD_CLOSED_AT]!;
+      const zLast = cd[d + CD_Z_LAST]!;
+      if (now >= attemptAt && (oz === Z_SYN_SENT || oz === Z_SYN_ACK_SENT) && rz === Z_INACTIVE) {
+        return this.ended('attempt', attemptAt);
       }
-      if (now >= conn.closedAt + ZEEK_CLOSE_DELAY)
-        return { reason: 'closed', at: conn.closedAt + ZEEK_CLOSE_DELAY };
+      if (now >= closedAt + ZEEK_CLOSE_DELAY) return this.ended('closed', closedAt + ZEEK_CLOSE_DELAY);
       if (
-        (o.didClose || r.didClose) &&
-        now > conn.zLast + ZEEK_LINGER &&
-        (o.z === Z_RESET || r.z === Z_RESET || o.z === Z_INACTIVE || r.z === Z_INACTIVE)
+        (oClosed || rClosed) &&
+        now > zLast + ZEEK_LINGER &&
+        (oz === Z_RESET || rz === Z_RESET || oz === Z_INACTIVE || rz === Z_INACTIVE)
       ) {
-        return { reason: 'closed', at: conn.zLast + ZEEK_LINGER };
+        return this.ended('closed', zLast + ZEEK_LINGER);
       }
-      if (now >= conn.zLast + ZEEK_INACTIVITY) return { reason: 'idle', at: conn.zLast + ZEEK_INACTIVITY };
-      return undefined;
+      if (now >= zLast + ZEEK_INACTIVITY) return this.ended('idle', zLast + ZEEK_INACTIVITY);
+      return false;
     }
-    settle(o, now, this.infer);
-    settle(r, now, this.infer);
-    if (finished(o) && finished(r) && now > conn.last + ZEEK_LINGER) return { reason: 'closed', at: now };
-    if ((o.didClose || r.didClose) && now > conn.last + this.options.timeWait + ZEEK_LINGER) {
-      return { reason: 'closed', at: now };
-    }
-    if (now > conn.last + this.options.idleTimeout) return { reason: 'idle', at: now };
-    return undefined;
+    settle(st, o, now, this.infer);
+    settle(st, r, now, this.infer);
+    const last = cd[d + CD_LAST]!;
+    if (finished(st, o) && finished(st, r) && now > last + ZEEK_LINGER) return this.ended('closed', now);
+    if ((oClosed || rClosed) && now > last + this.options.timeWait + ZEEK_LINGER)
+      return this.ended('closed', now);
+    if (now > last + this.options.idleTimeout) return this.ended('idle', now);
+    return false;
+  }
+
+  private ended(reason: Connection['endReason'], at: number): true {
+    this.endReason = reason;
+    this.endAt = at;
+    return true;
   }
 
   private sweep(now: number): void {
-    // Allocation-free: this runs over every live connection every few seconds of capture time.
-    for (const head of this.table.values()) {
-      let prev: Connection | undefined;
-      let c: Connection | undefined = head;
-      while (c !== undefined) {
-        const next: Connection | undefined = c.next;
-        const ended = this.zeekMode || now - c.last >= ZEEK_LINGER ? this.expiry(c, now) : undefined;
-        if (ended === undefined) {
-          prev = c;
-        } else {
-          if (prev === undefined) {
-            if (next === undefined) this.table.delete(c.hash);
-            else this.table.set(c.hash, next);
-          } else prev.next = next;
-          this.emit(c, ended.reason, ended.at);
-        }
-        c = next;
-      }
+    // This visits every live connection every few seconds of capture time: a linear walk over the slots (memory
+    // order), then the ended ones go out oldest first.
+    const st = this.flows;
+    const ended = this.sweepEnded;
+    ended.length = 0;
+    const n = st.slots();
+    for (let c = 0; c < n; c++) {
+      if (st.ci[c * CI + CI_LIVE] !== 1) continue;
+      if (!this.zeekMode && now - st.cd[c * CD + CD_LAST]! < ZEEK_LINGER) continue;
+      if (this.expiry(c, now))
+        ended.push(st.ci[c * CI + CI_ID]!, c, this.endAt, REASONS.indexOf(this.endReason));
     }
+    if (ended.length === 0) return;
+    const order: number[] = [];
+    for (let k = 0; k < ended.length; k += 4) order.push(k);
+    order.sort((a, b) => ended[a]! - ended[b]!);
+    for (const k of order) this.end(ended[k + 1]!, REASONS[ended[k + 3]!]!, ended[k + 2]!);
   }
 
   /** Removes a connection from the table and emits it. */
-  private end(conn: Connection, reason: Connection['endReason'], at: number): void {
-    const head = this.table.get(conn.hash);
-    if (head === conn) {
-      if (conn.next === undefined) this.table.delete(conn.hash);
-      else this.table.set(conn.hash, conn.next);
-    } else {
-      for (let c = head; c !== undefined; c = c.next) {
-        if (c.next === conn) {
-          c.next = conn.next;
-          break;
-        }
-      }
-    }
-    this.emit(conn, reason, at);
+  private end(c: number, reason: Connection['endReason'], at: number): void {
+    this.index.remove(this.flows.ci[c * CI + CI_HASH]!, c);
+    this.emit(c, reason, at);
   }
 
-  private emit(conn: Connection, reason: Connection['endReason'], at: number): void {
-    conn.next = undefined;
-    conn.endReason = reason;
+  private emit(c: number, reason: Connection['endReason'], at: number): void {
+    const st = this.flows;
     this.stats.live--;
-    settle(conn.orig, at, this.infer);
-    settle(conn.resp, at, this.infer);
+    const o = st.orig(c);
+    settle(st, o, at, this.infer);
+    settle(st, o ^ 1, at, this.infer);
+    const conn = st.materialize(c);
+    st.release(c);
+    conn.endReason = reason;
     finishAnomalies(conn, at, this.options.stuckAfter);
     this.onConnection(conn, this.stats);
   }
 }
 
 /** The side has no connection socket (any more): never seen, closed, or only a listener. */
-function finished(s: Side): boolean {
-  return s.rfc < 0 || s.rfc === S.CLOSED || s.rfc === S.LISTEN;
+function finished(st: FlowStore, s: number): boolean {
+  const rfc = st.si[s * SI + I_RFC]!;
+  return rfc < 0 || rfc === S.CLOSED || rfc === S.LISTEN;
 }
 
 /** Symmetric hash of the 4-tuple: both directions land in the same bucket. */
@@ -295,38 +368,45 @@ function tupleHash(seg: Segment): number {
   return (x ^ (x >>> 15)) | 0;
 }
 
-function sameWords(a: Side, b: Uint32Array): boolean {
-  return a.w3 === b[3] && a.w2 === b[2] && a.w1 === b[1] && a.w0 === b[0];
-}
-
 /** 1 if the segment goes orig → resp, -1 if resp → orig, 0 if it belongs to another connection. */
-function matches(conn: Connection, seg: Segment): number {
-  if (conn.family !== seg.family) return 0;
-  const o = conn.orig;
-  const r = conn.resp;
-  if (o.port === seg.sport && r.port === seg.dport && sameWords(o, seg.src) && sameWords(r, seg.dst)) {
+function matches(st: FlowStore, c: number, seg: Segment): number {
+  if (st.ci[c * CI + CI_FAMILY] !== seg.family) return 0;
+  const o = st.orig(c);
+  const r = o ^ 1;
+  const si = st.si;
+  const op = si[o * SI + I_PORT];
+  const rp = si[r * SI + I_PORT];
+  if (op === seg.sport && rp === seg.dport && sameWords(st, o, seg.src) && sameWords(st, r, seg.dst))
     return 1;
-  }
-  if (r.port === seg.sport && o.port === seg.dport && sameWords(r, seg.src) && sameWords(o, seg.dst)) {
+  if (rp === seg.sport && op === seg.dport && sameWords(st, r, seg.src) && sameWords(st, o, seg.dst))
     return -1;
-  }
   return 0;
 }
 
+function sameWords(st: FlowStore, s: number, w: Uint32Array): boolean {
+  const sd = st.sd;
+  const d = s * SD;
+  return sd[d + D_W3] === w[3] && sd[d + D_W2] === w[2] && sd[d + D_W1] === w[1] && sd[d + D_W0] === w[0];
+}
+
 /** Zeek's IsReuse: a SYN (or a SYN-ACK on a half connection) with a new ISN, or any SYN once the old one closed. */
-function isReuse(conn: Connection, seg: Segment, fromOrig: boolean): boolean {
+function isReuse(st: FlowStore, c: number, seg: Segment, fromOrig: boolean): boolean {
   const flags = seg.flags;
   if (!(flags & TCP_SYN)) return false;
-  let side = conn.orig;
+  const si = st.si;
+  const o = st.orig(c);
+  const r = o ^ 1;
+  const oz = si[o * SI + I_Z];
+  let side = o;
   if (flags & TCP_ACK) {
-    if (conn.orig.z !== Z_INACTIVE) return false;
-    side = conn.resp;
+    if (oz !== Z_INACTIVE) return false;
+    side = r;
   }
-  const closed = conn.orig.didClose || conn.resp.didClose;
+  const closed = si[o * SI + I_DID_CLOSE] === 1 || si[r * SI + I_DID_CLOSE] === 1;
   if (!closed) {
-    if (seg.seq === side.startSeq) return false;
+    if (seg.seq === st.sd[side * SD + D_START_SEQ]) return false;
     // SYN and SYN-ACK captured in reverse order.
-    if (!(flags & TCP_ACK) && conn.orig.z === Z_SYN_ACK_SENT && conn.resp.z === Z_INACTIVE && !fromOrig) {
+    if (!(flags & TCP_ACK) && oz === Z_SYN_ACK_SENT && si[r * SI + I_Z] === Z_INACTIVE && !fromOrig) {
       return false;
     }
   }

@@ -16,6 +16,28 @@ import {
   Z_SYN_SENT,
 } from './conn.ts';
 import { type Segment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
+import {
+  CD_ATTEMPT_AT,
+  CD_CLOSED_AT,
+  CD_Z_LAST,
+  CI_HIST_SEEN,
+  CONN_DOUBLES_STRIDE,
+  CONN_INTS_STRIDE,
+  D_HIST_LAST_FIN,
+  D_HIST_LAST_RST,
+  D_HIST_LAST_SYN,
+  D_LAST_SEQ,
+  D_START_SEQ,
+  type FlowStore,
+  I_BAD_CSUM,
+  I_DID_CLOSE,
+  I_RXMT,
+  I_Z,
+  I_Z_PREV,
+  I_ZERO_WIN,
+  SIDE_DOUBLES_STRIDE,
+  SIDE_INTS_STRIDE,
+} from './flows.ts';
 
 const HIST_SYN = 0x1;
 const HIST_FIN = 0x2;
@@ -60,59 +82,73 @@ export const CONN_STATE_TEXT: Record<ConnState, string> = {
   OTH: 'no SYN seen, just midstream traffic (a partial connection that was not later closed)',
 };
 
-function isOrigSide(conn: Connection, side: Side): boolean {
-  return side === conn.orig;
-}
+const CHAR_CASE = 32;
+const H_UPPER = 72;
+const H_LOWER = 104;
+const CARET = 94;
 
-function addHistory(conn: Connection, isOrig: boolean, code: string): void {
-  conn.history += isOrig ? code : code.toLowerCase();
+/** Appends a history letter: upper case for the originator, lower case for the responder. */
+function addHistory(st: FlowStore, c: number, isOrig: boolean, code: number): void {
+  st.histAppend(c, isOrig ? code : code + CHAR_CASE);
 }
 
 /** Records `code` the first time it is seen per direction; returns true if it had been seen already. */
-function checkHistory(conn: Connection, isOrig: boolean, mask: number, code: string): boolean {
+function checkHistory(st: FlowStore, c: number, isOrig: boolean, mask: number, code: number): boolean {
   const m = isOrig ? mask : mask << 16;
-  if ((conn.histSeen & m) === 0) {
-    conn.histSeen |= m;
-    addHistory(conn, isOrig, code);
+  const at = c * CONN_INTS_STRIDE + CI_HIST_SEEN;
+  const seen = st.ci[at]!;
+  if ((seen & m) === 0) {
+    st.ci[at] = seen | m;
+    addHistory(st, c, isOrig, code);
     return false;
   }
   return true;
 }
 
-/** Zeek's logarithmic letters (C, T, W): recorded on the 1st, 10th, 100th... occurrence. */
-function scaled(conn: Connection, isOrig: boolean, count: number, threshold: number, code: string): number {
-  if (count === threshold) {
-    addHistory(conn, isOrig, code);
-    return threshold * 10;
-  }
-  return threshold;
+function markSeen(st: FlowStore, c: number, isOrig: boolean, mask: number): void {
+  st.ci[c * CONN_INTS_STRIDE + CI_HIST_SEEN]! |= isOrig ? mask : mask << 16;
 }
 
-function setState(conn: Connection, side: Side, state: number, t: number): void {
-  if (side.z === state) return;
-  side.zPrev = side.z;
-  side.z = state;
-  if (state === Z_CLOSED || state === Z_RESET) side.didClose = true;
-  const o = conn.orig.z;
-  const r = conn.resp.z;
+/**
+ * Zeek's logarithmic letters (C, T, W): recorded on the 1st, 10th, 100th... occurrence. Counts the occurrence in
+ * the side's integer at `count` and moves the threshold at `count + 1`.
+ */
+function scaled(st: FlowStore, c: number, isOrig: boolean, ep: number, count: number, code: number): void {
+  const si = st.si;
+  const i = ep * SIDE_INTS_STRIDE + count;
+  const n = si[i]! + 1;
+  si[i] = n;
+  if (n === si[i + 1]) {
+    addHistory(st, c, isOrig, code);
+    si[i + 1] = n * 10;
+  }
+}
+
+function setState(st: FlowStore, c: number, side: number, state: number, t: number): void {
+  const si = st.si;
+  const i = side * SIDE_INTS_STRIDE;
+  const was = si[i + I_Z]!;
+  if (was === state) return;
+  si[i + I_Z_PREV] = was;
+  si[i + I_Z] = state;
+  if (state === Z_CLOSED || state === Z_RESET) si[i + I_DID_CLOSE] = 1;
+  const cdAt = c * CONN_DOUBLES_STRIDE + CD_CLOSED_AT;
+  if (!Number.isNaN(st.cd[cdAt])) return;
+  const o = si[2 * c * SIDE_INTS_STRIDE + I_Z]!;
+  const r = si[(2 * c + 1) * SIDE_INTS_STRIDE + I_Z]!;
   if (
-    Number.isNaN(conn.closedAt) &&
-    (o === Z_RESET ||
-      r === Z_RESET ||
-      ((o === Z_CLOSED || o === Z_RESET) && (r === Z_CLOSED || r === Z_RESET)))
+    o === Z_RESET ||
+    r === Z_RESET ||
+    ((o === Z_CLOSED || o === Z_RESET) && (r === Z_CLOSED || r === Z_RESET))
   ) {
-    conn.closedAt = t;
+    st.cd[cdAt] = t;
   }
 }
 
 /** Swaps originator and responder, as Zeek's FlipRoles does (history letters already written stay). */
-export function flipRoles(conn: Connection): void {
-  const o = conn.orig;
-  conn.orig = conn.resp;
-  conn.resp = o;
-  conn.histSeen = ((conn.histSeen >>> 16) | (conn.histSeen << 16)) >>> 0;
-  conn.history += '^';
-  conn.flipped = true;
+function flipRoles(st: FlowStore, c: number): void {
+  st.flip(c);
+  st.histAppend(c, CARET);
 }
 
 /** Seq difference a - b in 32-bit serial arithmetic. */
@@ -121,141 +157,159 @@ export function seqDelta(a: number, b: number): number {
 }
 
 /**
- * Zeek's per-packet processing for a segment from `ep`. Returns false when the segment was dropped (bad checksum
- * while checksums are enforced), as Zeek does.
+ * Zeek's per-packet processing for a segment from side `ep` of connection `c`. Returns false when the segment was
+ * dropped (bad checksum while checksums are enforced), as Zeek does.
  */
-export function zeekPacket(conn: Connection, ep: Side, seg: Segment, attemptDelay: number): boolean {
-  let isOrig = isOrigSide(conn, ep);
+export function zeekPacket(
+  st: FlowStore,
+  c: number,
+  ep: number,
+  seg: Segment,
+  attemptDelay: number,
+): boolean {
+  let isOrig = ep === st.orig(c);
   const flags = seg.flags;
   const len = seg.payloadLen;
-  const t = seg.ts;
   if (seg.badChecksum) {
-    ep.badCsum++;
-    ep.badCsumThresh = scaled(conn, isOrig, ep.badCsum, ep.badCsumThresh, 'C');
-    conn.histSeen |= isOrig ? HIST_CORRUPT : HIST_CORRUPT << 16;
+    scaled(st, c, isOrig, ep, I_BAD_CSUM, 67 /* C */);
+    markSeen(st, c, isOrig, HIST_CORRUPT);
     return false;
   }
   // A connection whose SYN was missed: its first packet was the SYN-ACK (history exactly "H") and now the
   // other side answers: the SYN-ACK sender is the responder after all (zeek PR 2191).
-  if (conn.history === 'H' && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0 && (len > 0 || flags & TCP_ACK)) {
-    const o = conn.orig;
-    conn.orig = conn.resp;
-    conn.resp = o;
-    conn.histSeen = ((conn.histSeen >>> 16) | (conn.histSeen << 16)) >>> 0;
-    conn.history = '^h';
-    conn.flipped = true;
-    isOrig = isOrigSide(conn, ep);
+  if (
+    st.histIs(c, H_UPPER) &&
+    (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0 &&
+    (len > 0 || flags & TCP_ACK)
+  ) {
+    st.flip(c);
+    st.histClear(c);
+    st.histAppend(c, CARET);
+    st.histAppend(c, H_LOWER);
+    isOrig = ep === st.orig(c);
   }
-  const peer = isOrig ? conn.resp : conn.orig;
-  initEndpoint(ep, seg);
-  updateHistory(conn, isOrig, ep, seg);
+  const peer = ep ^ 1;
+  initEndpoint(st, ep, seg);
+  updateHistory(st, c, isOrig, ep, seg);
   // Zero window, not with a RST and not once the peer has closed (then it is just the end).
-  if (seg.window === 0 && !(flags & TCP_RST) && !(flags & TCP_SYN) && peer.z !== Z_CLOSED) {
-    ep.zeroWin++;
-    ep.zeroWinThresh = scaled(conn, isOrig, ep.zeroWin, ep.zeroWinThresh, 'W');
-    conn.histSeen |= isOrig ? HIST_WIN0 : HIST_WIN0 << 16;
+  if (
+    seg.window === 0 &&
+    !(flags & TCP_RST) &&
+    !(flags & TCP_SYN) &&
+    st.si[peer * SIDE_INTS_STRIDE + I_Z] !== Z_CLOSED
+  ) {
+    scaled(st, c, isOrig, ep, I_ZERO_WIN, 87 /* W */);
+    markSeen(st, c, isOrig, HIST_WIN0);
   }
-  if (!(conn.orig.didClose && conn.resp.didClose)) conn.zLast = t;
-  updateLastSeq(conn, isOrig, ep, seg);
-  updateStateMachine(conn, seg, ep, peer, isOrig, attemptDelay);
+  if (!(st.si[ep * SIDE_INTS_STRIDE + I_DID_CLOSE] && st.si[peer * SIDE_INTS_STRIDE + I_DID_CLOSE])) {
+    st.cd[c * CONN_DOUBLES_STRIDE + CD_Z_LAST] = seg.ts;
+  }
+  updateLastSeq(st, c, isOrig, ep, seg);
+  updateStateMachine(st, c, seg, ep, peer, isOrig, attemptDelay);
   return true;
 }
 
-// Hot helpers take the segment, not its numbers: a double or a uint32 above 2^30 passed to a function that is not
-// inlined is boxed on the heap, once per packet per call.
-function initEndpoint(ep: Side, seg: Segment): void {
+function initEndpoint(st: FlowStore, ep: number, seg: Segment): void {
   const flags = seg.flags;
   const seq = seg.seq;
   const lastSeq = (seq + seg.payloadLen) >>> 0;
   const syn = (flags & TCP_SYN) !== 0;
-  switch (ep.z) {
+  const sd = st.sd;
+  const d = ep * SIDE_DOUBLES_STRIDE;
+  const i = ep * SIDE_INTS_STRIDE;
+  switch (st.si[i + I_Z]) {
     case Z_INACTIVE:
       if (syn) {
-        ep.startSeq = seq;
-        ep.lastSeq = lastSeq;
+        sd[d + D_START_SEQ] = seq;
+        sd[d + D_LAST_SEQ] = lastSeq;
       } else {
         // Partial connection: number bytes as though a SYN had been seen, and don't mark the first packet a dup.
-        ep.startSeq = (seq - 1) >>> 0;
-        ep.lastSeq = seq;
+        sd[d + D_START_SEQ] = (seq - 1) >>> 0;
+        sd[d + D_LAST_SEQ] = seq;
       }
       break;
     case Z_SYN_SENT:
     case Z_SYN_ACK_SENT:
     case Z_ESTABLISHED:
     case Z_PARTIAL:
-      if (syn && seq !== ep.startSeq) {
-        ep.startSeq = seq;
-        ep.lastSeq = lastSeq;
+      if (syn && seq !== sd[d + D_START_SEQ]) {
+        sd[d + D_START_SEQ] = seq;
+        sd[d + D_LAST_SEQ] = lastSeq;
       }
       break;
     case Z_RESET:
-      if (syn && ep.zPrev === Z_INACTIVE) {
-        ep.startSeq = seq;
-        ep.lastSeq = lastSeq;
+      if (syn && st.si[i + I_Z_PREV] === Z_INACTIVE) {
+        sd[d + D_START_SEQ] = seq;
+        sd[d + D_LAST_SEQ] = lastSeq;
       }
       break;
   }
 }
 
-function updateHistory(conn: Connection, isOrig: boolean, ep: Side, seg: Segment) {
+function updateHistory(st: FlowStore, c: number, isOrig: boolean, ep: number, seg: Segment) {
   const flags = seg.flags;
   const len = seg.payloadLen;
-  const relSeq = (seg.seq - ep.startSeq) >>> 0;
+  const sd = st.sd;
+  const d = ep * SIDE_DOUBLES_STRIDE;
+  const relSeq = (seg.seq - sd[d + D_START_SEQ]!) >>> 0;
   const syn = flags & TCP_SYN ? 1 : 0;
   const fin = flags & TCP_FIN ? 1 : 0;
   const rst = flags & TCP_RST ? 1 : 0;
   const bits = syn + fin + rst;
   if (bits > 1) {
-    if (fin && rst) checkHistory(conn, isOrig, HIST_FIN_RST, 'I');
-    else checkHistory(conn, isOrig, HIST_MULTI, 'Q');
+    if (fin && rst) checkHistory(st, c, isOrig, HIST_FIN_RST, 73 /* I */);
+    else checkHistory(st, c, isOrig, HIST_MULTI, 81 /* Q */);
   } else if (bits === 1) {
     if (syn) {
-      const code = flags & TCP_ACK ? 'H' : 'S';
-      if (checkHistory(conn, isOrig, HIST_SYN, code) && relSeq !== ep.histLastSyn)
-        addHistory(conn, isOrig, code);
-      ep.histLastSyn = relSeq;
+      const code = flags & TCP_ACK ? H_UPPER : 83; /* S */
+      if (checkHistory(st, c, isOrig, HIST_SYN, code) && relSeq !== sd[d + D_HIST_LAST_SYN])
+        addHistory(st, c, isOrig, code);
+      sd[d + D_HIST_LAST_SYN] = relSeq;
     }
     if (fin) {
       // A FIN's sequence number is the one after its data.
       const finSeq = (relSeq + len) >>> 0;
-      if (checkHistory(conn, isOrig, HIST_FIN, 'F') && finSeq !== ep.histLastFin)
-        addHistory(conn, isOrig, 'F');
-      ep.histLastFin = finSeq;
+      if (checkHistory(st, c, isOrig, HIST_FIN, 70 /* F */) && finSeq !== sd[d + D_HIST_LAST_FIN])
+        addHistory(st, c, isOrig, 70);
+      sd[d + D_HIST_LAST_FIN] = finSeq;
     }
     if (rst) {
-      if (checkHistory(conn, isOrig, HIST_RST, 'R') && relSeq !== ep.histLastRst)
-        addHistory(conn, isOrig, 'R');
-      ep.histLastRst = relSeq;
+      if (checkHistory(st, c, isOrig, HIST_RST, 82 /* R */) && relSeq !== sd[d + D_HIST_LAST_RST])
+        addHistory(st, c, isOrig, 82);
+      sd[d + D_HIST_LAST_RST] = relSeq;
     }
-  } else if (len > 0) checkHistory(conn, isOrig, HIST_DATA, 'D');
-  else if (flags & TCP_ACK) checkHistory(conn, isOrig, HIST_ACK, 'A');
+  } else if (len > 0) checkHistory(st, c, isOrig, HIST_DATA, 68 /* D */);
+  else if (flags & TCP_ACK) checkHistory(st, c, isOrig, HIST_ACK, 65 /* A */);
 }
 
-function updateLastSeq(conn: Connection, isOrig: boolean, ep: Side, seg: Segment) {
+function updateLastSeq(st: FlowStore, c: number, isOrig: boolean, ep: number, seg: Segment) {
   const flags = seg.flags;
   const len = seg.payloadLen;
+  const sd = st.sd;
+  const d = ep * SIDE_DOUBLES_STRIDE;
   const last = (seg.seq + len) >>> 0;
-  const delta = seqDelta(last, ep.lastSeq);
+  const lastSeq = sd[d + D_LAST_SEQ]!;
+  const delta = seqDelta(last, lastSeq);
   if (flags & (TCP_SYN | TCP_RST) && (delta > 16384 || delta < -16384)) {
     // Don't trust outlandish sequence numbers on SYN/RST.
-  } else if (flags & TCP_FIN && ep.lastSeq === (ep.startSeq + 1) >>> 0) {
-    ep.lastSeq = last;
-  } else if (ep.z === Z_RESET) {
+  } else if (flags & TCP_FIN && lastSeq === (sd[d + D_START_SEQ]! + 1) >>> 0) {
+    sd[d + D_LAST_SEQ] = last;
+  } else if (st.si[ep * SIDE_INTS_STRIDE + I_Z] === Z_RESET) {
     // Nothing after a RST is trusted.
   } else if (delta > 0) {
-    ep.lastSeq = last;
+    sd[d + D_LAST_SEQ] = last;
   } else if (len > 0) {
-    ep.rxmt++;
-    ep.rxmtThresh = scaled(conn, isOrig, ep.rxmt, ep.rxmtThresh, 'T');
-    conn.histSeen |= isOrig ? HIST_RXMIT : HIST_RXMIT << 16;
+    scaled(st, c, isOrig, ep, I_RXMT, 84 /* T */);
+    markSeen(st, c, isOrig, HIST_RXMIT);
   }
 }
 
 function updateStateMachine(
-  conn: Connection,
+  st: FlowStore,
+  c: number,
   seg: Segment,
-  ep: Side,
-  peer: Side,
+  ep: number,
+  peer: number,
   isOrig: boolean,
   attemptDelay: number,
 ): void {
@@ -266,57 +320,61 @@ function updateStateMachine(
   const fin = (flags & TCP_FIN) !== 0;
   const rst = (flags & TCP_RST) !== 0;
   const ack = (flags & TCP_ACK) !== 0;
-  switch (ep.z) {
+  const si = st.si;
+  const epZ = ep * SIDE_INTS_STRIDE + I_Z;
+  const peerZ = peer * SIDE_INTS_STRIDE + I_Z;
+  switch (si[epZ]) {
     case Z_INACTIVE:
       if (syn) {
         if (isOrig) {
-          setState(conn, ep, ack ? Z_SYN_ACK_SENT : Z_SYN_SENT, t);
-          if (Number.isNaN(conn.attemptAt)) conn.attemptAt = t + attemptDelay;
+          setState(st, c, ep, ack ? Z_SYN_ACK_SENT : Z_SYN_SENT, t);
+          const at = c * CONN_DOUBLES_STRIDE + CD_ATTEMPT_AT;
+          if (Number.isNaN(st.cd[at])) st.cd[at] = t + attemptDelay;
         } else {
-          if (!ack && peer.z === Z_SYN_ACK_SENT) {
+          if (!ack && si[peerZ] === Z_SYN_ACK_SENT) {
             // SYN and SYN-ACK were captured in reverse order: the SYN sender is the originator.
-            flipRoles(conn);
-            setState(conn, peer, Z_ESTABLISHED, t);
+            flipRoles(st, c);
+            setState(st, c, peer, Z_ESTABLISHED, t);
           }
-          if (peer.z === Z_SYN_SENT) setState(conn, peer, Z_ESTABLISHED, t);
-          setState(conn, ep, Z_ESTABLISHED, t);
+          if (si[peerZ] === Z_SYN_SENT) setState(st, c, peer, Z_ESTABLISHED, t);
+          setState(st, c, ep, Z_ESTABLISHED, t);
         }
-        if (fin) setState(conn, ep, Z_CLOSED, t);
-        if (rst) setState(conn, ep, Z_RESET, t);
+        if (fin) setState(st, c, ep, Z_CLOSED, t);
+        if (rst) setState(st, c, ep, Z_RESET, t);
       } else if (fin) {
-        setState(conn, ep, Z_CLOSED, t);
+        setState(st, c, ep, Z_CLOSED, t);
       } else if (rst) {
-        setState(conn, ep, Z_RESET, t);
-      } else if (!isOrig && len === 0 && ack && peer.z === Z_SYN_SENT) {
+        setState(st, c, ep, Z_RESET, t);
+      } else if (!isOrig && len === 0 && ack && si[peerZ] === Z_SYN_SENT) {
         // Some TCPs ACK the SYN before sending the SYN-ACK: ignored, as Zeek does.
-      } else if (ack && peer.z === Z_ESTABLISHED) {
-        setState(conn, ep, Z_ESTABLISHED, t);
+      } else if (ack && si[peerZ] === Z_ESTABLISHED) {
+        setState(st, c, ep, Z_ESTABLISHED, t);
       } else {
-        setState(conn, ep, Z_PARTIAL, t);
+        setState(st, c, ep, Z_PARTIAL, t);
       }
       break;
     case Z_SYN_SENT:
     case Z_SYN_ACK_SENT:
-      if (fin) setState(conn, ep, Z_CLOSED, t);
-      if (rst) setState(conn, ep, Z_RESET, t);
+      if (fin) setState(st, c, ep, Z_CLOSED, t);
+      if (rst) setState(st, c, ep, Z_RESET, t);
       break;
     case Z_ESTABLISHED:
     case Z_PARTIAL:
-      if (syn && ep.z === Z_PARTIAL && isOrig && peer.z === Z_INACTIVE && !ack) {
-        setState(conn, ep, Z_SYN_SENT, t);
+      if (syn && si[epZ] === Z_PARTIAL && isOrig && si[peerZ] === Z_INACTIVE && !ack) {
+        setState(st, c, ep, Z_SYN_SENT, t);
       }
       if (fin && !rst) {
-        setState(conn, ep, Z_CLOSED, t);
+        setState(st, c, ep, Z_CLOSED, t);
         // The peer sent FIN then RST: that was a normal termination after all.
-        if (peer.z === Z_RESET && peer.zPrev === Z_CLOSED) {
-          peer.z = Z_CLOSED;
-          peer.zPrev = Z_RESET;
+        if (si[peerZ] === Z_RESET && si[peerZ + I_Z_PREV - I_Z] === Z_CLOSED) {
+          si[peerZ] = Z_CLOSED;
+          si[peerZ + I_Z_PREV - I_Z] = Z_RESET;
         }
       }
-      if (rst) setState(conn, ep, Z_RESET, t);
+      if (rst) setState(st, c, ep, Z_RESET, t);
       break;
     case Z_CLOSED:
-      if (rst && peer.z !== Z_CLOSED) setState(conn, ep, Z_RESET, t);
+      if (rst && si[peerZ] !== Z_CLOSED) setState(st, c, ep, Z_RESET, t);
       break;
     default:
       break;
