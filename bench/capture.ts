@@ -5,7 +5,7 @@
  * and by the library alone in-process (bench/capture-run.mjs). Wall time and peak RSS of each process come from
  * /usr/bin/time. bench/capture-floor.mjs gives the least a tracker costs on the same capture.
  *
- *   npx tsx bench/capture.ts [--connections N] [--regen] [--file PATH]
+ *   npx tsx bench/capture.ts [--connections N] [--regen] [--file PATH] [--all-cores]
  *
  * The capture is kept in bench/out/ (git-ignored) and reused; --regen makes a new one. Needs root, tcpdump, tshark,
  * tcptrace. tcpstate runs from dist/ (built here with tsc) so no loader sits in the measured process.
@@ -84,10 +84,17 @@ interface Timing {
   output: string;
 }
 
+/**
+ * The goal is stated per core, so every tool runs pinned to one CPU (taskset), helper threads included: Node's
+ * garbage collector and tshark's threads then share that core instead of borrowing a second one. `--all-cores`
+ * lets them use the whole machine.
+ */
+const pin = flag('--all-cores') ? [] : ['taskset', '-c', '0'];
+
 /** Runs a command under /usr/bin/time; with `discard` its output goes to /dev/null (as a user would redirect it). */
 function timed(tool: string, command: string, commandArgs: string[], discard = false): Timing {
   const devNull = discard ? openSync('/dev/null', 'w') : undefined;
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...commandArgs], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...pin, command, ...commandArgs], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     cwd: root,
@@ -136,7 +143,9 @@ const inner = JSON.parse(library.output.trim().split('\n').pop() ?? '{}') as {
   maxLive?: number;
   connections?: number;
 };
-console.log(`\n${packets} packets, Node ${process.version}, ${new Date().toISOString()}`);
+console.log(
+  `\n${packets} packets, Node ${process.version}, ${new Date().toISOString()}, ${pin.length > 0 ? 'every tool on one core (taskset -c 0)' : 'all cores'}`,
+);
 console.log(
   'tool'.padEnd(42),
   'wall s'.padStart(8),

@@ -188,7 +188,13 @@ export class FlowStore {
     this.ci = this.si;
     this.bytes = new Uint8Array(0);
     this.free = new Int32Array(0);
-    this.grow(capacity);
+    try {
+      this.grow(capacity);
+    } catch (error) {
+      // A large reservation can be refused (no overcommit, a tight ulimit): start small and grow as needed.
+      if (!(error instanceof RangeError) || capacity <= 1024) throw error;
+      this.grow(1024);
+    }
   }
 
   /** A fresh slot for a connection first seen at t whose first segment went from `src` to `dst`. */

@@ -91,9 +91,16 @@ export function readCaptureFile(path: string, options: CaptureOptions = {}): Cap
   } catch (error) {
     throw new SourceError(`cannot open: ${(error as Error).message}`, path, error);
   }
-  const pipeline = new CapturePipeline(path, options);
+  let pipeline: CapturePipeline;
+  let total: number;
   try {
-    const total = fstatSync(fd).size;
+    total = fstatSync(fd).size;
+    pipeline = new CapturePipeline(path, { ...options, captureBytes: total });
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  try {
     let buf = new Uint8Array(CHUNK);
     let filled = 0;
     let read = 0;

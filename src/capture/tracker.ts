@@ -73,6 +73,11 @@ export interface TrackerOptions {
   serverPorts?: ReadonlySet<number>;
   /** Called with every finished connection, in the order they end. */
   onConnection?: (conn: Connection, stats: TrackerStats) => void;
+  /**
+   * Size of the capture in bytes, when known: the store of live connections is sized for it up front (address
+   * space only; memory is used as connections arrive), since growing it later copies every live connection.
+   */
+  captureBytes?: number;
 }
 
 /** Ports Zeek's analyzers register (likely_server_ports); a midstream packet *from* one is from the server. */
@@ -98,8 +103,18 @@ const ZEEK_CLOSE_DELAY = 5;
 const ZEEK_LINGER = 5;
 const ZEEK_INACTIVITY = 300;
 
+/** Every connection has at least one packet of at least ~80 bytes on file (record header + headers). */
+const MIN_BYTES_PER_CONNECTION = 80;
+/** The most slots reserved up front (~235 MB of address space); past it the store grows. */
+const MAX_INITIAL_CAPACITY = 1 << 18;
+
+function initialCapacity(captureBytes: number | undefined): number {
+  if (captureBytes === undefined) return 4096;
+  return Math.max(1024, Math.min(MAX_INITIAL_CAPACITY, Math.ceil(captureBytes / MIN_BYTES_PER_CONNECTION)));
+}
+
 export class Tracker {
-  readonly options: Required<Omit<TrackerOptions, 'onConnection' | 'serverPorts'>>;
+  readonly options: Required<Omit<TrackerOptions, 'onConnection' | 'serverPorts' | 'captureBytes'>>;
   private readonly serverPorts: ReadonlySet<number>;
   readonly infer: InferOptions;
   readonly stats: TrackerStats = {
@@ -110,7 +125,7 @@ export class Tracker {
     first: Number.NaN,
     last: Number.NaN,
   };
-  private readonly flows = new FlowStore();
+  private readonly flows: FlowStore;
   private readonly index = new FlowIndex();
   private readonly onConnection: (conn: Connection, stats: TrackerStats) => void;
   private nextSweep = Number.NEGATIVE_INFINITY;
@@ -133,6 +148,7 @@ export class Tracker {
     this.onConnection = options.onConnection ?? (() => {});
     this.serverPorts = options.serverPorts ?? LIKELY_SERVER_PORTS;
     this.zeekMode = this.options.split === 'zeek';
+    this.flows = new FlowStore(initialCapacity(options.captureBytes));
     // Sweeps only bound memory (expiry times come from each connection's own state), so they can be rare.
     this.sweepEvery = this.zeekMode ? 5 : 30;
   }

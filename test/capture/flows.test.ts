@@ -119,6 +119,12 @@ describe('FlowStore', () => {
     expect(st.materialize(again)).toEqual(expected);
   });
 
+  it('starts small when the reservation it was asked for is refused', () => {
+    const st = new FlowStore(2 ** 40);
+    const c = st.alloc(1, 4, A, 1, B, 2, 0, 0);
+    expect(st.materialize(c).orig.port).toBe(1);
+  });
+
   it('grows past its first capacity without losing what it holds', () => {
     const st = new FlowStore(2);
     const slots: number[] = [];
