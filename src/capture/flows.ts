@@ -99,6 +99,8 @@ export const CD_LAST = 22;
 export const CD_Z_LAST = 23;
 export const CD_START = 29;
 export const CD_SYN_ACK_AT = 30;
+/** When the connection ended, set by a sweep before it is handed over. */
+export const CD_END_AT = 31;
 /** When the connection became fully closed (both FIN or a RST), NaN while not. */
 export const CD_CLOSED_AT = SW + 22;
 /** When the attempt timer fires (first SYN + attempt delay), NaN if not armed. */
@@ -107,7 +109,8 @@ export const CD_RTT_SYN_TO_SYN_ACK = SW + 29;
 export const CD_RTT_SYN_ACK_TO_ACK = SW + 30;
 
 // --- per connection: integers, at c * CI (first block 27-31, second block 2 * SW + the same) ---
-// 27: spare
+/** Why the connection ended (an index into the tracker's reasons), set by a sweep before it is handed over. */
+export const CI_END_REASON = 27;
 /** Which of the two sides is the originator (0 or 1); Zeek may flip it. */
 export const CI_ORIG = 28;
 export const CI_FAMILY = 29;
@@ -260,6 +263,8 @@ export class FlowStore {
     const free = new Int32Array(capacity);
     free.set(this.free);
     this.free = free;
+    // Filled to the capacity so reads never run past its end (each such read was a deoptimization).
+    for (let c = this.anomalies.length; c < capacity; c++) this.anomalies.push(undefined);
     this.capacity = capacity;
   }
 

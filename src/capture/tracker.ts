@@ -13,11 +13,13 @@ import {
   CONN_DOUBLES_STRIDE as CD,
   CD_ATTEMPT_AT,
   CD_CLOSED_AT,
+  CD_END_AT,
   CD_LAST,
   CD_RTT_SYN_TO_SYN_ACK,
   CD_SYN_ACK_AT,
   CD_Z_LAST,
   CONN_INTS_STRIDE as CI,
+  CI_END_REASON,
   CI_FAMILY,
   CI_FLIPPED,
   CI_HASH,
@@ -134,7 +136,7 @@ export class Tracker {
   /** Set by expiry(): why and when the connection it returned true for ended. */
   private endReason: Connection['endReason'] = 'end';
   private endAt = 0;
-  /** Scratch for sweep(): [id, slot, at, reason index] per ended connection. */
+  /** Scratch for sweep(): the slots of the connections that ended. */
   private readonly sweepEnded: number[] = [];
 
   constructor(options: TrackerOptions = {}) {
@@ -330,7 +332,8 @@ export class Tracker {
 
   private sweep(now: number): void {
     // This visits every live connection every few seconds of capture time: a linear walk over the slots (memory
-    // order), then the ended ones go out oldest first.
+    // order), then the ended ones go out oldest first. Why and when each ended waits in its own record, so the
+    // scratch list holds only slot numbers (small integers).
     const st = this.flows;
     const ended = this.sweepEnded;
     ended.length = 0;
@@ -338,14 +341,15 @@ export class Tracker {
     for (let c = 0; c < n; c++) {
       if (st.ci[c * CI + CI_LIVE] !== 1) continue;
       if (!this.zeekMode && now - st.cd[c * CD + CD_LAST]! < ZEEK_LINGER) continue;
-      if (this.expiry(c, now))
-        ended.push(st.ci[c * CI + CI_ID]!, c, this.endAt, REASONS.indexOf(this.endReason));
+      if (this.expiry(c, now)) {
+        st.ci[c * CI + CI_END_REASON] = REASONS.indexOf(this.endReason);
+        st.cd[c * CD + CD_END_AT] = this.endAt;
+        ended.push(c);
+      }
     }
     if (ended.length === 0) return;
-    const order: number[] = [];
-    for (let k = 0; k < ended.length; k += 4) order.push(k);
-    order.sort((a, b) => ended[a]! - ended[b]!);
-    for (const k of order) this.end(ended[k + 1]!, REASONS[ended[k + 3]!]!, ended[k + 2]!);
+    ended.sort((a, b) => st.ci[a * CI + CI_ID]! - st.ci[b * CI + CI_ID]!);
+    for (const c of ended) this.end(c, REASONS[st.ci[c * CI + CI_END_REASON]!]!, st.cd[c * CD + CD_END_AT]!);
   }
 
   /** Removes a connection from the table and emits it. */
