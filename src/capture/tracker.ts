@@ -242,7 +242,7 @@ export class Tracker {
     const all: number[] = [];
     const n = st.slots();
     for (let c = 0; c < n; c++) if (st.ci[c * CI + CI_LIVE] === 1) all.push(c);
-    all.sort((a, b) => st.ci[a * CI + CI_ID]! - st.ci[b * CI + CI_ID]!);
+    byId(st, all);
     this.index.clear();
     for (const c of all) this.emit(c, 'end', this.stats.last);
     this.stats.live = 0;
@@ -348,7 +348,7 @@ export class Tracker {
       }
     }
     if (ended.length === 0) return;
-    ended.sort((a, b) => st.ci[a * CI + CI_ID]! - st.ci[b * CI + CI_ID]!);
+    byId(st, ended);
     for (const c of ended) this.end(c, REASONS[st.ci[c * CI + CI_END_REASON]!]!, st.cd[c * CD + CD_END_AT]!);
   }
 
@@ -370,6 +370,28 @@ export class Tracker {
     finishAnomalies(conn, at, this.options.stuckAfter);
     this.onConnection(conn, this.stats);
   }
+}
+
+/** Slot numbers below this fit next to an id in one double (ids stay below 2^31). */
+const SLOT_BITS = 2 ** 22;
+
+/**
+ * Sorts slots by their connections' ids (oldest first). A comparator reading each id from its record took a cache
+ * miss per comparison; here each slot is packed with its id into one number and the packed numbers are sorted as
+ * plain doubles.
+ */
+function byId(st: FlowStore, slots: number[]): void {
+  const keys = new Float64Array(slots.length);
+  for (let k = 0; k < slots.length; k++) {
+    const c = slots[k]!;
+    if (c >= SLOT_BITS) {
+      slots.sort((a, b) => st.ci[a * CI + CI_ID]! - st.ci[b * CI + CI_ID]!);
+      return;
+    }
+    keys[k] = st.ci[c * CI + CI_ID]! * SLOT_BITS + c;
+  }
+  keys.sort();
+  for (let k = 0; k < keys.length; k++) slots[k] = keys[k]! % SLOT_BITS;
 }
 
 /** The side has no connection socket (any more): never seen, closed, or only a listener. */
