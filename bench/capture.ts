@@ -5,7 +5,11 @@
  * and by the library alone in-process (bench/capture-run.mjs). Wall time and peak RSS of each process come from
  * /usr/bin/time. bench/capture-floor.mjs gives the least a tracker costs on the same capture.
  *
- *   npx tsx bench/capture.ts [--connections N] [--regen] [--file PATH] [--all-cores]
+ *   npx tsx bench/capture.ts [--connections N] [--regen] [--file PATH] [--all-cores] [--long]
+ *
+ * --long makes (and reads) a second capture, bench/out/long.pcap: 2,000 connections that each trade 500 small
+ * messages (~2M packets, ~1,000 per connection). It shows the cost per packet; the default capture (8.6 packets
+ * per connection) is dominated by the cost per connection.
  *
  * The capture is kept in bench/out/ (git-ignored) and reused; --regen makes a new one. Needs root, tcpdump, tshark,
  * tcptrace. tcpstate runs from dist/ (built here with tsc) so no loader sits in the measured process.
@@ -22,8 +26,9 @@ const value = (name: string, fallback: string) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 };
-const file = value('--file', join(outDir, 'loopback.pcap'));
-const connections = Number(value('--connections', '240000'));
+const long = flag('--long');
+const file = value('--file', join(outDir, long ? 'long.pcap' : 'loopback.pcap'));
+const connections = Number(value('--connections', long ? '2000' : '240000'));
 
 async function generate(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
@@ -55,7 +60,8 @@ async function generate(): Promise<void> {
         'tsx',
         join(root, 'bench/capture-traffic.ts'),
         String(connections),
-        '128',
+        long ? '64' : '128',
+        ...(long ? ['long'] : []),
       ],
       { encoding: 'utf8', cwd: root },
     );

@@ -216,6 +216,8 @@ export class FlowStore {
     else {
       if (this.used === this.capacity) this.grow(this.capacity * 2);
       c = this.used++;
+      // One entry per slot handed out, so reads never run past the list's end (each such read deoptimized).
+      this.anomalies.push(undefined);
     }
     const sd = this.sd;
     const d = c * CD;
@@ -263,8 +265,6 @@ export class FlowStore {
     const free = new Int32Array(capacity);
     free.set(this.free);
     this.free = free;
-    // Filled to the capacity so reads never run past its end (each such read was a deoptimization).
-    for (let c = this.anomalies.length; c < capacity; c++) this.anomalies.push(undefined);
     this.capacity = capacity;
   }
 

@@ -103,6 +103,19 @@ export function cutTimeWait(st: FlowStore, c: number, s: number, t: number): num
   return lasted;
 }
 
+/**
+ * Remembers the highest acknowledgement number side `x` has sent. This is all an established data segment or bare
+ * ACK changes here (see zeekEstablished: the tracker calls this alone for those).
+ */
+export function noteAck(st: FlowStore, x: number, seg: Segment): void {
+  const xi = x * SI;
+  const xd = x * SD;
+  if (!st.si[xi + I_ACKED] || seqDelta(seg.ack, st.sd[xd + D_ACK_NO]!) > 0) {
+    st.sd[xd + D_ACK_NO] = seg.ack;
+    st.si[xi + I_ACKED] = 1;
+  }
+}
+
 /** Updates both endpoints' RFC states for a segment sent by side `x` to side `y` of connection `c`. */
 export function inferSegment(
   st: FlowStore,
@@ -216,10 +229,7 @@ export function inferSegment(
       si[yi + I_FIN_ACKED] = 1;
       apply(st, c, y, EV.RCV_ACK_OF_FIN, t);
     }
-    if (!si[xi + I_ACKED] || seqDelta(seg.ack, sd[xd + D_ACK_NO]!) > 0) {
-      sd[xd + D_ACK_NO] = seg.ack;
-      si[xi + I_ACKED] = 1;
-    }
+    noteAck(st, x, seg);
   }
 
   if (fin && !rst) {

@@ -50,8 +50,8 @@ import {
   SIDE_DOUBLES_STRIDE as SD,
   SIDE_INTS_STRIDE as SI,
 } from './flows.ts';
-import { cutTimeWait, type InferOptions, inferSegment, settle } from './infer.ts';
-import { zeekPacket } from './zeek.ts';
+import { cutTimeWait, type InferOptions, inferSegment, noteAck, settle } from './infer.ts';
+import { zeekEstablished, zeekPacket } from './zeek.ts';
 
 /**
  * How a 4-tuple is cut into connections. `zeek` emulates Zeek's timers (5 s attempt, 5 s close delay, 5 min
@@ -204,16 +204,20 @@ export class Tracker {
     const x = fromOrig ? st.orig(c) : st.orig(c) ^ 1;
     const cdi = c * CD;
     st.cd[cdi + CD_LAST] = t;
+    // Data or a bare ACK between two established ends: the short way (header prediction, see zeekEstablished).
+    if (zeekEstablished(st, c, x, seg)) {
+      count(st, x, seg);
+      noteAck(st, x, seg);
+      return;
+    }
     const attempt = this.zeekMode ? ZEEK_ATTEMPT : Number.POSITIVE_INFINITY;
     // A segment with a bad checksum (only when checksums are enforced) is dropped, as the receiver would.
     if (!zeekPacket(st, c, x, seg, attempt)) return;
+    count(st, x, seg);
     const sd = st.sd;
     const si = st.si;
     const xd = x * SD;
     const xi = x * SI;
-    sd[xd + D_PKTS]! += 1;
-    sd[xd + D_IP_BYTES]! += seg.ipLen;
-    sd[xd + D_PAYLOAD_BYTES]! += seg.payloadLen;
     const flags = seg.flags;
     if (flags & TCP_SYN) {
       if (si[xi + I_SYN_COUNT] === 0 && !(flags & TCP_ACK)) sd[xd + D_FIRST_SYN_AT] = t;
@@ -392,6 +396,15 @@ function byId(st: FlowStore, slots: number[]): void {
   }
   keys.sort();
   for (let k = 0; k < keys.length; k++) slots[k] = keys[k]! % SLOT_BITS;
+}
+
+/** Counts a segment sent by side x. */
+function count(st: FlowStore, x: number, seg: Segment): void {
+  const sd = st.sd;
+  const xd = x * SD;
+  sd[xd + D_PKTS]! += 1;
+  sd[xd + D_IP_BYTES]! += seg.ipLen;
+  sd[xd + D_PAYLOAD_BYTES]! += seg.payloadLen;
 }
 
 /** The side has no connection socket (any more): never seen, closed, or only a listener. */
