@@ -5,7 +5,7 @@
  * and by the library alone in-process (bench/capture-run.mjs). Wall time and peak RSS of each process come from
  * /usr/bin/time. bench/capture-floor.mjs gives the least a tracker costs on the same capture.
  *
- *   npx tsx bench/capture.ts [--connections N] [--regen] [--file PATH] [--all-cores] [--long]
+ *   npx tsx bench/capture.ts [--connections N] [--regen] [--file PATH] [--all-cores] [--long] [--runs N]
  *
  * --long makes (and reads) a second capture, bench/out/long.pcap: 2,000 connections that each trade 500 small
  * messages (~2M packets, ~1,000 per connection). It shows the cost per packet; the default capture (8.6 packets
@@ -133,28 +133,46 @@ execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer:
 // summary, one conn.log line per connection (what tcptrace -n and tshark's conv table print), and one full JSON
 // record per connection.
 const cli = join(root, 'dist/cli/main.js');
-const runs: Timing[] = [
-  timed('tcpstate pcap (summary)', process.execPath, [cli, 'pcap', file], true),
-  timed('tcpstate pcap --zeek (a line each)', process.execPath, [cli, 'pcap', file, '--zeek'], true),
-  timed('tcpstate pcap --ndjson (a record each)', process.execPath, [cli, 'pcap', file, '--ndjson'], true),
-  timed('tcptrace -n', 'tcptrace', ['-n', file], true),
-  timed('tshark -q -z conv,tcp', 'tshark', ['-r', file, '-q', '-z', 'conv,tcp'], true),
+const tools: Array<[string, string, string[]]> = [
+  ['tcpstate pcap (summary)', process.execPath, [cli, 'pcap', file]],
+  ['tcpstate pcap --zeek (a line each)', process.execPath, [cli, 'pcap', file, '--zeek']],
+  ['tcpstate pcap --ndjson (a record each)', process.execPath, [cli, 'pcap', file, '--ndjson']],
+  ['tcptrace -n', 'tcptrace', ['-n', file]],
+  ['tshark -q -z conv,tcp', 'tshark', ['-r', file, '-q', '-z', 'conv,tcp']],
 ];
+// Timings on a shared VM drift by tens of percent from one minute to the next, so each tool runs `--runs` times
+// (default 3), in rounds (every tool once per round, so drift hits them alike), and its median counts.
+const rounds = Number(value('--runs', '3'));
+const samples = new Map<string, Timing[]>(tools.map(([tool]) => [tool, []]));
+const innerRuns: Array<{ seconds: number; cpuSeconds: number; maxLive: number; connections: number }> = [];
+for (let round = 0; round < rounds; round++) {
+  for (const [tool, command, commandArgs] of tools)
+    samples.get(tool)!.push(timed(tool, command, commandArgs, true));
+  // The library alone (read + decode + track + tally conn_state and anomalies), without start-up or output.
+  const library = timed('library', process.execPath, [join(root, 'bench/capture-run.mjs'), file]);
+  innerRuns.push(JSON.parse(library.output.trim().split('\n').pop() ?? '{}'));
+}
+const median = <T>(xs: T[], key: (x: T) => number): T =>
+  [...xs].sort((p, q) => key(p) - key(q))[xs.length >> 1]!;
+const runs: Array<Timing & { min: number; max: number }> = tools.map(([tool]) => {
+  const xs = samples.get(tool)!;
+  const secs = xs.map((x) => x.seconds);
+  return {
+    ...median(xs, (x) => x.seconds),
+    rssMiB: Math.max(...xs.map((x) => x.rssMiB)),
+    min: Math.min(...secs),
+    max: Math.max(...secs),
+  };
+});
 const ours = runs[0]!;
-// The library alone (read + decode + track + tally conn_state and anomalies), without start-up or output.
-const library = timed('library', process.execPath, [join(root, 'bench/capture-run.mjs'), file]);
-const inner = JSON.parse(library.output.trim().split('\n').pop() ?? '{}') as {
-  seconds?: number;
-  cpuSeconds?: number;
-  maxLive?: number;
-  connections?: number;
-};
+const inner = median(innerRuns, (x) => x.seconds);
 console.log(
-  `\n${packets} packets, Node ${process.version}, ${new Date().toISOString()}, ${pin.length > 0 ? 'every tool on one core (taskset -c 0)' : 'all cores'}`,
+  `\n${packets} packets, Node ${process.version}, ${new Date().toISOString()}, ${pin.length > 0 ? 'every tool on one core (taskset -c 0)' : 'all cores'}, median of ${rounds}`,
 );
 console.log(
   'tool'.padEnd(42),
   'wall s'.padStart(8),
+  'min-max'.padStart(11),
   'Mpkt/s'.padStart(8),
   'peak RSS MiB'.padStart(13),
   'vs tcpstate'.padStart(12),
@@ -163,13 +181,14 @@ for (const r of runs) {
   console.log(
     r.tool.padEnd(42),
     r.seconds.toFixed(2).padStart(8),
+    `${r.min.toFixed(2)}-${r.max.toFixed(2)}`.padStart(11),
     (packets / r.seconds / 1e6).toFixed(3).padStart(8),
     r.rssMiB.toFixed(0).padStart(13),
     `${(r.seconds / ours.seconds).toFixed(1)}x`.padStart(12),
   );
 }
-if (inner.seconds !== undefined) {
+if (inner !== undefined) {
   console.log(
-    `tcpstate library in-process (read + decode + track + tally, no start-up, no output): ${inner.seconds.toFixed(2)} s wall, ${inner.cpuSeconds?.toFixed(2)} s CPU = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections, at most ${inner.maxLive} live`,
+    `tcpstate library in-process (read + decode + track + tally, no start-up, no output; median): ${inner.seconds.toFixed(2)} s wall, ${inner.cpuSeconds.toFixed(2)} s CPU = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections, at most ${inner.maxLive} live`,
   );
 }
