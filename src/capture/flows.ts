@@ -1,12 +1,12 @@
 /**
- * The live connections of the tracker, stored as columns of typed arrays instead of objects.
+ * The live connections of the tracker, stored as fixed-layout records in one ArrayBuffer instead of objects.
  *
  * Why: a capture keeps ~100k connections alive at once (each stays until its TIME_WAIT is over), and as objects
  * (a connection, two endpoints, their number arrays and state histories: ~1.5 KB in eight objects) they survived
  * young-generation collections and were copied and traced again and again: a third of all the time went to the
  * garbage collector. Here a connection is a slot number and its two endpoints are side numbers `2 * slot` and
- * `2 * slot + 1` (the peer of side `s` is `s ^ 1`); their fields live at fixed offsets in a few flat arrays, as a
- * C struct would, and slots of ended connections are reused. The rich `Connection` object is built only when a
+ * `2 * slot + 1` (the peer of side `s` is `s ^ 1`); their fields live at fixed offsets in the slot's record, as in
+ * a C struct, and slots of ended connections are reused. The rich `Connection` object is built only when a
  * connection ends (`materialize`), and dies young unless the caller keeps it.
  */
 import { type Anomaly, Connection, Side } from './conn.ts';
@@ -334,10 +334,6 @@ export class FlowStore {
   }
 
   // --- Zeek history letters of a connection ---
-
-  histLen(c: number): number {
-    return this.ci[c * CI + CI_HIST_LEN]!;
-  }
 
   histAppend(c: number, code: number): void {
     const i = c * CI + CI_HIST_LEN;
