@@ -163,12 +163,9 @@ const KIND_MIDSTREAM = 1;
 const KIND_ONE_SIDED = 2;
 
 export class FlowStore {
-  /** The side blocks, as doubles (D_*, CD_*), as integers (I_*, CI_*) and as bytes (history letters). */
-  sd: Float64Array<ArrayBuffer>;
-  si: Int32Array<ArrayBuffer>;
-  /** The same arrays under the names the connection-level code uses. */
-  cd: Float64Array<ArrayBuffer>;
-  ci: Int32Array<ArrayBuffer>;
+  /** The records, as doubles (D_*, CD_* offsets) and as 32-bit integers (I_*, CI_*), and as bytes (letters). */
+  f64: Float64Array<ArrayBuffer>;
+  i32: Int32Array<ArrayBuffer>;
   private bytes: Uint8Array<ArrayBuffer>;
   /** Anomalies noted while the connection is live, by slot. */
   readonly anomalies: Array<Anomaly[] | undefined> = [];
@@ -185,10 +182,8 @@ export class FlowStore {
   private readonly scratch = new Uint32Array(4);
 
   constructor(capacity = 4096) {
-    this.sd = new Float64Array(0);
-    this.si = new Int32Array(0);
-    this.cd = this.sd;
-    this.ci = this.si;
+    this.f64 = new Float64Array(0);
+    this.i32 = new Int32Array(0);
     this.bytes = new Uint8Array(0);
     this.free = new Int32Array(0);
     try {
@@ -219,7 +214,7 @@ export class FlowStore {
       // One entry per slot handed out, so reads never run past the list's end (each such read deoptimized).
       this.anomalies.push(undefined);
     }
-    const sd = this.sd;
+    const sd = this.f64;
     const d = c * CD;
     sd.set(TEMPLATE, d);
     sd[d + D_W0] = src[0]!;
@@ -233,7 +228,7 @@ export class FlowStore {
     sd[d + CD_START] = t;
     sd[d + CD_LAST] = t;
     sd[d + CD_Z_LAST] = t;
-    const si = this.si;
+    const si = this.i32;
     const i = c * CI;
     si[i + I_PORT] = sport;
     si[i + SI + I_PORT] = dport;
@@ -246,21 +241,19 @@ export class FlowStore {
 
   /** Gives a slot back once its connection has been materialized. */
   release(c: number): void {
-    this.ci[c * CI + CI_LIVE] = 0;
+    this.i32[c * CI + CI_LIVE] = 0;
     this.anomalies[c] = undefined;
-    if (this.si[2 * c * SI + I_TR_LEN]! > TR_INLINE) this.trMore.delete(2 * c);
-    if (this.si[(2 * c + 1) * SI + I_TR_LEN]! > TR_INLINE) this.trMore.delete(2 * c + 1);
-    if (this.ci[c * CI + CI_HIST_LEN]! > HIST_INLINE) this.histMore.delete(c);
+    if (this.i32[2 * c * SI + I_TR_LEN]! > TR_INLINE) this.trMore.delete(2 * c);
+    if (this.i32[(2 * c + 1) * SI + I_TR_LEN]! > TR_INLINE) this.trMore.delete(2 * c + 1);
+    if (this.i32[c * CI + CI_HIST_LEN]! > HIST_INLINE) this.histMore.delete(c);
     this.free[this.freeCount++] = c;
   }
 
   private grow(capacity: number): void {
     const next = new ArrayBuffer(capacity * CD * 8);
-    new Float64Array(next).set(this.sd);
-    this.sd = new Float64Array(next);
-    this.cd = this.sd;
-    this.si = new Int32Array(next);
-    this.ci = this.si;
+    new Float64Array(next).set(this.f64);
+    this.f64 = new Float64Array(next);
+    this.i32 = new Int32Array(next);
     this.bytes = new Uint8Array(next);
     const free = new Int32Array(capacity);
     free.set(this.free);
@@ -277,13 +270,13 @@ export class FlowStore {
 
   /** The originator's side number (Zeek may flip roles). */
   orig(c: number): number {
-    return 2 * c + this.ci[c * CI + CI_ORIG]!;
+    return 2 * c + this.i32[c * CI + CI_ORIG]!;
   }
 
   /** Swaps originator and responder. */
   flip(c: number): void {
     const i = c * CI;
-    const ci = this.ci;
+    const ci = this.i32;
     ci[i + CI_ORIG] = ci[i + CI_ORIG]! ^ 1;
     const seen = ci[i + CI_HIST_SEEN]!;
     ci[i + CI_HIST_SEEN] = (seen >>> 16) | (seen << 16);
@@ -293,29 +286,29 @@ export class FlowStore {
   // --- state history of a side: [state, time] entries ---
 
   trLen(s: number): number {
-    return this.si[s * SI + I_TR_LEN]!;
+    return this.i32[s * SI + I_TR_LEN]!;
   }
 
   trState(s: number, k: number): number {
-    if (k < TR_INLINE) return this.si[s * SI + I_TR + k]!;
+    if (k < TR_INLINE) return this.i32[s * SI + I_TR + k]!;
     return this.trMore.get(s)![2 * (k - TR_INLINE)]!;
   }
 
   trTime(s: number, k: number): number {
-    if (k < TR_INLINE) return this.sd[s * SD + D_TR + k]!;
+    if (k < TR_INLINE) return this.f64[s * SD + D_TR + k]!;
     return this.trMore.get(s)![2 * (k - TR_INLINE) + 1]!;
   }
 
   trSetState(s: number, k: number, state: number): void {
-    if (k < TR_INLINE) this.si[s * SI + I_TR + k] = state;
+    if (k < TR_INLINE) this.i32[s * SI + I_TR + k] = state;
     else this.trMore.get(s)![2 * (k - TR_INLINE)] = state;
   }
 
   trPush(s: number, state: number, t: number): void {
-    const k = this.si[s * SI + I_TR_LEN]!;
+    const k = this.i32[s * SI + I_TR_LEN]!;
     if (k < TR_INLINE) {
-      this.si[s * SI + I_TR + k] = state;
-      this.sd[s * SD + D_TR + k] = t;
+      this.i32[s * SI + I_TR + k] = state;
+      this.f64[s * SD + D_TR + k] = t;
     } else {
       let more = this.trMore.get(s);
       if (more === undefined) {
@@ -325,36 +318,36 @@ export class FlowStore {
       more.length = 2 * (k - TR_INLINE);
       more.push(state, t);
     }
-    this.si[s * SI + I_TR_LEN] = k + 1;
+    this.i32[s * SI + I_TR_LEN] = k + 1;
   }
 
   /** Drops entries past the first `length`. */
   trTruncate(s: number, length: number): void {
-    this.si[s * SI + I_TR_LEN] = length;
+    this.i32[s * SI + I_TR_LEN] = length;
   }
 
   // --- Zeek history letters of a connection ---
 
   histAppend(c: number, code: number): void {
     const i = c * CI + CI_HIST_LEN;
-    const n = this.ci[i]!;
+    const n = this.i32[i]!;
     if (n < HIST_INLINE) this.bytes[c * CH + HIST_AT + n] = code;
     else this.histMore.set(c, (this.histMore.get(c) ?? '') + String.fromCharCode(code));
-    this.ci[i] = n + 1;
+    this.i32[i] = n + 1;
   }
 
   /** The history is exactly this one letter. */
   histIs(c: number, code: number): boolean {
-    return this.ci[c * CI + CI_HIST_LEN] === 1 && this.bytes[c * CH + HIST_AT] === code;
+    return this.i32[c * CI + CI_HIST_LEN] === 1 && this.bytes[c * CH + HIST_AT] === code;
   }
 
   histClear(c: number): void {
-    this.ci[c * CI + CI_HIST_LEN] = 0;
+    this.i32[c * CI + CI_HIST_LEN] = 0;
     this.histMore.delete(c);
   }
 
   history(c: number): string {
-    const n = this.ci[c * CI + CI_HIST_LEN]!;
+    const n = this.i32[c * CI + CI_HIST_LEN]!;
     const inline = this.inlineHistory(c, Math.min(n, HIST_INLINE));
     return n > HIST_INLINE ? inline + this.histMore.get(c)! : inline;
   }
@@ -387,13 +380,13 @@ export class FlowStore {
     if (list === undefined) this.anomalies[c] = [anomaly];
     else list.push(anomaly);
     const kind = anomaly.kind;
-    if (kind === 'midstream') this.ci[c * CI + CI_KINDS]! |= KIND_MIDSTREAM;
-    else if (kind === 'one-sided') this.ci[c * CI + CI_KINDS]! |= KIND_ONE_SIDED;
+    if (kind === 'midstream') this.i32[c * CI + CI_KINDS]! |= KIND_MIDSTREAM;
+    else if (kind === 'one-sided') this.i32[c * CI + CI_KINDS]! |= KIND_ONE_SIDED;
   }
 
   /** Whether an anomaly of this kind was noted. */
   has(c: number, kind: 'midstream' | 'one-sided'): boolean {
-    return (this.ci[c * CI + CI_KINDS]! & (kind === 'midstream' ? KIND_MIDSTREAM : KIND_ONE_SIDED)) !== 0;
+    return (this.i32[c * CI + CI_KINDS]! & (kind === 'midstream' ? KIND_MIDSTREAM : KIND_ONE_SIDED)) !== 0;
   }
 
   /** Which end a side is, by the roles at this moment. */
@@ -408,9 +401,9 @@ export class FlowStore {
     const orig = this.side(o);
     const resp = this.side(o ^ 1);
     const d = c * CD;
-    const cd = this.cd;
+    const cd = this.f64;
     const i = c * CI;
-    const ci = this.ci;
+    const ci = this.i32;
     const conn = new Connection(
       ci[i + CI_ID]!,
       ci[i + CI_FAMILY] as 4 | 6,
@@ -435,15 +428,15 @@ export class FlowStore {
 
   private side(s: number): Side {
     const d = s * SD;
-    const sd = this.sd;
+    const sd = this.f64;
     const i = s * SI;
-    const si = this.si;
+    const si = this.i32;
     const w = this.scratch;
     w[0] = sd[d + D_W0]!;
     w[1] = sd[d + D_W1]!;
     w[2] = sd[d + D_W2]!;
     w[3] = sd[d + D_W3]!;
-    const side = new Side(this.ci[(s >> 1) * CI + CI_FAMILY] as 4 | 6, w, si[i + I_PORT]!);
+    const side = new Side(this.i32[(s >> 1) * CI + CI_FAMILY] as 4 | 6, w, si[i + I_PORT]!);
     side.startSeq = sd[d + D_START_SEQ]!;
     side.lastSeq = sd[d + D_LAST_SEQ]!;
     side.histLastSyn = sd[d + D_HIST_LAST_SYN]!;

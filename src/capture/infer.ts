@@ -45,14 +45,19 @@ export interface InferOptions {
 }
 
 function rfcOf(st: FlowStore, s: number): number {
-  return st.si[s * SI + I_RFC]!;
+  return st.i32[s * SI + I_RFC]!;
+}
+
+/** Puts side `s` in `state` from time t, and records it in the side's state history. */
+function enter(st: FlowStore, s: number, state: number, t: number): void {
+  st.i32[s * SI + I_RFC] = state;
+  st.trPush(s, state, t);
 }
 
 /** Sets the first known state of a side (assumed, not observed). */
 function begin(st: FlowStore, s: number, state: number, t: number, assumed: boolean): void {
-  st.si[s * SI + I_RFC] = state;
-  st.trPush(s, state, t);
-  st.si[s * SI + I_ASSUMED_START] = assumed ? 1 : 0;
+  enter(st, s, state, t);
+  st.i32[s * SI + I_ASSUMED_START] = assumed ? 1 : 0;
 }
 
 /** Applies `event` to side `s` at time t if the state machine moves it; validates against the RFC table. */
@@ -70,29 +75,24 @@ function apply(st: FlowStore, c: number, s: number, event: number, t: number): b
     });
     return false;
   }
-  st.si[s * SI + I_RFC] = toIndex;
-  st.trPush(s, toIndex, t);
-  if (toIndex === S.TIME_WAIT) st.sd[s * SD + D_TIME_WAIT_AT] = t;
+  enter(st, s, toIndex, t);
+  if (toIndex === S.TIME_WAIT) st.f64[s * SD + D_TIME_WAIT_AT] = t;
   return true;
 }
 
 /** Lets timers run until `now`: TIME_WAIT ends after the configured length. */
 export function settle(st: FlowStore, s: number, now: number, options: InferOptions): void {
   if (rfcOf(st, s) !== S.TIME_WAIT) return;
-  const until = st.sd[s * SD + D_TIME_WAIT_AT]! + options.timeWait;
-  st.sd[s * SD + D_TIME_WAIT_UNTIL] = until;
-  if (now >= until) {
-    st.si[s * SI + I_RFC] = S.CLOSED;
-    st.trPush(s, S.CLOSED, until);
-  }
+  const until = st.f64[s * SD + D_TIME_WAIT_AT]! + options.timeWait;
+  st.f64[s * SD + D_TIME_WAIT_UNTIL] = until;
+  if (now >= until) enter(st, s, S.CLOSED, until);
 }
 
 /** Ends a TIME_WAIT early because the tuple is reused; returns how long it lasted (NaN if not in TIME_WAIT). */
 export function cutTimeWait(st: FlowStore, c: number, s: number, t: number): number {
   if (rfcOf(st, s) !== S.TIME_WAIT) return Number.NaN;
-  const lasted = t - st.sd[s * SD + D_TIME_WAIT_AT]!;
-  st.si[s * SI + I_RFC] = S.CLOSED;
-  st.trPush(s, S.CLOSED, t);
+  const lasted = t - st.f64[s * SD + D_TIME_WAIT_AT]!;
+  enter(st, s, S.CLOSED, t);
   st.note(c, {
     kind: 'time-wait',
     at: t,
@@ -110,9 +110,9 @@ export function cutTimeWait(st: FlowStore, c: number, s: number, t: number): num
 export function noteAck(st: FlowStore, x: number, seg: Segment): void {
   const xi = x * SI;
   const xd = x * SD;
-  if (!st.si[xi + I_ACKED] || seqDelta(seg.ack, st.sd[xd + D_ACK_NO]!) > 0) {
-    st.sd[xd + D_ACK_NO] = seg.ack;
-    st.si[xi + I_ACKED] = 1;
+  if (!st.i32[xi + I_ACKED] || seqDelta(seg.ack, st.f64[xd + D_ACK_NO]!) > 0) {
+    st.f64[xd + D_ACK_NO] = seg.ack;
+    st.i32[xi + I_ACKED] = 1;
   }
 }
 
@@ -131,8 +131,8 @@ export function inferSegment(
   const ack = (flags & TCP_ACK) !== 0;
   const fin = (flags & TCP_FIN) !== 0;
   const rst = (flags & TCP_RST) !== 0;
-  const si = st.si;
-  const sd = st.sd;
+  const si = st.i32;
+  const sd = st.f64;
   const xi = x * SI;
   const yi = y * SI;
   const xd = x * SD;
@@ -219,7 +219,7 @@ export function inferSegment(
       (!si[yi + I_HAS_ISN] || seqDelta(seg.ack, sd[yd + D_ISN]!) > 0)
     ) {
       apply(st, c, y, EV.RCV_ACK_OF_SYN, t);
-      const cd = st.cd;
+      const cd = st.f64;
       const cdi = c * CONN_DOUBLES_STRIDE;
       if (Number.isNaN(cd[cdi + CD_RTT_SYN_ACK_TO_ACK]) && !Number.isNaN(cd[cdi + CD_SYN_ACK_AT])) {
         cd[cdi + CD_RTT_SYN_ACK_TO_ACK] = t - cd[cdi + CD_SYN_ACK_AT]!;

@@ -21,11 +21,9 @@ import {
   CONN_INTS_STRIDE as CI,
   CI_END_REASON,
   CI_FAMILY,
-  CI_FLIPPED,
   CI_HASH,
   CI_ID,
   CI_LIVE,
-  CI_ORIG,
   D_FIRST_SYN_AT,
   D_IP_BYTES,
   D_PAYLOAD_BYTES,
@@ -51,7 +49,7 @@ import {
   SIDE_INTS_STRIDE as SI,
 } from './flows.ts';
 import { cutTimeWait, type InferOptions, inferSegment, noteAck, settle } from './infer.ts';
-import { zeekEstablished, zeekPacket } from './zeek.ts';
+import { flipRoles, zeekEstablished, zeekPacket } from './zeek.ts';
 
 /**
  * How a 4-tuple is cut into connections. `zeek` emulates Zeek's timers (5 s attempt, 5 s close delay, 5 min
@@ -185,7 +183,7 @@ export class Tracker {
     }
     if (c >= 0) {
       // Product-mode timers are all longer than the linger time: a recently active connection cannot have ended.
-      if ((this.zeekMode || t - st.cd[c * CD + CD_LAST]! >= ZEEK_LINGER) && this.expiry(c, t)) {
+      if ((this.zeekMode || t - st.f64[c * CD + CD_LAST]! >= ZEEK_LINGER) && this.expiry(c, t)) {
         this.end(c, this.endReason, this.endAt);
         c = -1;
       } else if (isReuse(st, c, seg, fromOrig)) {
@@ -203,7 +201,7 @@ export class Tracker {
     // The sender's side number stays the sender's even if zeekPacket flips the roles.
     const x = fromOrig ? st.orig(c) : st.orig(c) ^ 1;
     const cdi = c * CD;
-    st.cd[cdi + CD_LAST] = t;
+    st.f64[cdi + CD_LAST] = t;
     // Data or a bare ACK between two established ends: the short way (header prediction, see zeekEstablished).
     if (zeekEstablished(st, c, x, seg)) {
       count(st, x, seg);
@@ -214,8 +212,8 @@ export class Tracker {
     // A segment with a bad checksum (only when checksums are enforced) is dropped, as the receiver would.
     if (!zeekPacket(st, c, x, seg, attempt)) return;
     count(st, x, seg);
-    const sd = st.sd;
-    const si = st.si;
+    const sd = st.f64;
+    const si = st.i32;
     const xd = x * SD;
     const xi = x * SI;
     const flags = seg.flags;
@@ -226,12 +224,12 @@ export class Tracker {
       if (seg.wscale >= 0) si[xi + I_WSCALE] = seg.wscale;
       if (seg.sackPermitted) si[xi + I_SACK] = 1;
       if (seg.hasTimestamp) si[xi + I_TIMESTAMPS] = 1;
-      if (flags & TCP_ACK && Number.isNaN(st.cd[cdi + CD_SYN_ACK_AT])) {
-        st.cd[cdi + CD_SYN_ACK_AT] = t;
+      if (flags & TCP_ACK && Number.isNaN(st.f64[cdi + CD_SYN_ACK_AT])) {
+        st.f64[cdi + CD_SYN_ACK_AT] = t;
         const yd = (x ^ 1) * SD;
         const firstSynAt = sd[yd + D_FIRST_SYN_AT]!;
         if (!Number.isNaN(firstSynAt) && si[(x ^ 1) * SI + I_SYN_COUNT] === 1) {
-          st.cd[cdi + CD_RTT_SYN_TO_SYN_ACK] = t - firstSynAt;
+          st.f64[cdi + CD_RTT_SYN_TO_SYN_ACK] = t - firstSynAt;
         }
       }
     }
@@ -245,7 +243,7 @@ export class Tracker {
     const st = this.flows;
     const all: number[] = [];
     const n = st.slots();
-    for (let c = 0; c < n; c++) if (st.ci[c * CI + CI_LIVE] === 1) all.push(c);
+    for (let c = 0; c < n; c++) if (st.i32[c * CI + CI_LIVE] === 1) all.push(c);
     byId(st, all);
     this.index.clear();
     for (const c of all) this.emit(c, 'end', this.stats.last);
@@ -276,9 +274,7 @@ export class Tracker {
       const dServer = this.serverPorts.has(seg.dport);
       const synAck = (seg.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
       if (sServer && (!dServer || (!synAck && seg.sport < seg.dport))) {
-        st.ci[c * CI + CI_ORIG] = 1;
-        st.ci[c * CI + CI_FLIPPED] = 1;
-        st.histAppend(c, 94 /* ^ */);
+        flipRoles(st, c);
       }
     }
     this.index.add(h, c);
@@ -291,14 +287,14 @@ export class Tracker {
   /** Whether a connection has ended by its timers by time `now`; if so, endReason and endAt say why and when. */
   private expiry(c: number, now: number): boolean {
     const st = this.flows;
-    const si = st.si;
+    const si = st.i32;
     const o = st.orig(c);
     const r = o ^ 1;
     const oz = si[o * SI + I_Z]!;
     const rz = si[r * SI + I_Z]!;
     const oClosed = si[o * SI + I_DID_CLOSE] === 1;
     const rClosed = si[r * SI + I_DID_CLOSE] === 1;
-    const cd = st.cd;
+    const cd = st.f64;
     const d = c * CD;
     if (this.zeekMode) {
       const attemptAt = cd[d + CD_ATTEMPT_AT]!;
@@ -343,22 +339,23 @@ export class Tracker {
     ended.length = 0;
     const n = st.slots();
     for (let c = 0; c < n; c++) {
-      if (st.ci[c * CI + CI_LIVE] !== 1) continue;
-      if (!this.zeekMode && now - st.cd[c * CD + CD_LAST]! < ZEEK_LINGER) continue;
+      if (st.i32[c * CI + CI_LIVE] !== 1) continue;
+      if (!this.zeekMode && now - st.f64[c * CD + CD_LAST]! < ZEEK_LINGER) continue;
       if (this.expiry(c, now)) {
-        st.ci[c * CI + CI_END_REASON] = REASONS.indexOf(this.endReason);
-        st.cd[c * CD + CD_END_AT] = this.endAt;
+        st.i32[c * CI + CI_END_REASON] = REASONS.indexOf(this.endReason);
+        st.f64[c * CD + CD_END_AT] = this.endAt;
         ended.push(c);
       }
     }
     if (ended.length === 0) return;
     byId(st, ended);
-    for (const c of ended) this.end(c, REASONS[st.ci[c * CI + CI_END_REASON]!]!, st.cd[c * CD + CD_END_AT]!);
+    for (const c of ended)
+      this.end(c, REASONS[st.i32[c * CI + CI_END_REASON]!]!, st.f64[c * CD + CD_END_AT]!);
   }
 
   /** Removes a connection from the table and emits it. */
   private end(c: number, reason: Connection['endReason'], at: number): void {
-    this.index.remove(this.flows.ci[c * CI + CI_HASH]!, c);
+    this.index.remove(this.flows.i32[c * CI + CI_HASH]!, c);
     this.emit(c, reason, at);
   }
 
@@ -389,10 +386,10 @@ function byId(st: FlowStore, slots: number[]): void {
   for (let k = 0; k < slots.length; k++) {
     const c = slots[k]!;
     if (c >= SLOT_BITS) {
-      slots.sort((a, b) => st.ci[a * CI + CI_ID]! - st.ci[b * CI + CI_ID]!);
+      slots.sort((a, b) => st.i32[a * CI + CI_ID]! - st.i32[b * CI + CI_ID]!);
       return;
     }
-    keys[k] = st.ci[c * CI + CI_ID]! * SLOT_BITS + c;
+    keys[k] = st.i32[c * CI + CI_ID]! * SLOT_BITS + c;
   }
   keys.sort();
   for (let k = 0; k < keys.length; k++) slots[k] = keys[k]! % SLOT_BITS;
@@ -400,7 +397,7 @@ function byId(st: FlowStore, slots: number[]): void {
 
 /** Counts a segment sent by side x. */
 function count(st: FlowStore, x: number, seg: Segment): void {
-  const sd = st.sd;
+  const sd = st.f64;
   const xd = x * SD;
   sd[xd + D_PKTS]! += 1;
   sd[xd + D_IP_BYTES]! += seg.ipLen;
@@ -409,7 +406,7 @@ function count(st: FlowStore, x: number, seg: Segment): void {
 
 /** The side has no connection socket (any more): never seen, closed, or only a listener. */
 function finished(st: FlowStore, s: number): boolean {
-  const rfc = st.si[s * SI + I_RFC]!;
+  const rfc = st.i32[s * SI + I_RFC]!;
   return rfc < 0 || rfc === S.CLOSED || rfc === S.LISTEN;
 }
 
@@ -425,10 +422,10 @@ function tupleHash(seg: Segment): number {
 
 /** 1 if the segment goes orig → resp, -1 if resp → orig, 0 if it belongs to another connection. */
 function matches(st: FlowStore, c: number, seg: Segment): number {
-  if (st.ci[c * CI + CI_FAMILY] !== seg.family) return 0;
+  if (st.i32[c * CI + CI_FAMILY] !== seg.family) return 0;
   const o = st.orig(c);
   const r = o ^ 1;
-  const si = st.si;
+  const si = st.i32;
   const op = si[o * SI + I_PORT];
   const rp = si[r * SI + I_PORT];
   if (op === seg.sport && rp === seg.dport && sameWords(st, o, seg.src) && sameWords(st, r, seg.dst))
@@ -439,7 +436,7 @@ function matches(st: FlowStore, c: number, seg: Segment): number {
 }
 
 function sameWords(st: FlowStore, s: number, w: Uint32Array): boolean {
-  const sd = st.sd;
+  const sd = st.f64;
   const d = s * SD;
   return sd[d + D_W3] === w[3] && sd[d + D_W2] === w[2] && sd[d + D_W1] === w[1] && sd[d + D_W0] === w[0];
 }
@@ -448,7 +445,7 @@ function sameWords(st: FlowStore, s: number, w: Uint32Array): boolean {
 function isReuse(st: FlowStore, c: number, seg: Segment, fromOrig: boolean): boolean {
   const flags = seg.flags;
   if (!(flags & TCP_SYN)) return false;
-  const si = st.si;
+  const si = st.i32;
   const o = st.orig(c);
   const r = o ^ 1;
   const oz = si[o * SI + I_Z];
@@ -459,7 +456,7 @@ function isReuse(st: FlowStore, c: number, seg: Segment, fromOrig: boolean): boo
   }
   const closed = si[o * SI + I_DID_CLOSE] === 1 || si[r * SI + I_DID_CLOSE] === 1;
   if (!closed) {
-    if (seg.seq === st.sd[side * SD + D_START_SEQ]) return false;
+    if (seg.seq === st.f64[side * SD + D_START_SEQ]) return false;
     // SYN and SYN-ACK captured in reverse order.
     if (!(flags & TCP_ACK) && oz === Z_SYN_ACK_SENT && si[r * SI + I_Z] === Z_INACTIVE && !fromOrig) {
       return false;

@@ -111,7 +111,7 @@ describe('FlowStore', () => {
     for (let k = 0; k < 30; k++) st.histAppend(c, 65);
     st.note(c, { kind: 'midstream', at: 1, message: 'x' });
     st.flip(c);
-    st.si.fill(7, 0, 40);
+    st.i32.fill(7, 0, 40);
     st.release(c);
     const again = st.alloc(2, 4, A, 1000, B, 80, 7, 9);
     expect(again).toBe(c);
