@@ -2,6 +2,7 @@
  * Anomalies that can only be judged once a connection is over (or the capture ended): unanswered SYNs, stuck
  * half-closes, retransmission and zero-window totals. Per-segment anomalies are noted by infer.ts as they happen.
  */
+import { plural, times } from '../render/format.ts';
 import { type Connection, S, type Side } from './conn.ts';
 
 function name(conn: Connection, side: Side): 'orig' | 'resp' {
@@ -20,7 +21,7 @@ export function finishAnomalies(conn: Connection, at: number, stuckAfter: number
       kind: 'unanswered-syn',
       at: orig.firstSynAt,
       side: 'orig',
-      message: `SYN sent ${orig.synCount} time(s), never answered (no SYN-ACK, no RST)`,
+      message: `SYN sent ${times(orig.synCount)}, never answered (no SYN-ACK, no RST)`,
       value: orig.synCount,
     });
   } else if (orig.synCount > 1) {
@@ -28,7 +29,7 @@ export function finishAnomalies(conn: Connection, at: number, stuckAfter: number
       kind: 'syn-retransmitted',
       at: orig.firstSynAt,
       side: 'orig',
-      message: `SYN sent ${orig.synCount} times before an answer`,
+      message: `SYN sent ${times(orig.synCount)} before an answer`,
       value: orig.synCount,
     });
   }
@@ -39,7 +40,7 @@ export function finishAnomalies(conn: Connection, at: number, stuckAfter: number
         kind: 'retransmissions',
         at,
         side: who,
-        message: `${who} retransmitted ${side.rxmt} data segment(s)`,
+        message: `${who} retransmitted ${plural(side.rxmt, 'data segment')}`,
         value: side.rxmt,
       });
     }
@@ -48,7 +49,7 @@ export function finishAnomalies(conn: Connection, at: number, stuckAfter: number
         kind: 'zero-window',
         at,
         side: who,
-        message: `${who} advertised a zero window ${side.zeroWin} time(s) (its receive buffer was full)`,
+        message: `${who} advertised a zero window ${times(side.zeroWin)} (its receive buffer was full)`,
         value: side.zeroWin,
       });
     }
@@ -57,7 +58,7 @@ export function finishAnomalies(conn: Connection, at: number, stuckAfter: number
         kind: 'bad-checksum',
         at,
         side: who,
-        message: `${side.badCsum} segment(s) from ${who} with a bad TCP checksum were ignored`,
+        message: `${plural(side.badCsum, 'segment')} from ${who} with a bad TCP checksum ${side.badCsum === 1 ? 'was' : 'were'} ignored`,
         value: side.badCsum,
       });
     }

@@ -4,6 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { SourceError } from '../errors.ts';
 import type { Warning } from '../model/snapshot.ts';
+import { plural } from '../render/format.ts';
 import type { Connection } from './conn.ts';
 import { type DecodeOptions, type DecodeStats, decodePacket, emptyDecodeStats, Segment } from './decode.ts';
 import { CaptureReader, type ReaderStats } from './reader.ts';
@@ -61,15 +62,17 @@ export class CapturePipeline {
   result(): CaptureResult {
     const warnings = [...this.reader.warnings];
     if (this.decode.fragments > 0) {
-      warnings.push({ message: `${this.decode.fragments} IP fragment(s) not analysed (no reassembly)` });
+      warnings.push({
+        message: `${plural(this.decode.fragments, 'IP fragment')} not analysed (no reassembly)`,
+      });
     }
     if (this.decode.truncated > 0) {
       warnings.push({
-        message: `${this.decode.truncated} packet(s) with headers cut short by the capture length`,
+        message: `${plural(this.decode.truncated, 'packet')} with headers cut short by the capture length`,
       });
     }
     for (const [type, n] of Object.entries(this.decode.unknownLinktypes)) {
-      warnings.push({ message: `${n} packet(s) on link type ${type}, which is not decoded` });
+      warnings.push({ message: `${plural(n, 'packet')} on link type ${type}, which is not decoded` });
     }
     return {
       source: this.reader.source,

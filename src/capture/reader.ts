@@ -5,6 +5,7 @@
  */
 import { CaptureFormatError } from '../errors.ts';
 import type { Warning } from '../model/snapshot.ts';
+import { plural } from '../render/format.ts';
 
 /** One captured record. The object and its `bytes` are reused: copy what you keep. */
 export interface RawPacket {
@@ -145,7 +146,7 @@ export class CaptureReader {
       this.warnings.push({
         offset: this.base,
         line: this.stats.packets + 1,
-        message: `capture truncated: ${this.stats.packets} packets read, the record at byte ${this.base} is cut short (${left} of its bytes present)`,
+        message: `capture truncated: ${plural(this.stats.packets, 'packet')} read, the record at byte ${this.base} is cut short (${left} of its bytes present)`,
       });
     }
   }

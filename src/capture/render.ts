@@ -4,6 +4,7 @@
  */
 import type { Colors } from '../render/color.ts';
 import { stateColor } from '../render/color.ts';
+import { plural } from '../render/format.ts';
 import { renderTable } from '../render/table.ts';
 import type { TcpState } from '../states/states.ts';
 import type { CaptureResult } from './pipeline.ts';
@@ -96,12 +97,13 @@ export function renderStory(rec: ConnectionRecord, origin: number, c: Colors): s
   if (rec.rtt?.synToSynAck !== undefined) rtt.push(`SYN→SYN-ACK ${duration(rec.rtt.synToSynAck)}`);
   if (rec.rtt?.synAckToAck !== undefined) rtt.push(`SYN-ACK→ACK ${duration(rec.rtt.synAckToAck)}`);
   lines.push(
-    `    ${relTime(rec.start, origin)} for ${duration(rec.duration)}; ${rec.orig.packets} packets / ${bytes(rec.orig.payloadBytes)} from the originator, ${rec.resp.packets} / ${bytes(rec.resp.payloadBytes)} from the responder${rtt.length > 0 ? `; handshake ${rtt.join(', ')}` : ''}`,
+    `    ${relTime(rec.start, origin)} for ${duration(rec.duration)}; ${plural(rec.orig.packets, 'packet')} / ${bytes(rec.orig.payloadBytes)} from the originator, ${rec.resp.packets} / ${bytes(rec.resp.payloadBytes)} from the responder${rtt.length > 0 ? `; handshake ${rtt.join(', ')}` : ''}`,
   );
   const width = Math.max(o.length, r.length);
   lines.push(`    ${c.dim('orig')} ${o.padEnd(width)}  ${stateLine(rec.orig, origin, c)}`);
   lines.push(`    ${c.dim('resp')} ${r.padEnd(width)}  ${stateLine(rec.resp, origin, c)}`);
-  for (const a of rec.anomalies) {
+  // In the order they happened: some are noted when the connection ends but refer to an earlier moment.
+  for (const a of [...rec.anomalies].sort((x, y) => x.at - y.at)) {
     lines.push(`    ${c.yellow('!')} ${c.dim(relTime(a.at, origin))} ${a.kind}: ${a.message}`);
   }
   if (rec.endReason !== 'end' && rec.endReason !== 'closed') {
@@ -127,7 +129,7 @@ export function renderSummary(
   const t = result.tracker;
   const span = Number.isNaN(t.first) ? 0 : t.last - t.first;
   const lines = [
-    `${c.bold(result.source)}: ${r.format ?? '?'}, ${r.packets} packets (${d.tcp} TCP) over ${duration(span)}, ${t.connections} TCP connections`,
+    `${c.bold(result.source)}: ${r.format ?? '?'}, ${plural(r.packets, 'packet')} (${d.tcp} TCP) over ${duration(span)}, ${plural(t.connections, 'TCP connection')}`,
   ];
   const states = [...connStates.entries()].sort((a, b) => b[1] - a[1]);
   if (states.length > 0) {

@@ -5,6 +5,16 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** A count and its noun, singular for one: "1 packet", "12,345 packets" (irregular plurals passed in). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/** How often something happened: "once", "twice", "3 times". */
+export function times(n: number): string {
+  return n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`;
+}
+
 export function formatPercent(part: number, total: number): string {
   if (total === 0) return '0%';
   const p = (part * 100) / total;

@@ -40,6 +40,18 @@ function snap(sockets: Socket[], kernel?: KernelContext, takenAt = 10_000): Snap
 const rules = (f: ReturnType<typeof diagnose>) => f.map((x) => x.rule);
 
 describe('diagnose rules on constructed snapshots', () => {
+  it('test_queues_one_connection: a single connection with a big queue reads "1 connection ... has"', () => {
+    const one = [
+      sock('ESTABLISHED', 5432, '10.0.0.9', 50000, { recvQ: 2 << 20 }),
+      sock('ESTABLISHED', 40000, '10.0.0.7', 443, { sendQ: 8 << 20 }),
+    ];
+    const titles = diagnose(snap(one)).map((f) => f.title);
+    expect(titles).toContainEqual(
+      expect.stringMatching(/^1 connection of port 10\.0\.0\.1:5432 has unread data/),
+    );
+    expect(titles).toContainEqual(expect.stringMatching(/ wait unacknowledged in 1 connection: /));
+  });
+
   it('finds nothing on an empty or ordinary snapshot', () => {
     expect(diagnose(snap([]))).toEqual([]);
     expect(diagnose(snap([sock('LISTEN', 22, '*', 0), sock('ESTABLISHED', 22, '10.0.0.9', 50000)]))).toEqual(

@@ -1,6 +1,6 @@
 import { formatEndpoint } from '../../analysis/address.ts';
 import type { Finding } from '../../model/finding.ts';
-import { formatCount } from '../../render/format.ts';
+import { formatCount, plural } from '../../render/format.ts';
 import { describeSocket, groupSockets, ownerLabel, ownerZh, peerKey, type RuleContext } from '../context.ts';
 
 /** Q-1 and Q-2: data that sits in queues of established connections (slow reader here, slow peer there). */
@@ -25,7 +25,7 @@ export function queueRules(ctx: RuleContext): Finding[] {
     findings.push({
       rule: 'recv-queue-buildup',
       severity: sockets.length >= t.queueCritSockets ? 'critical' : 'warning',
-      title: `${formatCount(sockets.length)} connections of ${owner} have unread data (${formatCount(bytes)} bytes in Recv-Q): the application is not reading`,
+      title: `${plural(sockets.length, 'connection')} of ${owner} ${sockets.length === 1 ? 'has' : 'have'} unread data (${formatCount(bytes)} bytes in Recv-Q): the application is not reading`,
       titleZh: `${ownerZh(owner)} 的 ${formatCount(sockets.length)} 个连接有未读数据（Recv-Q 中 ${formatCount(bytes)} 字节）：应用程序没有在读取`,
       evidence: {
         metrics: { sockets: sockets.length, recv_q_bytes: bytes, max_recv_q_bytes: maxBytes },
@@ -64,7 +64,7 @@ export function queueRules(ctx: RuleContext): Finding[] {
     findings.push({
       rule: 'send-queue-buildup',
       severity: sockets.length >= t.queueCritSockets ? 'critical' : 'warning',
-      title: `${formatCount(bytes)} bytes to ${peer} wait unacknowledged in ${formatCount(sockets.length)} connections: ${cause}`,
+      title: `${formatCount(bytes)} bytes to ${peer} wait unacknowledged in ${plural(sockets.length, 'connection')}: ${cause}`,
       titleZh: `${formatCount(sockets.length)} 个到 ${peer} 的连接中有 ${formatCount(bytes)} 字节等待确认：${causeZh}`,
       evidence: {
         metrics: {
