@@ -183,6 +183,17 @@ describe('bad input', () => {
       /^in: not a listing/,
     );
   });
+  it('test_parse_text_no_rows: a text detected as a listing but with no row read is an error naming where', () => {
+    // The fixtures' provenance page names ss's columns in its prose: detected as ss, yet not one line is a socket.
+    const page = readFileSync(new URL('../fixtures/netstat/PROVENANCE.md', import.meta.url));
+    const e = error(() => parseTextBytes(page, { name: 'PROVENANCE.md' }));
+    expect(isTcpstateError(e)).toBe(true);
+    expect((e as Error).message).toMatch(
+      /^PROVENANCE\.md:\d+: read as linux-ss output, but none of its \d+ lines is a socket row \(this is the first that is not\)/,
+    );
+    // A header with no rows is a real listing of an idle host: zero sockets, no error.
+    expect(parseText('State Recv-Q Send-Q Local Address:Port Peer Address:Port\n').sockets).toEqual([]);
+  });
   it('an unreadable line is a warning with its line number and text; the rest is read', () => {
     const s = parseText(
       'State Recv-Q Send-Q Local Address:Port Peer Address:Port\nESTAB 0 0 10.0.0.1:22 10.0.0.2:5\nESTAB zero\n',

@@ -62,7 +62,11 @@ describe('fuzzing the text parsers', () => {
     const header = 'Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\n';
     parsesOrTypedError(Buffer.from(`${header}tcp ESTAB 0 0 ${'9'.repeat(4_000_000)}:1 x:2\n`));
     parsesOrTypedError(Buffer.from(`${header}${'x '.repeat(3_000_000)}\n`));
-    const s = parseTextBytes(Buffer.from(header + 'junk line\n'.repeat(50_000)));
+    // One real row among them: with none, the input is not a listing at all (an error, see details.test.ts).
+    const row = 'tcp ESTAB 0 0 10.0.0.1:22 10.0.0.2:5000\n';
+    const s = parseTextBytes(Buffer.from(header + row + 'junk line\n'.repeat(50_000)));
+    expect(s.sockets).toHaveLength(1);
     expect(s.warnings.length).toBe(MAX_WARNINGS + 1);
+    expect(() => parseTextBytes(Buffer.from(header + 'junk line\n'.repeat(50_000)))).toThrow(/line 2|:2: /);
   });
 });

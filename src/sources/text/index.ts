@@ -61,6 +61,13 @@ export function parseText(text: string, options: ParseTextOptions = {}): Snapsho
       { source: name },
     );
   const result = PARSERS[format](lines);
+  // Detection goes by a few telling lines; when not one row then reads, the input is not this listing, and an
+  // empty snapshot with "nothing looks wrong" would mislead.
+  if (result.sockets.length === 0 && result.kernel === undefined && result.warnings.length > 0)
+    throw new ParseError(
+      `read as ${format} output, but none of its ${lines.length} lines is a socket row (this is the first that is not); if it is a listing, name its format with --format`,
+      { source: name, ...(result.warnings[0]!.line === undefined ? {} : { line: result.warnings[0]!.line }) },
+    );
   const os = result.os ?? osOfFormat(format);
   const snapshot: Snapshot = {
     source: { kind: options.kind ?? 'text', name, format, ...(os === undefined ? {} : { os }) },
