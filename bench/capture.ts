@@ -132,7 +132,7 @@ execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer:
 // Every tool's output goes to /dev/null. The three tcpstate rows are the CLI as a user runs it: the default
 // summary, one conn.log line per connection (what tcptrace -n and tshark's conv table print), and one full JSON
 // record per connection.
-const cli = join(root, 'dist/cli/main.js');
+const cli = join(root, 'dist/bin/main.js');
 const tools: Array<[string, string, string[]]> = [
   ['tcpstate pcap (summary)', process.execPath, [cli, 'pcap', file]],
   ['tcpstate pcap --zeek (a line each)', process.execPath, [cli, 'pcap', file, '--zeek']],

@@ -22,7 +22,7 @@ const PROCESSES = arg('processes', 6);
 const RUNS = arg('runs', 5);
 
 const root = resolve(import.meta.dirname, '..');
-const cli = join(root, 'dist/cli/main.js');
+const cli = join(root, 'dist/bin/main.js');
 const live = join(root, 'dist/sources/proc/live.js');
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'; // Debian's python3-psutil lives there
 

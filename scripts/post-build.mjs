@@ -1,5 +1,5 @@
-// Makes the CLI entry executable after tsc emits it (tsc does not keep file modes).
+// Makes the CLI entry executable after the build (neither tsc nor esbuild sets file modes).
 import { chmodSync, existsSync } from 'node:fs';
 
-const bin = new URL('../dist/cli/main.js', import.meta.url);
+const bin = new URL('../dist/bin/main.js', import.meta.url);
 if (existsSync(bin)) chmodSync(bin, 0o755);

@@ -4,7 +4,7 @@
  */
 import type { Colors } from '../render/color.ts';
 import { stateColor } from '../render/color.ts';
-import { plural } from '../render/format.ts';
+import { formatCount, plural } from '../render/format.ts';
 import { renderTable } from '../render/table.ts';
 import type { TcpState } from '../states/states.ts';
 import type { CaptureResult } from './pipeline.ts';
@@ -129,7 +129,7 @@ export function renderSummary(
   const t = result.tracker;
   const span = Number.isNaN(t.first) ? 0 : t.last - t.first;
   const lines = [
-    `${c.bold(result.source)}: ${r.format ?? '?'}, ${plural(r.packets, 'packet')} (${d.tcp} TCP) over ${duration(span)}, ${plural(t.connections, 'TCP connection')}`,
+    `${c.bold(result.source)}: ${r.format ?? '?'}, ${plural(r.packets, 'packet')} (${formatCount(d.tcp)} TCP) over ${duration(span)}, ${plural(t.connections, 'TCP connection')}`,
   ];
   const states = [...connStates.entries()].sort((a, b) => b[1] - a[1]);
   if (states.length > 0) {
