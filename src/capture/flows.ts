@@ -209,7 +209,9 @@ export class FlowStore {
     let c: number;
     if (this.freeCount > 0) c = this.free[--this.freeCount]!;
     else {
-      if (this.used === this.capacity) this.grow(this.capacity * 2);
+      // Growing copies every live record, so grow by four: a stream (size unknown) that reaches 131k live
+      // connections copies ~85k records instead of ~260k. The room not yet used is address space, not memory.
+      if (this.used === this.capacity) this.grow(this.capacity * 4);
       c = this.used++;
       // One entry per slot handed out, so reads never run past the list's end (each such read deoptimized).
       this.anomalies.push(undefined);

@@ -94,56 +94,99 @@ export function readCaptureFile(path: string, options: CaptureOptions = {}): Cap
   } catch (error) {
     throw new SourceError(`cannot open: ${(error as Error).message}`, path, error);
   }
-  let pipeline: CapturePipeline;
-  let total: number;
   try {
-    total = fstatSync(fd).size;
-    pipeline = new CapturePipeline(path, { ...options, captureBytes: total });
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-  try {
-    let buf = new Uint8Array(CHUNK);
-    let filled = 0;
-    let read = 0;
-    for (;;) {
-      const n = readSync(fd, buf, filled, buf.length - filled, null);
-      if (n === 0) break;
-      read += n;
-      filled += n;
-      const used = pipeline.feed(buf.subarray(0, filled));
-      // Move the incomplete tail to the front and read after it; grow only for a record larger than the buffer.
-      buf.copyWithin(0, used, filled);
-      filled -= used;
-      if (filled === buf.length) {
-        const bigger = new Uint8Array(buf.length * 2);
-        bigger.set(buf);
-        buf = bigger;
-      }
-      options.onProgress?.(read, total);
-    }
+    return readCaptureFd(fd, path, options);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Reads a capture from an open descriptor of a regular file (a named file, or stdin redirected from one), in
+ * large synchronous reads; the caller closes it. The file's size sizes the tracker's store and the progress.
+ */
+export function readCaptureFd(fd: number, source: string, options: CaptureOptions = {}): CaptureResult {
+  const total = fstatSync(fd).size;
+  const pipeline = new CapturePipeline(source, { ...options, captureBytes: total });
+  let buf = new Uint8Array(CHUNK);
+  let filled = 0;
+  let read = 0;
+  for (;;) {
+    const n = readSync(fd, buf, filled, buf.length - filled, null);
+    if (n === 0) break;
+    read += n;
+    filled += n;
+    const used = pipeline.feed(buf.subarray(0, filled));
+    // Move the incomplete tail to the front and read after it; grow only for a record larger than the buffer.
+    buf.copyWithin(0, used, filled);
+    filled -= used;
+    if (filled === buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    options.onProgress?.(read, total);
   }
   return pipeline.end();
 }
 
-/** Reads a capture from a stream (stdin: `tcpdump -w - | tcpstate pcap -`). */
+/** Marks a read that an abort signal cut short. */
+const STOPPED = Symbol('stopped');
+
+/**
+ * Reads a capture from a stream (stdin: `tcpdump -w - | tcpstate pcap -`). When `signal` aborts, reading stops
+ * where it is and what was read is analysed as if the capture ended there (`stopped` says so in the result).
+ */
 export async function readCaptureStream(
   stream: AsyncIterable<Uint8Array | string>,
   source: string,
-  options: CaptureOptions = {},
-): Promise<CaptureResult> {
+  options: CaptureOptions & { signal?: AbortSignal } = {},
+): Promise<CaptureResult & { stopped: boolean }> {
   const pipeline = new CapturePipeline(source, options);
+  const signal = options.signal;
+  const chunks = stream[Symbol.asyncIterator]();
   let read = 0;
-  for await (const chunk of stream) {
+  let stopped = false;
+  for (;;) {
+    const step = signal === undefined ? await chunks.next() : await nextOrStop(chunks, signal);
+    if (step === STOPPED) {
+      stopped = true;
+      // Ends the stream (a Readable is destroyed); the read still pending is dropped, and so is the start of a
+      // record that had not fully arrived.
+      void chunks.return?.();
+      pipeline.reader.abandonTail();
+      break;
+    }
+    if (step.done) break;
+    const chunk = step.value;
     if (typeof chunk === 'string') continue;
     read += chunk.length;
     pipeline.push(chunk);
     options.onProgress?.(read, undefined);
   }
-  return pipeline.end();
+  return { ...pipeline.end(), stopped };
+}
+
+/** The next chunk, or STOPPED if the signal aborts first. The listener goes with each read, so none pile up. */
+function nextOrStop<T>(
+  chunks: AsyncIterator<T>,
+  signal: AbortSignal,
+): Promise<IteratorResult<T> | typeof STOPPED> {
+  if (signal.aborted) return Promise.resolve(STOPPED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(STOPPED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    chunks.next().then(
+      (step) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(step);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Convenience for tests and small captures: every connection, in the order they ended. */

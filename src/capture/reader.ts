@@ -130,6 +130,15 @@ export class CaptureReader {
     return used;
   }
 
+  /**
+   * Forgets the bytes of a record not yet complete, when reading stops on purpose mid-stream (a live capture
+   * stopped with Ctrl-C): they are the start of the next packet, not a sign of a cut-short file.
+   */
+  abandonTail(): void {
+    this.carry = undefined;
+    this.pendingTail = 0;
+  }
+
   /** Call at end of input: reports a truncated final record (what was read and where it stopped). */
   end(): void {
     const left = (this.carry?.length ?? 0) + this.pendingTail;
