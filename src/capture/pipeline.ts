@@ -95,6 +95,7 @@ export function readCaptureFile(path: string, options: CaptureOptions = {}): Cap
     throw new SourceError(`cannot open: ${(error as Error).message}`, path, error);
   }
   try {
+    if (fstatSync(fd).isDirectory()) throw new SourceError('is a directory, not a capture file', path);
     return readCaptureFd(fd, path, options);
   } finally {
     closeSync(fd);

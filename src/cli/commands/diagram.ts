@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
 import { colorsFor } from '../../render/color.ts';
@@ -12,6 +11,7 @@ import {
 } from '../../render/state-diagram/render.ts';
 import { runScenario } from '../../sim/run.ts';
 import { runAction } from '../run.ts';
+import { writeOutputFile } from '../write-file.ts';
 
 const FORMATS = ['text', 'ascii', 'mermaid', 'svg', 'dot'] as const;
 
@@ -53,7 +53,7 @@ export function registerDiagram(program: Command): void {
             out = renderStateText(t);
           }
         }
-        if (opts.output) writeFileSync(opts.output, out);
+        if (opts.output) writeOutputFile(opts.output, out);
         else process.stdout.write(out);
         return 0;
       }),

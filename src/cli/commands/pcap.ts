@@ -1,4 +1,4 @@
-import { fstatSync, writeFileSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { type Command, Option } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import { AtCollector } from '../../capture/at.ts';
@@ -26,6 +26,7 @@ import { colorsFor } from '../../render/color.ts';
 import { plural } from '../../render/format.ts';
 import { runAction } from '../run.ts';
 import { addViewOptions, emitSnapshot, type ViewOptions } from '../view.ts';
+import { writeOutputFile } from '../write-file.ts';
 
 interface PcapOptions extends ViewOptions {
   zeek?: boolean;
@@ -272,7 +273,7 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
 
 function writeSvg(path: string, timeline: Timeline, result: CaptureResult): void {
   timeline.setEnd(result.tracker.last);
-  writeFileSync(path, timelineSvg(timeline, `TCP endpoint states: ${result.source}`));
+  writeOutputFile(path, timelineSvg(timeline, `TCP endpoint states: ${result.source}`));
   process.stderr.write(`tcpstate: timeline written to ${path}\n`);
 }
 

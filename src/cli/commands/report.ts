@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { SourceError } from '../../errors.ts';
 import { colorsFor } from '../../render/color.ts';
@@ -8,6 +7,7 @@ import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { buildReport } from '../../track/trends.ts';
 import { parseDuration } from '../duration.ts';
 import { runAction } from '../run.ts';
+import { writeOutputFile } from '../write-file.ts';
 
 interface ReportOptions {
   db: string;
@@ -58,7 +58,7 @@ export function report(options: ReportOptions): number {
   }
   if (options.html) {
     try {
-      writeFileSync(options.html, renderReportHtml(built, options.db));
+      writeOutputFile(options.html, renderReportHtml(built, options.db));
     } catch (error) {
       throw new SourceError(`cannot write: ${(error as Error).message}`, options.html, error);
     }

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
 import { PROFILES } from '../../fsm/profiles.ts';
@@ -10,6 +9,7 @@ import { defaultRules, parseDuration, parseMatcher, parsePercent } from '../../s
 import { runScenario } from '../../sim/run.ts';
 import { SCENARIOS } from '../../sim/scenarios.ts';
 import { runAction } from '../run.ts';
+import { writeOutputFile } from '../write-file.ts';
 
 const FORMATS = ['text', 'ascii', 'mermaid', 'svg', 'json'] as const;
 
@@ -74,7 +74,7 @@ export function registerSimulate(program: Command): void {
             out = renderSequenceText(trace, title, textOptions);
           }
         }
-        if (opts.output) writeFileSync(opts.output, out);
+        if (opts.output) writeOutputFile(opts.output, out);
         else process.stdout.write(out);
         return 0;
       }),
