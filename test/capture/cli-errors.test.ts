@@ -26,4 +26,23 @@ describe('tcpstate pcap: input and output mistakes', () => {
     expect(r.stderr).toMatch(new RegExp(`^tcpstate: ${target}: cannot write: ENOENT`));
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
   });
+
+  it('test_pcap_at_not_a_date: --at -5 is refused, not read by Date.parse as a day in 2001', () => {
+    const r = runCli(['pcap', fixture, '--at', '-5']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^tcpstate: --at: '-5' is not a time/);
+  });
+
+  it('test_pcap_at_outside_capture: a time before the first packet or long after the last one says so', () => {
+    const before = runCli(['pcap', fixture, '--at', '2001-01-01T00:00:00Z']);
+    expect(before.status).toBe(0);
+    expect(before.stderr).toMatch(
+      /^tcpstate: --at 2001-01-01T00:00:00Z is .* before the capture's first packet/m,
+    );
+    const after = runCli(['pcap', fixture, '--at', '+100000']);
+    expect(after.status).toBe(0);
+    expect(after.stderr).toMatch(/^tcpstate: --at \+100000 is .* after the capture's last packet/m);
+    const inside = runCli(['pcap', fixture, '--at', '+0.001']);
+    expect(inside.stderr).toBe('');
+  });
 });

@@ -17,7 +17,13 @@ import {
   zeekHeader,
   zeekLine,
 } from '../../capture/record.ts';
-import { connectionRow, renderConnectionTable, renderStory, renderSummary } from '../../capture/render.ts';
+import {
+  connectionRow,
+  duration,
+  renderConnectionTable,
+  renderStory,
+  renderSummary,
+} from '../../capture/render.ts';
 import { sparklines, Timeline, timelineSvg } from '../../capture/timeline.ts';
 import type { SplitMode, TrackerStats } from '../../capture/tracker.ts';
 import { connState } from '../../capture/zeek.ts';
@@ -57,7 +63,8 @@ function parseAt(text: string, first: number, last: number): number {
     if (Number.isFinite(n)) return first + n;
   } else if (/^\d+(\.\d+)?$/.test(text)) {
     return Number(text);
-  } else {
+  } else if (/^\d{4}-\d\d-\d\d/.test(text)) {
+    // Only ISO dates: Date.parse alone takes '-5' for a day in 2001.
     const ms = Date.parse(text);
     if (!Number.isNaN(ms)) return ms / 1000;
   }
@@ -141,13 +148,15 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
 
   if (options.zeek) out.write(`${zeekHeader(new Date())}\n`);
 
+  let atTime = Number.NaN;
   const onConnection = (conn: Connection, stats: TrackerStats): void => {
     total++;
     if (Number.isNaN(first)) first = stats.first;
     if (timeline) timeline.add(conn, first);
     if (atMode) {
       if (at === undefined && options.at !== 'end') {
-        at = new AtCollector(parseAt(options.at!, first, Number.POSITIVE_INFINITY));
+        atTime = parseAt(options.at!, first, Number.POSITIVE_INFINITY);
+        at = new AtCollector(atTime);
       }
       if (at !== undefined) at.add(conn);
       else kept.push(conn);
@@ -226,9 +235,11 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
   }
   if (atMode) {
     if (at === undefined) {
-      at = new AtCollector(parseAt(options.at!, origin, result.tracker.last));
+      atTime = parseAt(options.at!, origin, result.tracker.last);
+      at = new AtCollector(atTime);
       for (const conn of kept) at.add(conn);
     }
+    warnOutside(options.at!, atTime, origin, result.tracker.last);
     const snapshot = at.snapshot(result.source);
     snapshot.warnings.push(...result.warnings);
     emitSnapshot(snapshot, options);
@@ -334,5 +345,19 @@ async function readStdinUntilStopped(options: CaptureOptions): Promise<CaptureRe
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `--at` before the first packet or after the last one is allowed, but what it shows there is not observed. */
+function warnOutside(text: string, t: number, first: number, last: number): void {
+  if (Number.isNaN(first)) return;
+  if (t < first) {
+    process.stderr.write(
+      `tcpstate: --at ${text} is ${duration(first - t)} before the capture's first packet: nothing was seen yet\n`,
+    );
+  } else if (t > last) {
+    process.stderr.write(
+      `tcpstate: --at ${text} is ${duration(t - last)} after the capture's last packet: the states shown are what the timers imply, not observed\n`,
+    );
   }
 }
