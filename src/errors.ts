@@ -58,11 +58,14 @@ export class CaptureFormatError extends TcpstateError {
   override name = 'CaptureFormatError';
   readonly source: string;
   readonly offset: number;
+  /** The message without the source and offset in front. */
+  readonly detail: string;
 
   constructor(message: string, where: { source: string; offset: number }) {
     super(`${where.source}: byte ${where.offset}: ${message}`, { code: 'E_CAPTURE' });
     this.source = where.source;
     this.offset = where.offset;
+    this.detail = message;
   }
 }
 

@@ -2,7 +2,7 @@
  * Reader → decoder → tracker, and the I/O edge that feeds it from a file or stdin in chunks.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { SourceError } from '../errors.ts';
+import { CaptureFormatError, SourceError } from '../errors.ts';
 import type { Warning } from '../model/snapshot.ts';
 import { plural } from '../render/format.ts';
 import type { Connection } from './conn.ts';
@@ -44,13 +44,38 @@ export class CapturePipeline {
     });
   }
 
+  /**
+   * The corrupt block reading stopped at. Packets before it are kept and analysed, as a truncated file's are;
+   * only input that is not a capture at all (a bad header) throws.
+   */
+  corrupt: CaptureFormatError | undefined;
+
   push(chunk: Uint8Array): void {
-    this.reader.push(chunk);
+    if (this.corrupt !== undefined) return;
+    try {
+      this.reader.push(chunk);
+    } catch (error) {
+      this.stopAt(error);
+    }
   }
 
   /** Parses what it can at the start of `buf`; returns the bytes used (see CaptureReader.feed). */
   feed(buf: Uint8Array): number {
-    return this.reader.feed(buf);
+    if (this.corrupt !== undefined) return buf.length;
+    try {
+      return this.reader.feed(buf);
+    } catch (error) {
+      this.stopAt(error);
+      return buf.length;
+    }
+  }
+
+  private stopAt(error: unknown): void {
+    if (!(error instanceof CaptureFormatError) || this.reader.stats.format === undefined) throw error;
+    this.corrupt = error;
+    this.reader.abandonTail();
+    this.reader.stats.corruptAt = error.offset;
+    this.reader.warnings.push({ offset: error.offset, message: error.detail });
   }
 
   end(): CaptureResult {
@@ -118,6 +143,7 @@ export function readCaptureFd(fd: number, source: string, options: CaptureOption
     read += n;
     filled += n;
     const used = pipeline.feed(buf.subarray(0, filled));
+    if (pipeline.corrupt !== undefined) break;
     // Move the incomplete tail to the front and read after it; grow only for a record larger than the buffer.
     buf.copyWithin(0, used, filled);
     filled -= used;
@@ -162,6 +188,8 @@ export async function readCaptureStream(
     const chunk = step.value;
     if (typeof chunk === 'string') continue;
     read += chunk.length;
+    // Past a corrupt block push() ignores the rest, but the stream is still drained: closing a pipe early would
+    // kill the writer with SIGPIPE.
     pipeline.push(chunk);
     options.onProgress?.(read, undefined);
   }

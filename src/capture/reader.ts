@@ -41,6 +41,8 @@ export interface ReaderStats {
   reportedDrops: number;
   /** Set when the input ended inside a record. */
   truncatedAt?: number;
+  /** Set when reading stopped at a corrupt block (after at least the capture header was read). */
+  corruptAt?: number;
 }
 
 interface Iface {

@@ -18,4 +18,24 @@ describe('tcpstate pcap on a cut-short capture', () => {
     const doc = JSON.parse(r.stdout) as { connections: unknown[] };
     expect(doc.connections.length).toBeGreaterThan(0);
   });
+
+  it('test_pcap_corrupt_record: a corrupt record mid-file keeps the packets before it, then fails naming its byte', () => {
+    // ssh-basic.pcap with record 51's captured length set to 2^31 - 1: the reader must stop there.
+    const bytes = Buffer.from(readFileSync(new URL('../fixtures/zeek/ssh-basic.pcap', import.meta.url)));
+    let off = 24;
+    for (let i = 0; i < 50; i++) off += 16 + bytes.readUInt32LE(off + 8);
+    bytes.writeUInt32LE(0x7fffffff, off + 8);
+    const text = runCli(['pcap', '-'], { input: bytes });
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/^stdin: pcap, 50 packets \(50 TCP\)/);
+    expect(text.stderr).toBe(
+      `tcpstate: stdin: byte ${off}: record 51: captured length 2147483647 exceeds the limit 1048576\n`,
+    );
+    const json = runCli(['pcap', '-', '--json'], { input: bytes });
+    expect(json.status).toBe(1);
+    const doc = JSON.parse(json.stdout) as { packets: number; corruptAt: number; connections: unknown[] };
+    expect(doc.packets).toBe(50);
+    expect(doc.corruptAt).toBe(off);
+    expect(doc.connections.length).toBeGreaterThan(0);
+  });
 });

@@ -30,6 +30,7 @@ import { connState } from '../../capture/zeek.ts';
 import { UsageError } from '../../errors.ts';
 import { colorsFor } from '../../render/color.ts';
 import { plural } from '../../render/format.ts';
+import { JsonDocumentWriter } from '../../render/json-document.ts';
 import { runAction } from '../run.ts';
 import { addViewOptions, emitSnapshot, type ViewOptions } from '../view.ts';
 import { writeOutputFile } from '../write-file.ts';
@@ -138,8 +139,16 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
   const anomalies = new Map<string, number>();
   /** Connections kept whole for --at (when its time is only known at the end). */
   const kept: Connection[] = [];
-  /** Records of the connections listed (or all, for --json), made while each connection is at hand. */
+  /** Records of the connections listed, made while each connection is at hand. */
   const records: ConnectionRecord[] = [];
+  /** --json: the document, its connections written as they end (memory follows the live connections). */
+  let jsonDoc: JsonDocumentWriter | undefined;
+  if (options.json && !atMode) {
+    jsonDoc = new JsonDocumentWriter((text) => out.write(text));
+    jsonDoc.field('schema', 'tcpstate.capture/1');
+    jsonDoc.field('source', file === '-' ? 'stdin' : file);
+    jsonDoc.openArray('connections');
+  }
   let total = 0;
   let at: AtCollector | undefined;
   let first = Number.NaN;
@@ -180,7 +189,8 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
       }
       return;
     }
-    if (options.json || records.length < limit) records.push(connectionRecord(conn));
+    if (jsonDoc !== undefined) jsonDoc.item(connectionRecord(conn));
+    else if (records.length < limit) records.push(connectionRecord(conn));
   };
 
   let bar: cliProgress.SingleBar | undefined;
@@ -219,8 +229,10 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
   } finally {
     bar?.stop();
   }
-  // A capture cut short is still read and shown in full up to the cut, and then it is an error (exit 1).
-  const exit = result.reader.truncatedAt !== undefined ? 1 : undefined;
+  // A capture cut short or with a corrupt block is still read and shown in full up to there, and then it is an
+  // error (exit 1).
+  const exit =
+    result.reader.truncatedAt !== undefined || result.reader.corruptAt !== undefined ? 1 : undefined;
   for (const w of result.warnings) {
     process.stderr.write(
       `tcpstate: ${result.source}${w.offset !== undefined ? `: byte ${w.offset}` : ''}: ${w.message}\n`,
@@ -250,14 +262,13 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
     out.write(`${JSON.stringify({ type: 'summary', ...summaryDoc(result, connStates, anomalies) })}\n`);
     return exit;
   }
-  if (options.json) {
-    const doc = {
-      schema: 'tcpstate.capture/1',
-      ...summaryDoc(result, connStates, anomalies),
-      connections: records,
-      ...(timeline ? { timeline: timeline.series() } : {}),
-    };
-    out.write(`${JSON.stringify(doc, null, 2)}\n`);
+  if (jsonDoc !== undefined) {
+    jsonDoc.closeArray();
+    // The summary follows the connections: it is only known once they are all read.
+    const { source: _source, connections: _count, ...summary } = summaryDoc(result, connStates, anomalies);
+    for (const [key, value] of Object.entries(summary)) jsonDoc.field(key, value);
+    if (timeline) jsonDoc.field('timeline', timeline.series());
+    jsonDoc.end();
     if (options.svg && timeline) writeSvg(options.svg, timeline, result);
     return exit;
   }
@@ -309,6 +320,7 @@ function summaryDoc(result: CaptureResult, connStates: Map<string, number>, anom
       unknownLinktypes: result.decode.unknownLinktypes,
     },
     ...(result.reader.truncatedAt !== undefined ? { truncatedAt: result.reader.truncatedAt } : {}),
+    ...(result.reader.corruptAt !== undefined ? { corruptAt: result.reader.corruptAt } : {}),
     warnings: result.warnings,
   };
 }

@@ -1,0 +1,68 @@
+/**
+ * `tcpstate pcap --json` writes one document, but a capture's connections are written into it as they end: the
+ * whole document as one string passed V8's string limit (~512 MB) at ~240k connections and the command died,
+ * and memory grew with the capture instead of with its live connections.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { conversation, frame, linktypeOf, pcap } from './synth.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const RAW = { type: 'raw', linktype: 101 } as const;
+
+/** 60 finished conversations at t0 (more than the 64 KB the writer batches), then one 200 s later: reading that
+ * one ends the first 60 (their TIME_WAIT is over). */
+function twoWaves(): { early: Uint8Array; late: Uint8Array; all: Uint8Array } {
+  const t0 = 1_700_000_000;
+  const pkts = (from: number, ports: number[]) =>
+    ports.flatMap((p) => conversation(false, from, p).map((x) => ({ ts: x.ts, data: frame(RAW, x.ip) })));
+  const first = pkts(
+    t0,
+    Array.from({ length: 60 }, (_, i) => 40000 + i),
+  ).sort((a, b) => a.ts - b.ts);
+  const second = pkts(t0 + 200, [41000]);
+  const options = { little: true, nano: false, linktype: linktypeOf(RAW) };
+  const all = pcap([...first, ...second], options);
+  const early = pcap([...first, second[0]!], options);
+  return { early, late: all.subarray(early.length), all };
+}
+
+describe('tcpstate pcap --json', () => {
+  it('test_pcap_json_streams_connections: ended connections are written before the input ends', async () => {
+    const { early, late } = twoWaves();
+    const child = spawn(process.execPath, ['--import', 'tsx', main, 'pcap', '-', '--json'], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdin.write(early);
+    // The early connections must show up while stdin is still open.
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('"id": 40') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain('"id": 40');
+    child.stdin.end(late);
+    expect(await exited).toBe(0);
+    expect(err).toBe('');
+    const doc = JSON.parse(out) as {
+      schema: string;
+      packets: number;
+      connections: Array<{ id: number; connState: string }>;
+    };
+    expect(doc.schema).toBe('tcpstate.capture/1');
+    expect(doc.packets).toBe(61 * 8);
+    expect(doc.connections.map((c) => c.id).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 61 }, (_, i) => i + 1),
+    );
+    expect(doc.connections.every((c) => c.connState === 'SF')).toBe(true);
+  }, 30_000);
+});
