@@ -45,4 +45,16 @@ describe('tcpstate pcap: input and output mistakes', () => {
     const inside = runCli(['pcap', fixture, '--at', '+0.001']);
     expect(inside.stderr).toBe('');
   });
+
+  it('test_pcap_view_options_need_at: socket-table options without --at are refused, not silently ignored', () => {
+    for (const args of [['--port', '22'], ['-s', 'time-wait'], ['--csv'], ['-l'], ['-f', 'dport = :80']]) {
+      const r = runCli(['pcap', fixture, ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(
+        /^tcpstate: .* appl(y|ies) to the sockets at one moment: add --at TIME \(for example --at end\)\n$/,
+      );
+    }
+    const ok = runCli(['pcap', fixture, '--at', 'end', '--port', '22', '--csv']);
+    expect(ok.status).toBe(0);
+  });
 });

@@ -133,6 +133,26 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
     throw new UsageError('--zeek cannot be combined with --json, --ndjson or --at');
   }
   const atMode = options.at !== undefined;
+  if (!atMode) {
+    // These shape the socket table of one moment; without --at there is none, and ignoring them would mislead.
+    const given = [
+      options.csv && '--csv',
+      options.listing && '--listing',
+      options.state && '--state',
+      options.exclude && '--exclude',
+      options.port && '--port',
+      options.process !== undefined && '--process',
+      options.filter !== undefined && '--filter',
+      options.sort !== undefined && '--sort',
+      options.top !== undefined && '--top',
+      options.names !== undefined && options.names !== 'rfc' && '--names',
+    ].filter((flag): flag is string => typeof flag === 'string');
+    if (given.length > 0) {
+      throw new UsageError(
+        `${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} to the sockets at one moment: add --at TIME (for example --at end)`,
+      );
+    }
+  }
   const timeline = options.timeline || options.svg !== undefined ? new Timeline() : undefined;
   const limit = options.all ? Number.POSITIVE_INFINITY : (options.limit ?? 50);
   const connStates = new Map<string, number>();
