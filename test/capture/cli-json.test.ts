@@ -3,13 +3,10 @@
  * whole document as one string passed V8's string limit (~512 MB) at ~240k connections and the command died,
  * and memory grew with the capture instead of with its live connections.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startCli } from '../helpers/cli.ts';
 import { conversation, frame, linktypeOf, pcap } from './synth.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const RAW = { type: 'raw', linktype: 101 } as const;
 
 /** 60 finished conversations at t0 (more than the 64 KB the writer batches), then one 200 s later: reading that
@@ -32,28 +29,17 @@ function twoWaves(): { early: Uint8Array; late: Uint8Array; all: Uint8Array } {
 describe('tcpstate pcap --json', () => {
   it('test_pcap_json_streams_connections: ended connections are written before the input ends', async () => {
     const { early, late } = twoWaves();
-    const child = spawn(process.execPath, ['--import', 'tsx', main, 'pcap', '-', '--json'], {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.stdin.write(early);
+    const run = startCli(['pcap', '-', '--json']);
+    run.child.stdin!.write(early);
     // The early connections must show up while stdin is still open.
     const deadline = Date.now() + 20_000;
-    while (!out.includes('"id": 40') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(out).toContain('"id": 40');
-    child.stdin.end(late);
-    expect(await exited).toBe(0);
-    expect(err).toBe('');
-    const doc = JSON.parse(out) as {
+    while (!run.out().includes('"id": 40') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(run.out()).toContain('"id": 40');
+    run.child.stdin!.end(late);
+    expect((await run.exited).code).toBe(0);
+    expect(run.err()).toBe('');
+    const doc = JSON.parse(run.out()) as {
       schema: string;
       packets: number;
       connections: Array<{ id: number; connState: string }>;
