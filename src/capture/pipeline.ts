@@ -120,7 +120,6 @@ export function readCaptureFile(path: string, options: CaptureOptions = {}): Cap
     throw new SourceError(`cannot open: ${(error as Error).message}`, path, error);
   }
   try {
-    if (fstatSync(fd).isDirectory()) throw new SourceError('is a directory, not a capture file', path);
     return readCaptureFd(fd, path, options);
   } finally {
     closeSync(fd);
@@ -132,7 +131,9 @@ export function readCaptureFile(path: string, options: CaptureOptions = {}): Cap
  * large synchronous reads; the caller closes it. The file's size sizes the tracker's store and the progress.
  */
 export function readCaptureFd(fd: number, source: string, options: CaptureOptions = {}): CaptureResult {
-  const total = fstatSync(fd).size;
+  const stat = fstatSync(fd);
+  if (stat.isDirectory()) throw new SourceError('is a directory, not a capture file', source);
+  const total = stat.size;
   const pipeline = new CapturePipeline(source, { ...options, captureBytes: total });
   let buf = new Uint8Array(CHUNK);
   let filled = 0;
