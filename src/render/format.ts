@@ -19,7 +19,7 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 
 /** How often something happened: "once", "twice", "3 times". */
 export function times(n: number): string {
-  return n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`;
+  return n === 1 ? 'once' : n === 2 ? 'twice' : `${formatCount(n)} times`;
 }
 
 export function formatPercent(part: number, total: number): string {
