@@ -1,5 +1,6 @@
 import { SourceError } from '../../errors.ts';
 import type { KernelContext, Snapshot, Socket, Warning } from '../../model/snapshot.ts';
+import { dropDuplicateRows } from './duplicates.ts';
 import {
   cleanSysctl,
   GLOBAL_SYSCTLS,
@@ -41,6 +42,7 @@ export async function readProcSocketTable(procRoot: string, warnings: Warning[])
   for (const w of w6) warnings.push({ ...w, message: w.message.replace('/proc/net/tcp', '/proc/net/tcp6') });
   const sockets = v4 ?? [];
   if (v6 !== undefined) for (const s of v6) sockets.push(s);
+  dropDuplicateRows(sockets);
   return sockets;
 }
 
