@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { formatEndpoint } from '../analysis/address.ts';
 import { emptyCounts } from '../analysis/summary.ts';
@@ -42,9 +44,18 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
   const write = options.write ?? false;
   if (!write && !existsSync(path))
     throw new StoreError(`${path}: no such recording (make one with tcpstate record)`);
+  try {
+    return openAt(path, path, write, options);
+  } catch (error) {
+    if (write || !needsWriteToRead(error)) throw error;
+  }
+  return openPrivateCopy(path, options);
+}
+
+function openAt(file: string, path: string, write: boolean, options: OpenStoreOptions): SqliteStore {
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: !write, fileMustExist: !write, timeout: 5000 });
+    db = new Database(file, { readonly: !write, fileMustExist: !write, timeout: 5000 });
   } catch (error) {
     throw new StoreError(`${path}: cannot open: ${(error as Error).message}`, error);
   }
@@ -63,6 +74,54 @@ export function openSqliteStore(path: string, options: OpenStoreOptions = {}): S
   }
 }
 
+/**
+ * True when a read-only open failed only because SQLite wanted to create the WAL index beside the file: a
+ * recording left in WAL mode (by a recorder killed with SIGKILL, or still being written) in a directory this user
+ * cannot write (root's recording read by another user) or on read-only media.
+ */
+function needsWriteToRead(error: unknown): boolean {
+  const code = ((error as { cause?: { code?: unknown } }).cause?.code ?? '') as string;
+  return code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY');
+}
+
+/**
+ * Reads such a recording from a private copy of the file (and of its write-ahead log, which holds the last
+ * commits): the copy cannot change under us, which is what SQLite's `immutable` open would give, and that needs
+ * URI filenames, which better-sqlite3 builds without. `record` leaves the file in rollback mode when it stops, so
+ * this is only for a recording whose recorder was killed or is still running.
+ */
+function openPrivateCopy(path: string, options: OpenStoreOptions): SqliteStore {
+  const dir = mkdtempSync(join(tmpdir(), 'tcpstate-read-'));
+  const copy = join(dir, basename(path));
+  try {
+    copyFileSync(path, copy);
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    const store = openAt(copy, path, false, options);
+    store.onClose = () => rmSync(dir, { recursive: true, force: true });
+    return store;
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    if (error instanceof StoreError) throw error;
+    throw new StoreError(`${path}: cannot read: ${(error as Error).message}`, error);
+  }
+}
+
+/** Errors of SQLite while recording, as one line naming the file: a full disk is the user's to fix, not a bug. */
+function writeFailure(path: string, error: unknown): unknown {
+  const code = String((error as { code?: unknown }).code ?? '');
+  const message = (error as Error).message;
+  if (code === 'SQLITE_FULL' || (error as NodeJS.ErrnoException).code === 'ENOSPC') {
+    return new StoreError(
+      `${path}: the disk is full (${message}); the recording keeps every look before this one`,
+      error,
+    );
+  }
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN') {
+    return new StoreError(`${path}: cannot write: ${message}`, error);
+  }
+  return error;
+}
+
 export class SqliteStore implements SnapshotStore {
   readonly path: string;
   private readonly db: Database.Database;
@@ -72,6 +131,8 @@ export class SqliteStore implements SnapshotStore {
   private readonly openSpanRows = new Map<number, number>();
   private statements: ReturnType<SqliteStore['prepareWriters']> | undefined;
   private closed = false;
+  /** Run after the database is closed (removes a private copy). */
+  onClose: (() => void) | undefined;
 
   constructor(db: Database.Database, path: string, write: boolean, options: OpenStoreOptions) {
     this.db = db;
@@ -92,23 +153,31 @@ export class SqliteStore implements SnapshotStore {
   }
 
   private checkVersion(create: boolean): void {
-    const tables = this.db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-      .all()
-      .map((r) => (r as { name: string }).name);
-    if (tables.length > 0 && !tables.includes('meta')) {
-      throw new StoreError(`${this.path}: an SQLite file, but not a tcpstate recording`);
-    }
+    const tableNames = () =>
+      this.db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all()
+        .map((r) => (r as { name: string }).name);
+    let tables = tableNames();
     if (tables.length === 0) {
       if (!create) throw new StoreError(`${this.path}: empty file, not a tcpstate recording`);
-      this.db.transaction(() => {
-        this.db.exec(SCHEMA);
-        const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-        put.run('schema_version', String(SCHEMA_VERSION));
-        put.run('created_at', String(Date.now()));
-        put.run('created_by', 'tcpstate record');
-      })();
-      return;
+      // Look again inside a write transaction: recorders started at once on a new file all saw it empty, and
+      // only the first may create it (the others then meet its lease).
+      this.db
+        .transaction(() => {
+          tables = tableNames();
+          if (tables.length > 0) return;
+          this.db.exec(SCHEMA);
+          const put = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+          put.run('schema_version', String(SCHEMA_VERSION));
+          put.run('created_at', String(Date.now()));
+          put.run('created_by', 'tcpstate record');
+          tables = ['meta'];
+        })
+        .immediate();
+    }
+    if (!tables.includes('meta')) {
+      throw new StoreError(`${this.path}: an SQLite file, but not a tcpstate recording`);
     }
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
       | { value: string }
@@ -250,10 +319,22 @@ export class SqliteStore implements SnapshotStore {
       }
       w.heartbeat.run(Date.now(), process.pid);
     });
-    tx();
+    try {
+      tx();
+    } catch (error) {
+      throw writeFailure(this.path, error);
+    }
   }
 
   maintain(now: number, options: MaintenanceOptions): void {
+    try {
+      this.maintainOrThrow(now, options);
+    } catch (error) {
+      throw writeFailure(this.path, error);
+    }
+  }
+
+  private maintainOrThrow(now: number, options: MaintenanceOptions): void {
     this.writers();
     const db = this.db;
     if (options.retentionMs !== undefined) {
@@ -465,11 +546,17 @@ export class SqliteStore implements SnapshotStore {
       try {
         releaseRecorderLock(this.db);
         this.db.pragma('wal_checkpoint(TRUNCATE)');
+        // Leave the file in rollback mode: a reader of a WAL file must create the WAL index beside it, which
+        // another user (root's recording) or read-only media cannot. The next recorder turns WAL back on. A
+        // reader still connected (serve --db) keeps it in WAL; do not wait for it.
+        this.db.pragma('busy_timeout = 100');
+        this.db.pragma('journal_mode = DELETE');
       } catch {
         // Closing anyway: a lease left behind is taken over by the next recorder.
       }
     }
     this.db.close();
+    this.onClose?.();
   }
 }
 
