@@ -8,12 +8,12 @@
 //
 // It is a measuring stick for docs/benchmarks.md, not a tracker.
 import { openSync, readSync } from 'node:fs';
-import { decodePacket, emptyDecodeStats, Segment } from '../dist/capture/decode.js';
+import { DecodedSegment, decodePacket, emptyDecodeStats } from '../dist/capture/decode.js';
 import { CaptureReader } from '../dist/capture/reader.js';
 
 const fat = process.argv.includes('--fat');
 const started = performance.now();
-const seg = new Segment();
+const seg = new DecodedSegment();
 const stats = emptyDecodeStats();
 const table = new Map();
 let connections = 0;

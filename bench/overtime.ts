@@ -13,7 +13,7 @@ import type { Snapshot, Socket } from '../src/model/snapshot.ts';
 import type { TcpState } from '../src/states/states.ts';
 import { buildSnapshotWrite } from '../src/store/snapshot-write.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
-import { Tracker } from '../src/track/tracker.ts';
+import { ConnectionTracker } from '../src/track/tracker.ts';
 
 const looks = Number(process.argv[process.argv.indexOf('--looks') + 1]) || 20;
 const STATES: TcpState[] = [
@@ -59,7 +59,7 @@ console.log(
 for (const n of [1_000, 10_000, 100_000]) {
   const db = join(dir, `b${n}.db`);
   const store = openSqliteStore(db, { write: true });
-  const tracker = new Tracker();
+  const tracker = new ConnectionTracker();
   const snaps: Snapshot[] = [];
   const WARMUP = 8;
   for (let g = 0; g < looks + WARMUP; g++)

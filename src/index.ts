@@ -2,7 +2,14 @@
  * tcpstate's library API: everything the CLI does, as typed functions over one data type, the Snapshot.
  */
 
-export * from './analysis/summary.ts';
+export {
+  countByState,
+  emptyCounts,
+  type StateCounts,
+  type Summary,
+  summarize,
+} from './analysis/summary.ts';
+// tcpstate check: thresholds, a monitoring-plugin status line with perfdata, and its exit code.
 export {
   CHECK_EXIT,
   type CheckSource,
@@ -11,8 +18,7 @@ export {
   liveProvider,
   readThresholds,
   runCheck,
-  snapshotFromProcText,
-} from './cli/commands/check.ts';
+} from './check/check.ts';
 export {
   type AgeOptions,
   describeAge,
@@ -29,10 +35,60 @@ export {
   type Thresholds,
   worstSeverity,
 } from './diagnose/index.ts';
-export * from './errors.ts';
-export * from './fsm/index.ts';
+export {
+  CaptureFormatError,
+  isTcpstateError,
+  ParseError,
+  SourceError,
+  StoreError,
+  TcpstateError,
+  UsageError,
+} from './errors.ts';
+export {
+  classifySegment,
+  DEFAULT_WINDOW,
+  type Flags,
+  getProfile,
+  isAcceptable,
+  newTcb,
+  PROFILE_NAMES,
+  PROFILES,
+  type Profile,
+  type ProfileName,
+  RFC_NAME,
+  rowId,
+  type Segment,
+  type SegmentEffect,
+  type StepResult,
+  segLen,
+  seqAdd,
+  seqDiff,
+  seqGe,
+  seqGt,
+  seqInWindow,
+  seqLe,
+  seqLt,
+  step,
+  type Tcb,
+  type TcpEvent,
+  TIMER_NAMES,
+  type TimerName,
+  type Timers,
+  type UserCall,
+} from './fsm/index.ts';
 export type { Evidence, Finding, Severity } from './model/finding.ts';
-export type * from './model/snapshot.ts';
+export type {
+  Endpoint,
+  Family,
+  KernelContext,
+  ProcessRef,
+  SkippedCounts,
+  Snapshot,
+  Socket,
+  SocketTimer,
+  SourceKind,
+  Warning,
+} from './model/snapshot.ts';
 export { renderFindings } from './render/findings.ts';
 export { renderSequenceMermaid } from './render/sequence/mermaid.ts';
 export { renderSequenceSvg } from './render/sequence/svg.ts';
@@ -61,8 +117,25 @@ export {
   Sampler,
   type SnapshotProvider,
 } from './server/sampler.ts';
-export { type Transition as ObservedTransition, TransitionTracker } from './server/transitions.ts';
-export * from './sim/index.ts';
+export { type ObservedTransition, TransitionTracker } from './server/transitions.ts';
+export {
+  defaultRules,
+  type EndpointName,
+  findScenario,
+  type NetworkRules,
+  parseMatcher,
+  runScenario,
+  SCENARIOS,
+  type Scenario,
+  type ScriptStep,
+  type SegmentMatcher,
+  type SimulationInput,
+  simulate,
+  type Trace,
+  type TraceEvent,
+} from './sim/index.ts';
+// This machine's sockets (or a namespace's), from whichever reader the platform has.
+export { type LiveSourceOptions, takeLiveSnapshot } from './sources/live.ts';
 export { type NativeOptions, type RunCommand, readNativeSnapshot } from './sources/native/native.ts';
 export { KERNEL_SYSCTLS, parseSnmpPairs, parseSockstat } from './sources/proc/kernel.ts';
 export {
@@ -93,12 +166,81 @@ export {
   type TextFormat,
 } from './sources/text/index.ts';
 export { readTextSnapshot } from './sources/text/read.ts';
-export * from './states/explain/index.ts';
-export * from './states/states.ts';
+export {
+  EXPLAIN_LANGS,
+  explainAll,
+  explainState,
+  type Lang,
+  STACKS,
+  type Stack,
+  type StateExplanation,
+  type StateText,
+  stateText,
+  type TimerFact,
+} from './states/explain/index.ts';
+export {
+  isTcpState,
+  NAME_STYLES,
+  type NameStyle,
+  normalizeSpelling,
+  parseState,
+  parseStateOrGroup,
+  STATE_GROUPS,
+  stateFromLinuxCode,
+  stateName,
+  TCP_STATES,
+  type TcpState,
+} from './states/states.ts';
 export { buildSnapshotWrite } from './store/snapshot-write.ts';
 export { openSqliteStore, SqliteStore } from './store/sqlite-store.ts';
-export type * from './store/types.ts';
-export * from './track/ages.ts';
-export * from './track/key.ts';
-export * from './track/tracker.ts';
-export * from './track/trends.ts';
+export {
+  type DurationRow,
+  type FindingRow,
+  type GroupCountRow,
+  type GroupSeriesPoint,
+  type MaintenanceOptions,
+  type SnapshotStore,
+  type SnapshotWrite,
+  type SpanRow,
+  STORED_GROUP_KINDS,
+  type StoredFinding,
+  type StoredGroupKind,
+  type StoredSnapshot,
+} from './store/types.ts';
+// Following connections across snapshots (watch, record, report).
+export {
+  AGE_BUCKET_LABELS,
+  AGE_BUCKETS_MS,
+  type AgeDistribution,
+  ageDistribution,
+  bucketOf,
+  formatDuration,
+  formatTrackedAge,
+  oldestPerState,
+} from './track/ages.ts';
+export { connectionKey, isReuse } from './track/key.ts';
+export {
+  ConnectionTracker,
+  type FlowEvent,
+  flowByGroup,
+  type SeedConnection,
+  serviceOf,
+  type TrackedAge,
+  type TrackedConnection,
+  type TrackStep,
+  type Transition,
+  trackedAge,
+} from './track/tracker.ts';
+export {
+  buildReport,
+  type FindingHistory,
+  formatRate,
+  type Leak,
+  linearFit,
+  type Report,
+  type ReportInput,
+  type ReportOptions,
+  type StateTrend,
+  type TimeInState,
+} from './track/trends.ts';
+export { VERSION } from './version.ts';

@@ -1,6 +1,6 @@
 import { formatIpv6 } from '../sources/proc/proc-net-tcp.ts';
 
-/** Printable address from the four 32-bit words of a Segment (IPv4 in word 3). */
+/** Printable address from the four 32-bit words of a DecodedSegment (IPv4 in word 3). */
 export function formatAddress(family: 4 | 6, words: ArrayLike<number>): string {
   if (family === 4) return formatIpv4(words[3]!);
   const bytes: number[] = [];

@@ -1,5 +1,5 @@
 /**
- * Link layer → IPv4/IPv6 → TCP decoding into one reused `Segment`. Lengths come from the IP header, never from the
+ * Link layer → IPv4/IPv6 → TCP decoding into one reused `DecodedSegment`. Lengths come from the IP header, never from the
  * capture length (Ethernet pads short frames; a snaplen cuts long ones), so sequence math survives truncation.
  */
 import type { RawPacket } from './reader.ts';
@@ -14,7 +14,7 @@ export const TCP_ECE = 0x40;
 export const TCP_CWR = 0x80;
 
 /** A decoded TCP segment. Reused for every packet: copy what you keep. */
-export class Segment {
+export class DecodedSegment {
   ts = 0;
   index = 0;
   family: 4 | 6 = 4;
@@ -86,7 +86,7 @@ export interface DecodeOptions {
  */
 export function decodePacket(
   p: RawPacket,
-  seg: Segment,
+  seg: DecodedSegment,
   stats: DecodeStats,
   options: DecodeOptions = {},
 ): boolean {
@@ -294,7 +294,7 @@ function afEither(le: number, be: number): number {
   return le < 256 ? le : be;
 }
 
-function readOptions(p: RawPacket, from: number, to: number, seg: Segment): void {
+function readOptions(p: RawPacket, from: number, to: number, seg: DecodedSegment): void {
   const b = p.bytes;
   const v = p.view;
   let at = from;
@@ -333,7 +333,7 @@ function readOptions(p: RawPacket, from: number, to: number, seg: Segment): void
   }
 }
 
-function tcpChecksumOk(p: RawPacket, seg: Segment, tcpAt: number, ipEnd: number): boolean {
+function tcpChecksumOk(p: RawPacket, seg: DecodedSegment, tcpAt: number, ipEnd: number): boolean {
   const v = p.view;
   const len = ipEnd - tcpAt;
   let sum = 6 + len;

@@ -9,7 +9,7 @@
  */
 import { TCP_STATES } from '../states/states.ts';
 import { S } from './conn.ts';
-import { type Segment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
+import { type DecodedSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
 import { ENDPOINT_EVENTS, EV, nextStateIndex } from './engine-moves.ts';
 import {
   CD_RTT_SYN_ACK_TO_ACK,
@@ -107,7 +107,7 @@ export function cutTimeWait(st: FlowStore, c: number, s: number, t: number): num
  * Remembers the highest acknowledgement number side `x` has sent. This is all an established data segment or bare
  * ACK changes here (see zeekEstablished: the tracker calls this alone for those).
  */
-export function noteAck(st: FlowStore, x: number, seg: Segment): void {
+export function noteAck(st: FlowStore, x: number, seg: DecodedSegment): void {
   const xi = x * SI;
   const xd = x * SD;
   if (!st.i32[xi + I_ACKED] || seqDelta(seg.ack, st.f64[xd + D_ACK_NO]!) > 0) {
@@ -122,7 +122,7 @@ export function inferSegment(
   c: number,
   x: number,
   y: number,
-  seg: Segment,
+  seg: DecodedSegment,
   options: InferOptions,
 ): void {
   const t = seg.ts;

@@ -6,7 +6,13 @@ import { CaptureFormatError, SourceError } from '../errors.ts';
 import type { Warning } from '../model/snapshot.ts';
 import { plural } from '../render/format.ts';
 import type { Connection } from './conn.ts';
-import { type DecodeOptions, type DecodeStats, decodePacket, emptyDecodeStats, Segment } from './decode.ts';
+import {
+  DecodedSegment,
+  type DecodeOptions,
+  type DecodeStats,
+  decodePacket,
+  emptyDecodeStats,
+} from './decode.ts';
 import { CaptureReader, type ReaderStats } from './reader.ts';
 import { Tracker, type TrackerOptions, type TrackerStats } from './tracker.ts';
 
@@ -28,7 +34,7 @@ export class CapturePipeline {
   readonly reader: CaptureReader;
   readonly tracker: Tracker;
   readonly decode: DecodeStats = emptyDecodeStats();
-  private readonly seg = new Segment();
+  private readonly seg = new DecodedSegment();
 
   constructor(source: string, options: CaptureOptions = {}) {
     this.tracker = new Tracker(options);

@@ -7,7 +7,7 @@
 
 import { finishAnomalies } from './anomalies.ts';
 import { type Connection, S, Z_INACTIVE, Z_RESET, Z_SYN_ACK_SENT, Z_SYN_SENT } from './conn.ts';
-import { type Segment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
+import { type DecodedSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
 import { FlowIndex } from './flow-index.ts';
 import {
   CONN_DOUBLES_STRIDE as CD,
@@ -154,7 +154,7 @@ export class Tracker {
   }
 
   /** Feeds one decoded TCP segment (in capture order). */
-  segment(seg: Segment): void {
+  segment(seg: DecodedSegment): void {
     const t = seg.ts;
     const stats = this.stats;
     stats.segments++;
@@ -255,7 +255,7 @@ export class Tracker {
     return this.stats.live;
   }
 
-  private create(seg: Segment, h: number): number {
+  private create(seg: DecodedSegment, h: number): number {
     const st = this.flows;
     const c = st.alloc(
       ++this.stats.connections,
@@ -396,7 +396,7 @@ function byId(st: FlowStore, slots: number[]): void {
 }
 
 /** Counts a segment sent by side x. */
-function count(st: FlowStore, x: number, seg: Segment): void {
+function count(st: FlowStore, x: number, seg: DecodedSegment): void {
   const sd = st.f64;
   const xd = x * SD;
   sd[xd + D_PKTS]! += 1;
@@ -411,7 +411,7 @@ function finished(st: FlowStore, s: number): boolean {
 }
 
 /** Symmetric hash of the 4-tuple: both directions land in the same bucket. */
-function tupleHash(seg: Segment): number {
+function tupleHash(seg: DecodedSegment): number {
   const s = seg.src;
   const d = seg.dst;
   const a = Math.imul(s[0]! ^ s[1]! ^ s[2]! ^ s[3]!, 0x9e3779b1) ^ Math.imul(seg.sport + 1, 0x85ebca6b);
@@ -421,7 +421,7 @@ function tupleHash(seg: Segment): number {
 }
 
 /** 1 if the segment goes orig → resp, -1 if resp → orig, 0 if it belongs to another connection. */
-function matches(st: FlowStore, c: number, seg: Segment): number {
+function matches(st: FlowStore, c: number, seg: DecodedSegment): number {
   if (st.i32[c * CI + CI_FAMILY] !== seg.family) return 0;
   const o = st.orig(c);
   const r = o ^ 1;
@@ -442,7 +442,7 @@ function sameWords(st: FlowStore, s: number, w: Uint32Array): boolean {
 }
 
 /** Zeek's IsReuse: a SYN (or a SYN-ACK on a half connection) with a new ISN, or any SYN once the old one closed. */
-function isReuse(st: FlowStore, c: number, seg: Segment, fromOrig: boolean): boolean {
+function isReuse(st: FlowStore, c: number, seg: DecodedSegment, fromOrig: boolean): boolean {
   const flags = seg.flags;
   if (!(flags & TCP_SYN)) return false;
   const si = st.i32;

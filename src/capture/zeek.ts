@@ -16,7 +16,7 @@ import {
   Z_SYN_ACK_SENT,
   Z_SYN_SENT,
 } from './conn.ts';
-import { type Segment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
+import { type DecodedSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
 import {
   CD_ATTEMPT_AT,
   CD_CLOSED_AT,
@@ -168,7 +168,7 @@ export function zeekPacket(
   st: FlowStore,
   c: number,
   ep: number,
-  seg: Segment,
+  seg: DecodedSegment,
   attemptDelay: number,
 ): boolean {
   let isOrig = ep === st.orig(c);
@@ -220,7 +220,7 @@ export function zeekPacket(
  * nothing changed, and goes the general way. The tracker's comparison tests (every fixture, both split modes)
  * run through both paths.
  */
-export function zeekEstablished(st: FlowStore, c: number, ep: number, seg: Segment): boolean {
+export function zeekEstablished(st: FlowStore, c: number, ep: number, seg: DecodedSegment): boolean {
   const flags = seg.flags;
   if ((flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) !== TCP_ACK || seg.badChecksum || seg.window === 0) {
     return false;
@@ -259,7 +259,7 @@ export function zeekEstablished(st: FlowStore, c: number, ep: number, seg: Segme
   return true;
 }
 
-function initEndpoint(st: FlowStore, ep: number, seg: Segment): void {
+function initEndpoint(st: FlowStore, ep: number, seg: DecodedSegment): void {
   const flags = seg.flags;
   const seq = seg.seq;
   const lastSeq = (seq + seg.payloadLen) >>> 0;
@@ -296,7 +296,7 @@ function initEndpoint(st: FlowStore, ep: number, seg: Segment): void {
   }
 }
 
-function updateHistory(st: FlowStore, c: number, isOrig: boolean, ep: number, seg: Segment) {
+function updateHistory(st: FlowStore, c: number, isOrig: boolean, ep: number, seg: DecodedSegment) {
   const flags = seg.flags;
   const len = seg.payloadLen;
   const sd = st.f64;
@@ -332,7 +332,7 @@ function updateHistory(st: FlowStore, c: number, isOrig: boolean, ep: number, se
   else if (flags & TCP_ACK) checkHistory(st, c, isOrig, HIST_ACK, 65 /* A */);
 }
 
-function updateLastSeq(st: FlowStore, c: number, isOrig: boolean, ep: number, seg: Segment) {
+function updateLastSeq(st: FlowStore, c: number, isOrig: boolean, ep: number, seg: DecodedSegment) {
   const flags = seg.flags;
   const len = seg.payloadLen;
   const sd = st.f64;
@@ -357,7 +357,7 @@ function updateLastSeq(st: FlowStore, c: number, isOrig: boolean, ep: number, se
 function updateStateMachine(
   st: FlowStore,
   c: number,
-  seg: Segment,
+  seg: DecodedSegment,
   ep: number,
   peer: number,
   isOrig: boolean,

@@ -1,21 +1,4 @@
 import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
-import { UsageError } from '../errors.ts';
-import type { Snapshot } from '../model/snapshot.ts';
-import { readLiveSnapshot } from '../sources/proc/live.ts';
-
-/** The options that choose and shape a live snapshot, shared by tcpstate, check, watch, record and serve. */
-export interface LiveSourceOptions {
-  /** `-p`: attribute sockets to processes. */
-  processes?: boolean | undefined;
-  /** `--netns NAME`: a named network namespace (`ip netns`). */
-  netns?: string | undefined;
-  /** `--ns-of PID`: the network namespace of a process (a container's sockets, seen from the host). */
-  nsOf?: number | undefined;
-  /** `--no-kernel` sets false: skip counters, sockstat and sysctls. */
-  kernel?: boolean | undefined;
-  /** `--no-backlog` sets false: do not ask `ss` for listener backlogs. */
-  backlog?: boolean | undefined;
-}
 
 function parsePid(value: string): number {
   const pid = Number(value);
@@ -50,17 +33,4 @@ export function addLiveOptions<
   // extra-typings computes the same option values through nested conditional types that do not simplify to the
   // named type; the cast only names them.
   return added as unknown as Command<Args, Opts & LiveOptionValues, Globals>;
-}
-
-/** Takes one live snapshot as the flags ask. */
-export async function takeLiveSnapshot(options: LiveSourceOptions = {}): Promise<Snapshot> {
-  // Off Linux there is no /proc/net/tcp: run the system's own netstat (and sockstat) through the text parsers.
-  if (process.platform !== 'linux') {
-    if (options.netns !== undefined || options.nsOf !== undefined) {
-      throw new UsageError('--netns and --ns-of need Linux network namespaces');
-    }
-    const { readNativeSnapshot } = await import('../sources/native/native.ts');
-    return readNativeSnapshot({ platform: process.platform });
-  }
-  return readLiveSnapshot(options);
 }

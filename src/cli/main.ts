@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { Command } from '@commander-js/extra-typings';
+import { VERSION } from '../version.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
 import { reportError } from './run.ts';
-import { VERSION } from './version.ts';
 
 const program = new Command()
   .name('tcpstate')

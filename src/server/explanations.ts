@@ -3,7 +3,7 @@ import { stateName, TCP_STATES, type TcpState } from '../states/states.ts';
 import { RFC_EDGES } from './transitions.ts';
 
 /** What the dashboard shows when a state is clicked; `details` carries src/states' full explanation. */
-export interface StateExplanation {
+export interface ApiStateExplanation {
   state: TcpState;
   /** RFC spelling, `TIME-WAIT`. */
   name: string;
@@ -23,10 +23,10 @@ export interface StateExplanation {
   };
 }
 
-export type StateExplainer = (state: TcpState) => StateExplanation;
+export type StateExplainer = (state: TcpState) => ApiStateExplanation;
 
 /** The explanation of a state for the dashboard, from src/states' explain data (English and Chinese). */
-export function stateExplanation(state: TcpState): StateExplanation {
+export function stateExplanation(state: TcpState): ApiStateExplanation {
   const full = explainState(state);
   const linux = full.timers.linux;
   return {
@@ -40,6 +40,6 @@ export function stateExplanation(state: TcpState): StateExplanation {
   };
 }
 
-export function allExplanations(explain: StateExplainer): StateExplanation[] {
+export function allExplanations(explain: StateExplainer): ApiStateExplanation[] {
   return TCP_STATES.map((s) => explain(s));
 }

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { VERSION } from '../cli/version.ts';
 import type { Family } from '../model/snapshot.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
+import { VERSION } from '../version.ts';
 import { type Aggregates, aggregate, DEFAULT_LIMITS, type Limits, OTHER } from './aggregates.ts';
 import { memo, type Sample, type Sampler } from './sampler.ts';
 
@@ -65,7 +65,7 @@ export function counterMetricName(key: string): string {
     .toLowerCase();
 }
 
-export const stateLabel = (state: TcpState): string => state.toLowerCase();
+export const metricStateLabel = (state: TcpState): string => state.toLowerCase();
 const familyLabel = (family: Family): string => (family === 'inet' ? 'ipv4' : 'ipv6');
 
 export interface ServerMetrics {
@@ -126,7 +126,7 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
       for (const state of TCP_STATES) {
         for (const family of ['inet', 'inet6'] as const) {
           g.set(
-            { state: stateLabel(state), family: familyLabel(family) },
+            { state: metricStateLabel(state), family: familyLabel(family) },
             byStateFamily.get(`${state}|${family}`) ?? 0,
           );
         }
@@ -141,7 +141,7 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
     (g, sample) => {
       for (const [key, n] of agg(sample).byStatePort) {
         const [state, port] = key.split('|') as [TcpState, string];
-        g.set({ state: stateLabel(state), port }, n);
+        g.set({ state: metricStateLabel(state), port }, n);
       }
     },
   );
@@ -153,7 +153,7 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
     (g, sample) => {
       for (const [key, n] of agg(sample).byStateProcess) {
         const bar = key.indexOf('|');
-        g.set({ state: stateLabel(key.slice(0, bar) as TcpState), process: key.slice(bar + 1) }, n);
+        g.set({ state: metricStateLabel(key.slice(0, bar) as TcpState), process: key.slice(bar + 1) }, n);
       }
     },
   );
@@ -171,7 +171,7 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
     ],
   ] as const) {
     sampledGauge(name, help, ['state'], (g, sample) => {
-      for (const [state, n] of pick(agg(sample))) g.set({ state: stateLabel(state) }, n);
+      for (const [state, n] of pick(agg(sample))) g.set({ state: metricStateLabel(state) }, n);
     });
   }
 
@@ -233,7 +233,7 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
     ['state'],
     (g, sample) => {
       for (const [state, age] of Object.entries(sample.oldestAgeSeconds))
-        g.set({ state: stateLabel(state as TcpState) }, age);
+        g.set({ state: metricStateLabel(state as TcpState) }, age);
     },
   );
 
@@ -359,7 +359,7 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
   const onSample = (sample: Sample) => {
     snapshots.inc();
     for (const t of sample.transitions)
-      transitions.inc({ from: stateLabel(t.from), to: stateLabel(t.to) }, t.count);
+      transitions.inc({ from: metricStateLabel(t.from), to: metricStateLabel(t.to) }, t.count);
     const counters = sample.snapshot.kernel?.counters;
     if (!counters) return;
     for (const c of kernelCounters) {

@@ -2,7 +2,7 @@ import { type Summary, summarize } from '../analysis/summary.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { TcpState } from '../states/states.ts';
-import { type Transition, TransitionTracker } from './transitions.ts';
+import { type ObservedTransition, TransitionTracker } from './transitions.ts';
 
 /** Takes one snapshot. The server calls it from its sampling loop only, never per request. */
 export type SnapshotProvider = () => Promise<Snapshot>;
@@ -20,7 +20,7 @@ export interface Sample {
   summary: Summary;
   findings: Finding[];
   /** Changes since the previous sample (empty for the first). */
-  transitions: Transition[];
+  transitions: ObservedTransition[];
   /** Per state, seconds its oldest connection has been in it (a lower bound: tracking starts with the server). */
   oldestAgeSeconds: Partial<Record<TcpState, number>>;
   /** Seconds between the previous sample and this one (0 for the first). */

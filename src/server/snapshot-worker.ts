@@ -4,10 +4,10 @@
  * behind the HTTP requests in the queue (a 0.5 s snapshot took 9 s under 100 clients). Here it has a loop to itself.
  */
 import { parentPort } from 'node:worker_threads';
-import { type LiveSourceOptions, takeLiveSnapshot } from '../cli/live-options.ts';
 import { diagnose } from '../diagnose/index.ts';
 import { isTcpstateError } from '../errors.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { type LiveSourceOptions, takeLiveSnapshot } from '../sources/live.ts';
 
 export interface SnapshotRequest {
   id: number;

@@ -14,7 +14,7 @@ import { TCP_STATES, type TcpState } from '../states/states.ts';
  * CLOSED. Several steps inside one interval show up as one jump (ESTABLISHED -> TIME_WAIT); those are reported as
  * observed, with `direct: false`, never invented as intermediate steps.
  */
-export interface Transition {
+export interface ObservedTransition {
   from: TcpState;
   to: TcpState;
   count: number;
@@ -74,7 +74,7 @@ export class TransitionTracker {
   oldestSince: Partial<Record<TcpState, number>> = {};
 
   /** Feeds the next snapshot; returns the transitions between the previous one and this one (none the first time). */
-  observe(snapshot: Pick<Snapshot, 'sockets'> & { takenAt?: number }): Transition[] {
+  observe(snapshot: Pick<Snapshot, 'sockets'> & { takenAt?: number }): ObservedTransition[] {
     const now = snapshot.takenAt ?? Date.now();
     const current = new Map<string, Tracked>();
     const counts = new Map<string, number>();
@@ -117,7 +117,7 @@ export class TransitionTracker {
       if (!(t.since >= (oldest[t.state] ?? Infinity))) oldest[t.state] = t.since;
     this.oldestSince = oldest;
 
-    const out: Transition[] = [];
+    const out: ObservedTransition[] = [];
     for (const [key, count] of counts) {
       const [from, to] = key.split('>') as [TcpState, TcpState];
       out.push({ from, to, count });

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { LiveSourceOptions } from '../cli/live-options.ts';
 import { TcpstateError } from '../errors.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import type { LiveSourceOptions } from '../sources/live.ts';
 import type { FindingsProvider, SnapshotProvider } from './sampler.ts';
 
 type Reply =

@@ -6,10 +6,10 @@
 import { UsageError } from '../errors.ts';
 import type { Segment } from '../fsm/types.ts';
 
-export type Side = 'A' | 'B';
+export type EndpointName = 'A' | 'B';
 
 export interface SegmentMatcher {
-  from: Side;
+  from: EndpointName;
   /** Flag names the segment must carry exactly (e.g. ['SYN','ACK']); empty = any segment. */
   flags: string[];
   /** The nth matching segment in that direction (1-based); null = every matching segment. */
@@ -41,7 +41,7 @@ export function parseMatcher(text: string, option = '--drop'): SegmentMatcher {
   const m = /^\s*([AB])\s*->\s*([AB])\s*(.*)$/i.exec(text);
   if (!m || m[1]?.toUpperCase() === m[2]?.toUpperCase())
     throw new UsageError(`${option} '${text}': expected 'A->B' or 'B->A' followed by flags and/or #N`);
-  const from = m[1]?.toUpperCase() as Side;
+  const from = m[1]?.toUpperCase() as EndpointName;
   let nth: number | null = 1;
   const flagsOut: string[] = [];
   const rest = (m[3] ?? '').trim();
@@ -90,7 +90,7 @@ function flagsMatch(m: SegmentMatcher, seg: Segment): boolean {
 export class RuleCounter {
   private readonly counts = new Map<SegmentMatcher, number>();
 
-  matches(m: SegmentMatcher, from: Side, seg: Segment): boolean {
+  matches(m: SegmentMatcher, from: EndpointName, seg: Segment): boolean {
     if (m.from !== from || !flagsMatch(m, seg)) return false;
     const n = (this.counts.get(m) ?? 0) + 1;
     this.counts.set(m, n);

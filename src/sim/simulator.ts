@@ -5,20 +5,20 @@
 import { newTcb, step } from '../fsm/engine.ts';
 import { PROFILES, type Profile } from '../fsm/profiles.ts';
 import type { Segment, Tcb, TcpEvent, TcpState, TimerName, Timers, UserCall } from '../fsm/types.ts';
-import { type NetworkRules, prng, RuleCounter, type Side } from './network.ts';
+import { type EndpointName, type NetworkRules, prng, RuleCounter } from './network.ts';
 
 export interface ScriptStep {
   at: number;
-  side: Side;
+  side: EndpointName;
   call: UserCall;
 }
 
 export type TraceEvent =
-  | { t: number; kind: 'call'; side: Side; call: UserCall; label: string; message?: string }
+  | { t: number; kind: 'call'; side: EndpointName; call: UserCall; label: string; message?: string }
   | {
       t: number;
       kind: 'send';
-      side: Side;
+      side: EndpointName;
       id: number;
       segment: Segment;
       arrives: number | null;
@@ -26,27 +26,35 @@ export type TraceEvent =
       rule?: string;
       retransmission: boolean;
     }
-  | { t: number; kind: 'receive'; side: Side; id: number; segment: Segment; rows: string[]; note?: string }
-  | { t: number; kind: 'state'; side: Side; from: TcpState; to: TcpState; rows: string[] }
+  | {
+      t: number;
+      kind: 'receive';
+      side: EndpointName;
+      id: number;
+      segment: Segment;
+      rows: string[];
+      note?: string;
+    }
+  | { t: number; kind: 'state'; side: EndpointName; from: TcpState; to: TcpState; rows: string[] }
   | {
       t: number;
       kind: 'timer';
-      side: Side;
+      side: EndpointName;
       timer: TimerName;
       action: 'start' | 'stop' | 'expire';
       deadline?: number;
     }
-  | { t: number; kind: 'message'; side: Side; message: string };
+  | { t: number; kind: 'message'; side: EndpointName; message: string };
 
 export interface Trace {
   scenario: string;
   profile: string;
   rules: NetworkRules;
-  initial: Record<Side, TcpState>;
+  initial: Record<EndpointName, TcpState>;
   events: TraceEvent[];
-  final: Record<Side, TcpState>;
+  final: Record<EndpointName, TcpState>;
   /** States each side entered, in order, starting with the initial one. */
-  path: Record<Side, TcpState[]>;
+  path: Record<EndpointName, TcpState[]>;
   endedAt: number;
 }
 
@@ -56,21 +64,21 @@ export interface SimulationInput {
   rules: NetworkRules;
   script: ScriptStep[];
   /** Initial sequence numbers per side (real numbers, chosen to be readable). */
-  iss?: Partial<Record<Side, number>>;
+  iss?: Partial<Record<EndpointName, number>>;
   /** The side re-listens after its connection ends (a server): port reuse during TIME-WAIT. */
-  relisten?: Partial<Record<Side, boolean>>;
+  relisten?: Partial<Record<EndpointName, boolean>>;
   /** Stop the simulation after this much virtual time (ms). */
   limit?: number;
 }
 
 type Pending =
-  | { t: number; order: number; type: 'call'; side: Side; call: UserCall }
-  | { t: number; order: number; type: 'arrive'; side: Side; id: number; segment: Segment }
-  | { t: number; order: number; type: 'timer'; side: Side; timer: TimerName; deadline: number };
+  | { t: number; order: number; type: 'call'; side: EndpointName; call: UserCall }
+  | { t: number; order: number; type: 'arrive'; side: EndpointName; id: number; segment: Segment }
+  | { t: number; order: number; type: 'timer'; side: EndpointName; timer: TimerName; deadline: number };
 
 type DistOmit<T> = T extends unknown ? Omit<T, 'order'> : never;
 
-const OTHER: Record<Side, Side> = { A: 'B', B: 'A' };
+const OTHER: Record<EndpointName, EndpointName> = { A: 'B', B: 'A' };
 
 export function callLabel(call: UserCall): string {
   switch (call.call) {
@@ -95,11 +103,11 @@ export function simulate(input: SimulationInput): Trace {
   const random = prng(rules.seed);
   const counter = new RuleCounter();
   const limit = input.limit ?? 30 * 60 * 1000;
-  const tcbs: Record<Side, Tcb> = { A: newTcb(profile), B: newTcb(profile) };
+  const tcbs: Record<EndpointName, Tcb> = { A: newTcb(profile), B: newTcb(profile) };
   tcbs.A.iss = input.iss?.A ?? 1000;
   tcbs.B.iss = input.iss?.B ?? 5000;
   const events: TraceEvent[] = [];
-  const path: Record<Side, TcpState[]> = { A: ['CLOSED'], B: ['CLOSED'] };
+  const path: Record<EndpointName, TcpState[]> = { A: ['CLOSED'], B: ['CLOSED'] };
   let order = 0;
   let segId = 0;
   const queue: Pending[] = [];
@@ -107,9 +115,9 @@ export function simulate(input: SimulationInput): Trace {
     queue.push({ ...p, order: order++ } as Pending);
   };
   for (const s of input.script) push({ t: s.at, type: 'call', side: s.side, call: s.call });
-  const sent: Record<Side, Map<string, number>> = { A: new Map(), B: new Map() };
+  const sent: Record<EndpointName, Map<string, number>> = { A: new Map(), B: new Map() };
 
-  const transmit = (side: Side, seg: Segment, now: number): void => {
+  const transmit = (side: EndpointName, seg: Segment, now: number): void => {
     const id = ++segId;
     const key = `${seg.seq}/${seg.ack}/${seg.len}/${seg.flags.syn}${seg.flags.fin}${seg.flags.rst}`;
     const retransmission = sent[side].has(key);
@@ -141,7 +149,7 @@ export function simulate(input: SimulationInput): Trace {
     }
   };
 
-  const apply = (side: Side, event: TcpEvent, now: number): { rows: string[]; note?: string } => {
+  const apply = (side: EndpointName, event: TcpEvent, now: number): { rows: string[]; note?: string } => {
     const before = tcbs[side];
     let prev = before;
     // A server socket that re-listens: a CLOSED endpoint behaves as LISTEN for a new SYN.
@@ -171,7 +179,7 @@ export function simulate(input: SimulationInput): Trace {
     return out;
   };
 
-  const diffTimers = (side: Side, before: Timers, after: Timers, now: number): void => {
+  const diffTimers = (side: EndpointName, before: Timers, after: Timers, now: number): void => {
     for (const name of Object.keys(after) as TimerName[]) {
       const d = after[name];
       if (d === undefined || before[name] === d) continue;

@@ -2,7 +2,7 @@ import { type GroupKey, groupBy } from '../analysis/groups.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { TCP_STATES } from '../states/states.ts';
-import type { Tracker, TrackStep } from '../track/tracker.ts';
+import type { ConnectionTracker, TrackStep } from '../track/tracker.ts';
 import type { GroupCountRow, SnapshotWrite, StoredGroupKind } from './types.ts';
 
 /** Groups of each kind kept per look: enough to follow the big ones, bounded so churn cannot grow the file. */
@@ -12,7 +12,7 @@ export const TOP_GROUPS = 20;
 export function buildSnapshotWrite(
   snapshot: Snapshot,
   step: TrackStep,
-  tracker: Tracker,
+  tracker: ConnectionTracker,
   findings: readonly Finding[],
 ): SnapshotWrite {
   const groups: GroupCountRow[] = [];

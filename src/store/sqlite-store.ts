@@ -8,7 +8,7 @@ import { StoreError } from '../errors.ts';
 import type { Socket } from '../model/snapshot.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { bucketOf } from '../track/ages.ts';
-import type { SeedConnection, Tracker } from '../track/tracker.ts';
+import type { ConnectionTracker, SeedConnection } from '../track/tracker.ts';
 import { acquireRecorderLock, releaseRecorderLock } from './lock.ts';
 import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
 import type {
@@ -225,7 +225,7 @@ export class SqliteStore implements SnapshotStore {
     return row.at ?? undefined;
   }
 
-  resume(tracker: Tracker): number {
+  resume(tracker: ConnectionTracker): number {
     const lastAt = this.lastSnapshotAt();
     if (lastAt === undefined) return 0;
     const rows = this.db

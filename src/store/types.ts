@@ -1,7 +1,7 @@
 import type { StateCounts } from '../analysis/summary.ts';
 import type { Severity } from '../model/finding.ts';
 import type { TcpState } from '../states/states.ts';
-import type { TrackedConnection, Tracker, TrackStep } from '../track/tracker.ts';
+import type { ConnectionTracker, TrackedConnection, TrackStep } from '../track/tracker.ts';
 
 /** The kinds of group whose per-state counts are kept per snapshot (top N of each). */
 export const STORED_GROUP_KINDS = ['service', 'process', 'peer'] as const;
@@ -105,7 +105,7 @@ export interface SnapshotStore {
    * Seeds a tracker with the connections whose spans were still open at the last look, so a restarted recorder
    * continues them instead of starting over; returns how many.
    */
-  resume(tracker: Tracker): number;
+  resume(tracker: ConnectionTracker): number;
   /** Writes one look in one transaction. */
   append(write: SnapshotWrite): void;
   maintain(now: number, options: MaintenanceOptions): void;

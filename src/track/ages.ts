@@ -1,5 +1,5 @@
 import { TCP_STATES, type TcpState } from '../states/states.ts';
-import { type StateAge, stateAge, type TrackedConnection } from './tracker.ts';
+import { type TrackedAge, type TrackedConnection, trackedAge } from './tracker.ts';
 
 /** Upper edges of the age buckets, in ms; the last bucket is open-ended. */
 export const AGE_BUCKETS_MS: readonly number[] = [1_000, 10_000, 60_000, 600_000, 3_600_000, 86_400_000];
@@ -25,7 +25,7 @@ export interface AgeDistribution {
   buckets: number[];
   /** How many of them were already in this state at the first look (their age is only a lower bound). */
   lowerBoundOnly: number;
-  oldest?: { connection: TrackedConnection; age: StateAge };
+  oldest?: { connection: TrackedConnection; age: TrackedAge };
 }
 
 /** Per state: how long its connections have sat in it, as a histogram plus the oldest one. */
@@ -40,7 +40,7 @@ export function ageDistribution(
       d = { state: c.state, count: 0, buckets: AGE_BUCKET_LABELS.map(() => 0), lowerBoundOnly: 0 };
       out.set(c.state, d);
     }
-    const age = stateAge(c, now);
+    const age = trackedAge(c, now);
     d.count++;
     d.buckets[bucketOf(age.minMs)]!++;
     if (age.maxMs === undefined) d.lowerBoundOnly++;
@@ -54,15 +54,15 @@ export function oldestPerState(
   connections: Iterable<TrackedConnection>,
   now: number,
   perState: number,
-): Map<TcpState, Array<{ connection: TrackedConnection; age: StateAge }>> {
-  const by = new Map<TcpState, Array<{ connection: TrackedConnection; age: StateAge }>>();
+): Map<TcpState, Array<{ connection: TrackedConnection; age: TrackedAge }>> {
+  const by = new Map<TcpState, Array<{ connection: TrackedConnection; age: TrackedAge }>>();
   for (const c of connections) {
     let list = by.get(c.state);
     if (!list) {
       list = [];
       by.set(c.state, list);
     }
-    const item = { connection: c, age: stateAge(c, now) };
+    const item = { connection: c, age: trackedAge(c, now) };
     // Keep only the top n: a small sorted insert beats sorting every socket at 100k.
     if (list.length < perState || item.age.minMs > list[list.length - 1]!.age.minMs) {
       let i = list.length;
@@ -87,6 +87,6 @@ export function formatDuration(ms: number): string {
 }
 
 /** An age as far as it is known: `≥12m00s` when only a lower bound exists, otherwise the lower bound. */
-export function formatAge(age: StateAge): string {
+export function formatTrackedAge(age: TrackedAge): string {
   return age.maxMs === undefined ? `≥${formatDuration(age.minMs)}` : formatDuration(age.minMs);
 }

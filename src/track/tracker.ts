@@ -78,7 +78,7 @@ export interface SeedConnection {
 
 const MAX_TRANSITIONS = 16;
 
-export class Tracker {
+export class ConnectionTracker {
   private connections = new Map<string, TrackedConnection>();
   private nextId = 1;
   private lastAt: number | undefined;
@@ -217,14 +217,14 @@ export function serviceOf(socket: Socket, listening: Set<number> | undefined): s
 }
 
 /** How long a connection has been in its state at `now`: a lower bound, and an upper bound when one is known. */
-export interface StateAge {
+export interface TrackedAge {
   minMs: number;
   /** Undefined when it was already in this state at the first look: only "at least minMs" is known. */
   maxMs?: number;
 }
 
-export function stateAge(connection: TrackedConnection, now: number): StateAge {
-  const age: StateAge = { minMs: Math.max(0, now - connection.stateSeenAt) };
+export function trackedAge(connection: TrackedConnection, now: number): TrackedAge {
+  const age: TrackedAge = { minMs: Math.max(0, now - connection.stateSeenAt) };
   if (connection.stateAfter !== undefined) age.maxMs = Math.max(0, now - connection.stateAfter);
   return age;
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/capture/conn.ts';
-import { decodePacket, emptyDecodeStats, Segment } from '../../src/capture/decode.ts';
+import { DecodedSegment, decodePacket, emptyDecodeStats } from '../../src/capture/decode.ts';
 import { CapturePipeline, readCaptureStream, readConnections } from '../../src/capture/pipeline.ts';
 import { CaptureReader, type RawPacket } from '../../src/capture/reader.ts';
 import { connState } from '../../src/capture/zeek.ts';
@@ -142,7 +142,7 @@ describe('pcapng', () => {
 });
 
 describe('decoder details', () => {
-  const seg = new Segment();
+  const seg = new DecodedSegment();
   const decode = (data: number[], linktype = 1, checksums = false) => {
     const bytes = Uint8Array.from(data);
     const p: RawPacket = {

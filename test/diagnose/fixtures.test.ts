@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCheck, snapshotFromProcText } from '../../src/cli/commands/check.ts';
+import { runCheck } from '../../src/check/check.ts';
 import { stateAge } from '../../src/diagnose/age.ts';
 import { notChecked } from '../../src/diagnose/coverage.ts';
 import type { Endpoint, Snapshot, Socket } from '../../src/model/snapshot.ts';
+import { parseText } from '../../src/sources/text/index.ts';
 import { parseState } from '../../src/states/states.ts';
 import { diagnose } from '../helpers/diagnose.ts';
 
@@ -174,7 +175,7 @@ describe('diagnoses on real pasted output', () => {
 
   it('check reads a saved /proc/net/tcp table and says what it could not check', async () => {
     const text = fixture('linux-proc-net-tcp-1.txt') + fixture('linux-proc-net-tcp6-1.txt');
-    const s = snapshotFromProcText(text, 'saved.txt');
+    const s = parseText(text, { name: 'saved.txt' });
     expect(s.sockets.some((k) => k.family === 'inet6')).toBe(true);
     expect(s.warnings).toEqual([]);
     const { output, code } = await runCheck(async () => ({ snapshot: s }), { thresholds: {} });

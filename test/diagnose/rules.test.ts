@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
-import { checkSummary, readThresholds } from '../../src/cli/commands/check.ts';
+import { checkSummary, readThresholds } from '../../src/check/check.ts';
 import { notChecked } from '../../src/diagnose/coverage.ts';
 import { worstSeverity } from '../../src/diagnose/index.ts';
 import type { KernelContext, Snapshot, Socket } from '../../src/model/snapshot.ts';

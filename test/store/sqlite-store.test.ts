@@ -9,7 +9,7 @@ import type { TcpState } from '../../src/states/states.ts';
 import { processStartTime } from '../../src/store/lock.ts';
 import { buildSnapshotWrite } from '../../src/store/snapshot-write.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
-import { Tracker } from '../../src/track/tracker.ts';
+import { ConnectionTracker } from '../../src/track/tracker.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcpstate-store-'));
 let n = 0;
@@ -41,7 +41,7 @@ const snap = (takenAt: number, sockets: Socket[]): Snapshot => ({
 /** Records looks where CLOSE_WAIT grows by `perLook` every look. */
 function recordLeak(path: string, looks: number, stepMs: number, perLook: number, spanMinMs = 0) {
   const store = openSqliteStore(path, { write: true, spanMinMs });
-  const tracker = new Tracker();
+  const tracker = new ConnectionTracker();
   for (let i = 0; i < looks; i++) {
     const sockets = [listener];
     for (let k = 0; k < (i + 1) * perLook; k++) sockets.push(sock(10_000 + k, 'CLOSE_WAIT'));
@@ -79,7 +79,7 @@ describe('SqliteStore', () => {
     const path = file();
     recordLeak(path, 3, 1000, 1).close();
     const store = openSqliteStore(path, { write: true, spanMinMs: 0 });
-    const tracker = new Tracker();
+    const tracker = new ConnectionTracker();
     expect(store.resume(tracker)).toBe(5); // 3 CLOSE_WAIT, the listener, the last ESTABLISHED
     const s = snap(10_000, [listener, sock(10_000, 'CLOSE_WAIT'), sock(10_001, 'CLOSE_WAIT')]);
     store.append(buildSnapshotWrite(s, tracker.update(s), tracker, []));

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
 import { parseProcNetTcp } from '../../src/sources/proc/proc-net-tcp.ts';
 import { TCP_STATES, type TcpState } from '../../src/states/states.ts';
-import { ageDistribution, formatAge, oldestPerState } from '../../src/track/ages.ts';
-import { flowByGroup, stateAge, Tracker } from '../../src/track/tracker.ts';
+import { ageDistribution, formatTrackedAge, oldestPerState } from '../../src/track/ages.ts';
+import { ConnectionTracker, flowByGroup, trackedAge } from '../../src/track/tracker.ts';
 
 function sock(lport: number, rport: number, state: TcpState, inode = 0): Socket {
   return {
@@ -25,9 +25,9 @@ const snap = (takenAt: number, sockets: Socket[]): Snapshot => ({
   warnings: [],
 });
 
-describe('Tracker', () => {
+describe('ConnectionTracker', () => {
   it('bounds the age of a state by the looks: a lower bound only for what was there at the first look', () => {
-    const t = new Tracker();
+    const t = new ConnectionTracker();
     t.update(snap(0, [sock(80, 0, 'LISTEN', 5), sock(8080, 4000, 'ESTABLISHED', 7)]));
     const step = t.update(snap(10_000, [sock(80, 0, 'LISTEN', 5), sock(8080, 4000, 'CLOSE_WAIT', 7)]));
     expect(step.previousAt).toBe(0);
@@ -37,16 +37,16 @@ describe('Tracker', () => {
     const listen = byState.get('LISTEN')!;
     const cw = byState.get('CLOSE_WAIT')!;
     // LISTEN was there at the first look: "at least 25 s", no upper bound.
-    expect(stateAge(listen, 25_000)).toEqual({ minMs: 25_000 });
-    expect(formatAge(stateAge(listen, 25_000))).toBe('≥25s');
+    expect(trackedAge(listen, 25_000)).toEqual({ minMs: 25_000 });
+    expect(formatTrackedAge(trackedAge(listen, 25_000))).toBe('≥25s');
     // CLOSE_WAIT was entered between the looks at 0 and 10 s: 15..25 s at 25 s.
-    expect(stateAge(cw, 25_000)).toEqual({ minMs: 15_000, maxMs: 25_000 });
+    expect(trackedAge(cw, 25_000)).toEqual({ minMs: 15_000, maxMs: 25_000 });
     expect(cw.transitions).toEqual([{ from: 'ESTABLISHED', to: 'CLOSE_WAIT', after: 0, by: 10_000 }]);
     expect(cw.firstSeen).toBe(0);
   });
 
   it('keeps one connection across the inode dropping to 0 (close → TIME_WAIT) but splits a reused 4-tuple', () => {
-    const t = new Tracker();
+    const t = new ConnectionTracker();
     t.update(snap(0, [sock(5000, 443, 'ESTABLISHED', 99)]));
     t.update(snap(1000, [sock(5000, 443, 'TIME_WAIT', 0)]));
     const [tw] = [...t.current()];
@@ -63,7 +63,7 @@ describe('Tracker', () => {
   });
 
   it('counts arrivals and departures per group', () => {
-    const t = new Tracker();
+    const t = new ConnectionTracker();
     t.update(snap(0, [sock(8080, 0, 'LISTEN'), sock(8080, 1, 'ESTABLISHED')]));
     const step = t.update(
       snap(1000, [
@@ -80,7 +80,7 @@ describe('Tracker', () => {
   });
 
   it('age distribution and oldest-per-state agree with a brute-force sort', () => {
-    const t = new Tracker();
+    const t = new ConnectionTracker();
     const sockets: Socket[] = [];
     for (let i = 0; i < 50; i++) sockets.push(sock(1000 + i, 80, i % 2 ? 'CLOSE_WAIT' : 'ESTABLISHED'));
     t.update(snap(0, sockets.slice(0, 10)));
@@ -94,7 +94,7 @@ describe('Tracker', () => {
     const oldest = oldestPerState(t.current(), 700_000, 3).get('ESTABLISHED')!;
     const brute = [...t.current()]
       .filter((c) => c.state === 'ESTABLISHED')
-      .map((c) => stateAge(c, 700_000).minMs)
+      .map((c) => trackedAge(c, 700_000).minMs)
       .sort((a, b) => b - a)
       .slice(0, 3);
     expect(oldest.map((o) => o.age.minMs)).toEqual(brute);
@@ -108,7 +108,7 @@ describe('Tracker', () => {
     });
     fc.assert(
       fc.property(fc.array(look, { minLength: 1, maxLength: 8 }), (looks) => {
-        const t = new Tracker();
+        const t = new ConnectionTracker();
         let previous = new Map<number, TcpState>();
         looks.forEach((l, i) => {
           const step = t.update(
@@ -139,11 +139,11 @@ describe('Tracker', () => {
       'utf8',
     );
     const sockets = parseProcNetTcp(text, 'inet', []);
-    const t = new Tracker();
+    const t = new ConnectionTracker();
     t.update(snap(0, sockets));
     const step = t.update(snap(5000, sockets));
     expect(t.size).toBe(sockets.length);
     expect(step.events).toEqual([]);
-    for (const c of t.current()) expect(stateAge(c, 5000)).toEqual({ minMs: 5000 });
+    for (const c of t.current()) expect(trackedAge(c, 5000)).toEqual({ minMs: 5000 });
   });
 });

@@ -6,7 +6,7 @@ import './style.css';
 import type { Group } from '../../src/analysis/groups.ts';
 import type { Finding } from '../../src/model/finding.ts';
 import type { Socket } from '../../src/model/snapshot.ts';
-import type { StateExplanation } from '../../src/server/explanations.ts';
+import type { ApiStateExplanation } from '../../src/server/explanations.ts';
 import type { LiveDocument } from '../../src/server/live.ts';
 import { stateName, TCP_STATES, type TcpState } from '../../src/states/states.ts';
 import { ApiError, getJson, openEvents } from './api.ts';
@@ -171,7 +171,7 @@ function list(items: string[]): HTMLElement {
   );
 }
 
-function explanationNodes(info: StateExplanation): Node[] {
+function explanationNodes(info: ApiStateExplanation): Node[] {
   const text = info.details?.text[lang];
   if (!text)
     return [
@@ -212,7 +212,7 @@ async function showState(state: TcpState): Promise<void> {
   $('details-title').textContent = stateName(state, 'rfc');
   try {
     const [info, snap] = await Promise.all([
-      getJson<StateExplanation & { count: number | null }>(`/api/states/${state}`, signal),
+      getJson<ApiStateExplanation & { count: number | null }>(`/api/states/${state}`, signal),
       getJson<{ sockets: Socket[]; summary: { total: number }; truncated?: { matched: number } }>(
         `/api/snapshot?state=${state}&limit=200&sort=remote`,
         signal,

@@ -2,13 +2,14 @@ import { statSync } from 'node:fs';
 import { type Command, Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
+import { type LiveSourceOptions, takeLiveSnapshot } from '../../sources/live.ts';
 import { buildSnapshotWrite } from '../../store/snapshot-write.ts';
 import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { formatDuration } from '../../track/ages.ts';
-import { Tracker } from '../../track/tracker.ts';
+import { ConnectionTracker } from '../../track/tracker.ts';
 import { parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
-import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
+import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 import { Ticker } from '../ticker.ts';
 
@@ -72,7 +73,7 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
   const log = (text: string) => {
     if (!options.quiet) process.stderr.write(`tcpstate record: ${text}\n`);
   };
-  const tracker = new Tracker();
+  const tracker = new ConnectionTracker();
   const ticker = new Ticker(intervalMs);
   const stop = () => ticker.stop();
   process.once('SIGINT', stop);

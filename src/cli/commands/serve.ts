@@ -3,8 +3,9 @@ import { UsageError } from '../../errors.ts';
 import { storeHistory } from '../../server/history.ts';
 import { checkBind, startServer } from '../../server/http.ts';
 import { workerSnapshotProvider } from '../../server/worker-provider.ts';
+import type { LiveSourceOptions } from '../../sources/live.ts';
 import { openSqliteStore } from '../../store/sqlite-store.ts';
-import { addLiveOptions, type LiveSourceOptions } from '../live-options.ts';
+import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 
 /** `5s`, `500ms`, `1m`, or a bare number of seconds; between 0.1 s and 1 h. */

@@ -1,7 +1,8 @@
 import { type Command, Option } from '@commander-js/extra-typings';
+import { type LiveSourceOptions, takeLiveSnapshot } from '../../sources/live.ts';
 import { EXPLAIN_LANGS, type Lang } from '../../states/explain/types.ts';
 import { parseDuration } from '../duration.ts';
-import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
+import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 import { addViewOptions, emitWithFindings, type ViewOptions } from '../view.ts';
 

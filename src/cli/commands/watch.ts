@@ -15,13 +15,14 @@ import {
   type WatchModel,
   type WatchSort,
 } from '../../render/watch-screen.ts';
+import { type LiveSourceOptions, takeLiveSnapshot } from '../../sources/live.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
-import { formatAge, oldestPerState } from '../../track/ages.ts';
+import { formatTrackedAge, oldestPerState } from '../../track/ages.ts';
 import type { TrackedConnection } from '../../track/tracker.ts';
-import { serviceOf, Tracker } from '../../track/tracker.ts';
+import { ConnectionTracker, serviceOf } from '../../track/tracker.ts';
 import { parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
-import { addLiveOptions, type LiveSourceOptions, takeLiveSnapshot } from '../live-options.ts';
+import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 import { Ticker } from '../ticker.ts';
 
@@ -83,7 +84,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
   }
   const tty = Boolean(process.stdout.isTTY) && !options.plain;
   const c = colorsFor(process.stdout);
-  const tracker = new Tracker();
+  const tracker = new ConnectionTracker();
   const ticker = new Ticker(intervalMs);
   const history = new Map<TcpState, number[]>();
   let previousCounts: StateCounts | undefined;
@@ -143,7 +144,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
         const o: WatchModel['oldest'][number] = {
           state,
           rank,
-          age: formatAge(age),
+          age: formatTrackedAge(age),
           local: formatEndpoint(connection.socket.local.address, connection.socket.local.port),
           remote: formatEndpoint(connection.socket.remote.address, connection.socket.remote.port),
         };

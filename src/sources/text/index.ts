@@ -8,7 +8,7 @@ import { parseBsdNetstat } from './parsers/bsd-netstat.ts';
 import { parseHistogram } from './parsers/histogram.ts';
 import { parseLinuxNetstat } from './parsers/linux-netstat.ts';
 import { parseProcText } from './parsers/proc.ts';
-import { parseSockstat } from './parsers/sockstat.ts';
+import { parseSockstatText } from './parsers/sockstat.ts';
 import { parseSolarisNetstat } from './parsers/solaris-netstat.ts';
 import { parseSs } from './parsers/ss.ts';
 import { parseSummary } from './parsers/summary.ts';
@@ -25,7 +25,7 @@ const PARSERS: Record<TextFormat, (lines: readonly string[]) => ParseResult> = {
   'bsd-netstat': parseBsdNetstat,
   'solaris-netstat': parseSolarisNetstat,
   'windows-netstat': parseWindowsNetstat,
-  sockstat: parseSockstat,
+  sockstat: parseSockstatText,
   'state-histogram': parseHistogram,
   summary: parseSummary,
 };

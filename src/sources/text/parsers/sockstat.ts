@@ -7,7 +7,7 @@ import { type EndpointStyle, familyOf, normalizeLocal, normalizeRemote, splitEnd
  * Without `-s` there is no state: a socket without a peer is listening, the others are taken as connected
  * (flagged `extra.stateInferred`).
  */
-export function parseSockstat(lines: readonly string[]): ParseResult {
+export function parseSockstatText(lines: readonly string[]): ParseResult {
   const out = new Collector();
   let os: string | undefined;
   let hasState = false;
