@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
 import { buildSnapshotWrite } from '../../src/store/snapshot-write.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
-import { Tracker } from '../../src/track/tracker.ts';
+import { ConnectionTracker } from '../../src/track/tracker.ts';
 import { runCli } from '../helpers/cli.ts';
 
 /**
@@ -48,7 +48,7 @@ function sock(port: number, state: Socket['state']): Socket {
 /** A small recording of 4 looks with 3 CLOSE_WAIT, closed as `record` closes it. */
 function makeRecording(path: string): void {
   const store = openSqliteStore(path, { write: true, spanMinMs: 0 });
-  const tracker = new Tracker();
+  const tracker = new ConnectionTracker();
   for (let i = 0; i < 4; i++) {
     const s: Snapshot = {
       source: { kind: 'text', name: 'test' },
