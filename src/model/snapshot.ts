@@ -3,6 +3,7 @@ import type { TcpState } from '../states/states.ts';
 /** Where a Snapshot came from. */
 export type SourceKind =
   | 'proc' // live Linux /proc/net/tcp{,6}
+  | 'netlink' // live Linux NETLINK_SOCK_DIAG (the native reader)
   | 'native' // a native netstat run live on a non-Linux OS
   | 'text' // pasted netstat / ss / sockstat / proc text
   | 'capture' // a packet capture at time T
@@ -40,6 +41,52 @@ export interface ProcessRef {
   uid?: number;
 }
 
+/**
+ * The kernel's `tcp_info` for one socket (netlink reader only; `ss -i` prints the same). Times in milliseconds,
+ * rates in bytes per second. A field is absent when the kernel's struct is too old to have it.
+ */
+export interface TcpInfo {
+  /** Smoothed round-trip time and its variation (ss `rtt:A/B`). */
+  rttMs: number;
+  rttVarMs: number;
+  /** Lowest RTT seen (ss `minrtt`). */
+  minRttMs?: number;
+  rtoMs: number;
+  /** Congestion window and slow-start threshold, in segments (ssthresh absent while "infinite"). */
+  cwnd: number;
+  ssthresh?: number;
+  sndMss: number;
+  rcvMss: number;
+  pmtu: number;
+  /** Retransmissions of the current unacknowledged data (icsk_retransmits) and over the socket's life. */
+  retransmits: number;
+  totalRetrans: number;
+  /** Segments sent and not yet acknowledged, and those thought lost. */
+  unacked: number;
+  lost: number;
+  /** How long ago data was last sent and received and an ACK last received (ss `lastsnd`, `lastrcv`, `lastack`). */
+  lastDataSentMs: number;
+  lastDataRecvMs: number;
+  lastAckRecvMs: number;
+  bytesAcked?: number;
+  bytesReceived?: number;
+  /** Most recent delivery rate (ss `delivery_rate`, here bytes/s). */
+  deliveryRate?: number;
+}
+
+/** Socket memory (`ss -m` skmem): bytes allocated and the buffer sizes. */
+export interface SocketMemory {
+  rmemAlloc: number;
+  rcvbuf: number;
+  wmemAlloc: number;
+  sndbuf: number;
+  fwdAlloc: number;
+  wmemQueued: number;
+  optmem: number;
+  backlog: number;
+  drops: number;
+}
+
 /** A TCP socket, however the source described it. Optional fields are absent when the source lacks them. */
 export interface Socket {
   protocol: 'tcp';
@@ -62,6 +109,13 @@ export interface Socket {
   processes?: ProcessRef[];
   /** Kernel socket cookie or address (`sk:` in ss, `sk_addr` in /proc), for tracking across snapshots. */
   cookie?: string;
+  /** `tcp_info` (netlink reader, with `-i` or for diagnoses that need it). */
+  tcpInfo?: TcpInfo;
+  /** Socket memory (netlink reader, with `-i`). */
+  memory?: SocketMemory;
+  /** cgroup v2 id of the socket's creator (netlink reader); `cgroup` is its path under /sys/fs/cgroup. */
+  cgroupId?: number;
+  cgroup?: string;
   /** The source spelled the state this way (kept for display and debugging). */
   rawState?: string;
   /** 1-based line in the text source this socket came from. */

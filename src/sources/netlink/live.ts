@@ -1,0 +1,161 @@
+import { existsSync, statSync } from 'node:fs';
+import { SourceError, UsageError } from '../../errors.ts';
+import type { KernelContext, Snapshot, Socket, Warning } from '../../model/snapshot.ts';
+import type { TcpState } from '../../states/states.ts';
+import {
+  cleanSysctl,
+  GLOBAL_SYSCTLS,
+  KERNEL_SYSCTLS,
+  parseSnmpPairs,
+  parseSockstat,
+  readKernelCounters,
+  readKernelRelease,
+  readOwnSysctls,
+  sysctlPath,
+} from '../proc/kernel.ts';
+import { netnsPath, ownNetnsInode } from '../proc/netns.ts';
+import { attachProcesses, readSocketOwners } from '../proc/processes.ts';
+import { loadSockDiag } from './addon.ts';
+import { type DumpOptions, SockDiagReader } from './reader.ts';
+import type { SockDiagRecords } from './records.ts';
+
+/** Where a netlink read looks: our namespace, or one given by an nsfs path (no process needed inside it). */
+export interface NetlinkTarget {
+  /** nsfs file to enter; undefined for our own namespace. */
+  nsPath?: string;
+  /** `netns:NAME`, `pid:1234` or `netlink`, for Snapshot.source.name and errors. */
+  label: string;
+}
+
+function nsInode(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves `--netns NAME` / `--ns-of PID` for the netlink reader: a path to enter, never a helper process. */
+export function netlinkTarget(options: {
+  netns?: string | undefined;
+  nsOf?: number | undefined;
+}): NetlinkTarget {
+  if (options.netns !== undefined && options.nsOf !== undefined) {
+    throw new UsageError('--netns and --ns-of choose the namespace two ways: give one of them');
+  }
+  let nsPath: string | undefined;
+  let label = 'netlink';
+  if (options.nsOf !== undefined) {
+    const pid = options.nsOf;
+    if (!Number.isSafeInteger(pid) || pid <= 0) throw new UsageError(`--ns-of: not a process id: ${pid}`);
+    label = `pid:${pid}`;
+    if (!existsSync(`/proc/${pid}`)) throw new SourceError(`no process with pid ${pid}`, label);
+    nsPath = `/proc/${pid}/ns/net`;
+  } else if (options.netns !== undefined) {
+    label = `netns:${options.netns}`;
+    nsPath = netnsPath(options.netns);
+  }
+  if (nsPath === undefined) return { label };
+  const inode = nsInode(nsPath);
+  if (inode === undefined) throw new SourceError('cannot see the network namespace (root needed?)', label);
+  return inode === ownNetnsInode() ? { label } : { nsPath, label };
+}
+
+export interface NetlinkSnapshotOptions {
+  processes?: boolean | undefined;
+  netns?: string | undefined;
+  nsOf?: number | undefined;
+  kernel?: boolean | undefined;
+  /** Ask the kernel for these states only (the `-s`/`-x` filter pushed down); the snapshot then holds only them. */
+  states?: ReadonlySet<TcpState> | undefined;
+  /** tcp_info and socket memory on every socket (`-i`). */
+  info?: boolean | undefined;
+  /** A reader to reuse (watch, serve); otherwise one is opened and closed here. */
+  reader?: SockDiagReader | undefined;
+}
+
+/** The kernel context of another namespace, read by the addon from inside it (no child process). */
+function readKernelContextIn(nsPath: string, warnings: Warning[]): KernelContext {
+  const load = loadSockDiag();
+  const kernel: KernelContext = {};
+  const perNs = KERNEL_SYSCTLS.filter((name) => !GLOBAL_SYSCTLS.has(name));
+  const files = ['snmp', 'netstat', 'sockstat', 'sockstat6'].map((f) => `/proc/thread-self/net/${f}`);
+  let texts: (string | null)[] = [];
+  if ('addon' in load) {
+    try {
+      texts = load.addon.readFiles(nsPath, [...files, ...perNs.map(sysctlPath)]);
+    } catch (error) {
+      warnings.push({
+        message: `kernel counters and sysctls of the namespace not read: ${(error as Error).message}`,
+      });
+    }
+  }
+  const [snmp, netstat, sockstat, sockstat6] = texts;
+  if (snmp || netstat) kernel.counters = parseSnmpPairs(netstat ?? '', parseSnmpPairs(snmp ?? ''));
+  if (sockstat || sockstat6) kernel.sockstat = parseSockstat(sockstat6 ?? '', parseSockstat(sockstat ?? ''));
+  const sysctls: Record<string, string> = {};
+  perNs.forEach((name, k) => {
+    const text = texts[files.length + k];
+    if (text) sysctls[name] = cleanSysctl(text);
+  });
+  Object.assign(sysctls, readOwnSysctls([...GLOBAL_SYSCTLS]));
+  if (Object.keys(sysctls).length > 0) kernel.sysctls = sysctls;
+  return kernel;
+}
+
+function readKernelContext(target: NetlinkTarget, warnings: Warning[]): KernelContext {
+  let kernel: KernelContext;
+  if (target.nsPath === undefined) {
+    kernel = { ...readKernelCounters('/proc') };
+    const sysctls = readOwnSysctls();
+    if (Object.keys(sysctls).length > 0) kernel.sysctls = sysctls;
+  } else {
+    kernel = readKernelContextIn(target.nsPath, warnings);
+  }
+  const release = readKernelRelease();
+  if (release !== undefined) kernel.release = release;
+  return kernel;
+}
+
+/** A snapshot whose sockets are still records: counts and groups read them in place, `sockets` are built on use. */
+export interface NetlinkRead {
+  snapshot: Snapshot;
+  records: SockDiagRecords;
+}
+
+/**
+ * The live snapshot over NETLINK_SOCK_DIAG: what /proc gives, with the listeners' backlogs from the same dump (no
+ * `ss` child), cgroup ids and cookies on every socket, tcp_info with `info`, and the state filter done by the kernel.
+ */
+export function readNetlinkSnapshot(options: NetlinkSnapshotOptions = {}): Snapshot {
+  return readNetlink(options).snapshot;
+}
+
+export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
+  const target = netlinkTarget(options);
+  const reader = options.reader ?? SockDiagReader.open({ nsPath: target.nsPath, label: target.label });
+  try {
+    const warnings: Warning[] = [];
+    const takenAt = Date.now();
+    const dump: DumpOptions = { states: options.states, info: options.info, memory: options.info };
+    const records = reader.dump(dump);
+    const sockets: Socket[] = records.sockets();
+    const snapshot: Snapshot = {
+      source: { kind: 'netlink', name: target.label, os: 'linux' },
+      takenAt,
+      sockets,
+      warnings,
+    };
+    if (options.processes) {
+      const wanted = new Set<number>();
+      for (const s of sockets) if (s.inode) wanted.add(s.inode);
+      const note = attachProcesses(sockets, readSocketOwners('/proc', wanted));
+      snapshot.processesLookedUp = true;
+      if (note !== undefined) snapshot.processNote = note;
+    }
+    if (options.kernel !== false) snapshot.kernel = readKernelContext(target, warnings);
+    return { snapshot, records };
+  } finally {
+    if (options.reader === undefined) reader.close();
+  }
+}

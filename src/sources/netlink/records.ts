@@ -1,0 +1,308 @@
+import type { Endpoint, Family, Socket, SocketMemory, SocketTimer, TcpInfo } from '../../model/snapshot.ts';
+import { stateFromLinuxCode, type TcpState } from '../../states/states.ts';
+import { formatIpv6 } from '../proc/proc-net-tcp.ts';
+
+/**
+ * The records the native reader (native/sock_diag.c) hands over: one fixed-size record per socket in one
+ * ArrayBuffer, decoded here. Bump LAYOUT_VERSION with the C side.
+ *
+ *   0   struct inet_diag_msg as the kernel sent it (72 bytes): family u8, state u8, timer u8, retrans u8,
+ *       sport be16 @4, dport be16 @6, src[16] @8, dst[16] @24, ifindex u32 @40, cookie u32[2] @44,
+ *       expires u32 @52 (ms), rqueue u32 @56, wqueue u32 @60, uid u32 @64, inode u32 @68
+ *   72  flags u32 (which attributes came), 76 tcp_info length u32, 80 cgroup id u64, 88 shutdown u8
+ *   96  (extended records only) skmeminfo u32[10], 136 tcp_info (first 248 bytes)
+ */
+export const LAYOUT_VERSION = 1;
+export const BASE_SIZE = 96;
+export const FULL_SIZE = 384;
+const MEM_OFF = 96;
+const INFO_OFF = 136;
+
+export const F_INFO = 1;
+export const F_SKMEMINFO = 2;
+export const F_CGROUP = 4;
+
+/** idiag_ext bits: attributes asked for (1 << (INET_DIAG_x - 1)). */
+export const EXT_INFO = 1 << 1;
+export const EXT_SKMEMINFO = 1 << 6;
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+
+const TIMER_KINDS: readonly SocketTimer['kind'][] = ['off', 'on', 'keepalive', 'timewait', 'persist'];
+
+/** Kernel state number of each state; SYN_RECEIVED is also 12 (TCP_NEW_SYN_RECV, request sockets). */
+const STATE_CODES: Record<TcpState, number[]> = {
+  ESTABLISHED: [1],
+  SYN_SENT: [2],
+  SYN_RECEIVED: [3, 12],
+  FIN_WAIT_1: [4],
+  FIN_WAIT_2: [5],
+  TIME_WAIT: [6],
+  CLOSED: [7],
+  CLOSE_WAIT: [8],
+  LAST_ACK: [9],
+  LISTEN: [10],
+  CLOSING: [11],
+};
+
+/** Every state (`ss`'s SS_ALL). */
+export const ALL_STATES_MASK = 0x1ffe;
+
+/** The `idiag_states` mask that asks the kernel for just these states; undefined or empty means all. */
+export function statesMask(states: Iterable<TcpState> | undefined): number {
+  if (states === undefined) return ALL_STATES_MASK;
+  let mask = 0;
+  for (const s of states) for (const code of STATE_CODES[s]) mask |= 1 << code;
+  return mask === 0 ? ALL_STATES_MASK : mask;
+}
+
+const STATE_BY_CODE: (TcpState | undefined)[] = [];
+for (let code = 0; code < 16; code++) STATE_BY_CODE.push(stateFromLinuxCode(code));
+
+/** One dump's records, read in place; `socket(i)` builds the model object only when asked. */
+export class SockDiagRecords {
+  readonly count: number;
+  readonly stride: number;
+  readonly bytes: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly view: DataView;
+  private readonly v4Names = new Map<number, string>();
+  private readonly v6Names = new Map<string, string>();
+
+  constructor(buffer: ArrayBuffer, stride: number) {
+    if (stride !== BASE_SIZE && stride !== FULL_SIZE) throw new Error(`unknown record size ${stride}`);
+    if (buffer.byteLength % stride !== 0)
+      throw new Error(`records: ${buffer.byteLength} bytes is not a multiple of ${stride}`);
+    this.stride = stride;
+    this.count = buffer.byteLength / stride;
+    this.bytes = new Uint8Array(buffer);
+    this.u32 = new Uint32Array(buffer);
+    this.view = new DataView(buffer);
+  }
+
+  /** Kernel state number (1 ESTABLISHED ... 10 LISTEN, 11 CLOSING, 12 NEW_SYN_RECV). */
+  stateCode(i: number): number {
+    return this.bytes[i * this.stride + 1]!;
+  }
+
+  state(i: number): TcpState {
+    return STATE_BY_CODE[this.bytes[i * this.stride + 1]!] ?? 'CLOSED';
+  }
+
+  family(i: number): Family {
+    return this.bytes[i * this.stride] === AF_INET6 ? 'inet6' : 'inet';
+  }
+
+  localPort(i: number): number {
+    const o = i * this.stride;
+    return (this.bytes[o + 4]! << 8) | this.bytes[o + 5]!;
+  }
+
+  remotePort(i: number): number {
+    const o = i * this.stride;
+    return (this.bytes[o + 6]! << 8) | this.bytes[o + 7]!;
+  }
+
+  /** Receive queue; for LISTEN, the accept queue. */
+  rqueue(i: number): number {
+    return this.u32[(i * this.stride + 56) >> 2]!;
+  }
+
+  /** Send queue; for LISTEN, the accept backlog (sk_max_ack_backlog). */
+  wqueue(i: number): number {
+    return this.u32[(i * this.stride + 60) >> 2]!;
+  }
+
+  uid(i: number): number {
+    return this.u32[(i * this.stride + 64) >> 2]!;
+  }
+
+  inode(i: number): number {
+    return this.u32[(i * this.stride + 68) >> 2]!;
+  }
+
+  /** The socket cookie as `ss` prints it after `sk:` (hex). */
+  cookie(i: number): string {
+    const w = (i * this.stride + 44) >> 2;
+    const lo = this.u32[w]!;
+    const hi = this.u32[w + 1]!;
+    return hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+  }
+
+  flags(i: number): number {
+    return this.u32[(i * this.stride + 72) >> 2]!;
+  }
+
+  /** cgroup v2 id, or 0 when the kernel did not send one (request and TIME_WAIT sockets have none). */
+  cgroupId(i: number): number {
+    if ((this.flags(i) & F_CGROUP) === 0) return 0;
+    return Number(this.view.getBigUint64(i * this.stride + 80, true));
+  }
+
+  /** Bytes of tcp_info the kernel sent (0 when absent). */
+  infoLength(i: number): number {
+    return (this.flags(i) & F_INFO) === 0 ? 0 : this.u32[(i * this.stride + 76) >> 2]!;
+  }
+
+  /** A u32 field of tcp_info at `offset`, or undefined when this socket has no tcp_info that long. */
+  infoU32(i: number, offset: number): number | undefined {
+    if (this.infoLength(i) < offset + 4) return undefined;
+    return this.u32[(i * this.stride + INFO_OFF + offset) >> 2];
+  }
+
+  /** Milliseconds since data was last received / an ACK last received (the idle time of a CLOSE_WAIT). */
+  lastDataRecvMs(i: number): number | undefined {
+    return this.infoU32(i, 52);
+  }
+
+  lastAckRecvMs(i: number): number | undefined {
+    return this.infoU32(i, 56);
+  }
+
+  /** The record's bytes (for SOCK_DESTROY). */
+  record(i: number): Uint8Array {
+    return this.bytes.subarray(i * this.stride, (i + 1) * this.stride);
+  }
+
+  address(i: number, local: boolean): string {
+    const o = i * this.stride + (local ? 8 : 24);
+    const b = this.bytes;
+    if (b[i * this.stride] !== AF_INET6) {
+      const key = this.u32[o >> 2]!;
+      let name = this.v4Names.get(key);
+      if (name === undefined) {
+        name = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+        this.v4Names.set(key, name);
+      }
+      return name;
+    }
+    const w = o >> 2;
+    const key = `${this.u32[w]},${this.u32[w + 1]},${this.u32[w + 2]},${this.u32[w + 3]}`;
+    let name = this.v6Names.get(key);
+    if (name === undefined) {
+      name = formatIpv6(Array.from(b.subarray(o, o + 16)));
+      this.v6Names.set(key, name);
+    }
+    return name;
+  }
+
+  timer(i: number): SocketTimer | undefined {
+    const o = i * this.stride;
+    const code = this.bytes[o + 2]!;
+    if (code === 0) return undefined;
+    return {
+      kind: TIMER_KINDS[code] ?? 'unknown',
+      expiresMs: this.u32[(o + 52) >> 2]!,
+      retransmits: this.bytes[o + 3]!,
+    };
+  }
+
+  tcpInfo(i: number): TcpInfo | undefined {
+    const len = this.infoLength(i);
+    if (len < 104) return undefined;
+    const o = i * this.stride + INFO_OFF;
+    const u = this.u32;
+    const w = o >> 2;
+    const ssthresh = u[w + 19]!;
+    const info: TcpInfo = {
+      rttMs: u[w + 17]! / 1000,
+      rttVarMs: u[w + 18]! / 1000,
+      rtoMs: u[w + 2]! / 1000,
+      cwnd: u[w + 20]!,
+      sndMss: u[w + 4]!,
+      rcvMss: u[w + 5]!,
+      pmtu: u[w + 15]!,
+      retransmits: this.bytes[o + 2]!,
+      totalRetrans: u[w + 25]!,
+      unacked: u[w + 6]!,
+      lost: u[w + 8]!,
+      lastDataSentMs: u[w + 11]!,
+      lastDataRecvMs: u[w + 13]!,
+      lastAckRecvMs: u[w + 14]!,
+    };
+    // As ss: an "infinite" ssthresh (TCP_INFINITE_SSTHRESH) is not shown.
+    if (ssthresh < 0xffff) info.ssthresh = ssthresh;
+    if (len >= 136) {
+      info.bytesAcked = Number(this.view.getBigUint64(o + 120, true));
+      info.bytesReceived = Number(this.view.getBigUint64(o + 128, true));
+    }
+    if (len >= 152) {
+      const minRtt = u[w + 37]!;
+      if (minRtt !== 0 && minRtt !== 0xffffffff) info.minRttMs = minRtt / 1000;
+    }
+    if (len >= 168) info.deliveryRate = Number(this.view.getBigUint64(o + 160, true));
+    return info;
+  }
+
+  memory(i: number): SocketMemory | undefined {
+    if ((this.flags(i) & F_SKMEMINFO) === 0) return undefined;
+    const w = (i * this.stride + MEM_OFF) >> 2;
+    const u = this.u32;
+    return {
+      rmemAlloc: u[w]!,
+      rcvbuf: u[w + 1]!,
+      wmemAlloc: u[w + 2]!,
+      sndbuf: u[w + 3]!,
+      fwdAlloc: u[w + 4]!,
+      wmemQueued: u[w + 5]!,
+      optmem: u[w + 6]!,
+      backlog: u[w + 7]!,
+      drops: u[w + 8]!,
+    };
+  }
+
+  /**
+   * The model's Socket for record i, with the same meaning /proc gives each field: a listener's peer is `*`, its
+   * sendQ is the backlog (as `ss` shows it) and `backlog` is set; `retransmits` is icsk_retransmits.
+   */
+  socket(i: number, withDetails = false): Socket {
+    const o = i * this.stride;
+    const state = this.state(i);
+    const family = this.family(i);
+    const local: Endpoint = { address: this.address(i, true), port: this.localPort(i) };
+    const listen = state === 'LISTEN';
+    const remotePort = this.remotePort(i);
+    const remote: Endpoint =
+      listen && remotePort === 0
+        ? { address: '*', port: undefined }
+        : { address: this.address(i, false), port: remotePort };
+    const timerCode = this.bytes[o + 2]!;
+    const idiagRetrans = this.bytes[o + 3]!;
+    const info = withDetails || (this.flags(i) & F_INFO) !== 0 ? this.tcpInfo(i) : undefined;
+    // idiag_retrans is icsk_retransmits only under the retransmit timer (probes_out under keepalive/persist).
+    const retransmits = info !== undefined ? info.retransmits : timerCode === 1 ? idiagRetrans : 0;
+    const rq = this.u32[(o + 56) >> 2]!;
+    const wq = this.u32[(o + 60) >> 2]!;
+    const socket: Socket = {
+      protocol: 'tcp',
+      family,
+      state,
+      local,
+      remote,
+      recvQ: rq,
+      sendQ: wq,
+      retransmits,
+      uid: this.u32[(o + 64) >> 2]!,
+      inode: this.u32[(o + 68) >> 2]!,
+    };
+    if (listen) socket.backlog = wq;
+    const timer = this.timer(i);
+    if (timer !== undefined) socket.timer = timer;
+    if ((timerCode === 2 || timerCode === 4) && idiagRetrans !== 0) socket.extra = { probes: idiagRetrans };
+    socket.cookie = this.cookie(i);
+    if (info !== undefined) socket.tcpInfo = info;
+    const memory = this.memory(i);
+    if (memory !== undefined) socket.memory = memory;
+    const cgroupId = this.cgroupId(i);
+    if (cgroupId !== 0) socket.cgroupId = cgroupId;
+    return socket;
+  }
+
+  /** All sockets (for listings and JSON); views that only count read the records directly. */
+  sockets(): Socket[] {
+    const out: Socket[] = new Array(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.socket(i);
+    return out;
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The netlink reader (native/sock_diag.c + src/sources/netlink) against the kernel's other witnesses on the staged
+ * namespaces (every state, IPv4, IPv6, v4-mapped, timers, queues, owners): socket by socket and field by field
+ * against the /proc reader, `ss -tanoie` and `ss -tinH` (tcp_info).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTcpstateError } from '../../src/errors.ts';
+import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
+import { netlinkTarget, readNetlinkSnapshot } from '../../src/sources/netlink/live.ts';
+import { netlinkUnavailableReason, SockDiagReader } from '../../src/sources/netlink/reader.ts';
+import { readLiveSnapshot } from '../../src/sources/proc/live.ts';
+import { parseState, TCP_STATES, type TcpState } from '../../src/states/states.ts';
+import type { NetnsPair } from '../helpers/netns.ts';
+import {
+  canStageStates,
+  normAddress as norm,
+  OFFSETS,
+  splitSsAddress,
+  ssMs,
+  stageAllStates,
+  VARIANTS,
+} from '../helpers/staged-states.ts';
+
+const missing = netlinkUnavailableReason();
+const skipReason = missing ?? (canStageStates ? undefined : 'needs root, python3, nft and nsenter');
+const title = `netlink reader against /proc and ss${skipReason ? ` (skipped: ${skipReason})` : ''}`;
+
+function tuple(s: Socket): string {
+  return `${norm(s.local.address, String(s.local.port ?? '*'))} ${norm(s.remote.address, String(s.remote.port ?? '*'))}`;
+}
+
+/** What both readers must agree on exactly, once queues have settled. */
+function key(s: Socket): string {
+  return `${s.state} ${s.family} ${tuple(s)} rq=${s.recvQ} sq=${s.sendQ} uid=${s.uid} ino=${s.inode} backlog=${s.backlog}`;
+}
+
+function ssKey(line: string): string {
+  const f = line.trim().split(/\s+/);
+  const state = parseState(f[0]!) ?? `?${f[0]}`;
+  return `${state} ${norm(...splitSsAddress(f[3]!))} ${norm(...splitSsAddress(f[4]!))} ${f[1]} ${f[2]}`;
+}
+
+function ourSsKey(s: Socket): string {
+  return `${s.state} ${tuple(s)} ${s.recvQ} ${s.sendQ}`;
+}
+
+const sorted = (keys: string[]) => [...keys].sort();
+
+describe.skipIf(skipReason !== undefined)(title, () => {
+  let pair: NetnsPair;
+
+  beforeAll(async () => {
+    pair = await stageAllStates('tcpst-nl');
+  }, 60_000);
+
+  afterAll(() => {
+    pair?.cleanup();
+  });
+
+  /** Reads netlink, /proc and ss until all three agree on the sockets and queues (they move between reads). */
+  async function agree(ns: string): Promise<{ nl: Snapshot; proc: Snapshot; ss: string[] }> {
+    let last: { nl: Snapshot; proc: Snapshot; ss: string[] } | undefined;
+    for (let i = 0; i < 20; i++) {
+      const nl = readNetlinkSnapshot({ netns: ns, kernel: false });
+      const proc = await readLiveSnapshot({ netns: ns, kernel: false });
+      const ss = sorted(pair.exec(ns, 'ss', ['-tanH']).split('\n').filter(Boolean).map(ssKey));
+      last = { nl, proc, ss };
+      const same =
+        JSON.stringify(sorted(nl.sockets.map(key))) === JSON.stringify(sorted(proc.sockets.map(key))) &&
+        JSON.stringify(sorted(nl.sockets.map(ourSsKey))) === JSON.stringify(ss);
+      if (same) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return last!;
+  }
+
+  it('equals the /proc reader socket by socket (state, family, addresses, queues, uid, inode, backlog)', async () => {
+    for (const ns of [pair.a.ns, pair.b.ns]) {
+      const { nl, proc } = await agree(ns);
+      expect(nl.source).toEqual({ kind: 'netlink', name: `netns:${ns}`, os: 'linux' });
+      expect(nl.sockets.length).toBeGreaterThan(20);
+      expect(sorted(nl.sockets.map(key))).toEqual(sorted(proc.sockets.map(key)));
+    }
+  });
+
+  it('equals ss -tan, with every state but CLOSED for IPv4, IPv6 and v4-mapped', async () => {
+    const a = await agree(pair.a.ns);
+    const b = await agree(pair.b.ns);
+    expect(sorted(a.nl.sockets.map(ourSsKey))).toEqual(a.ss);
+    expect(sorted(b.nl.sockets.map(ourSsKey))).toEqual(b.ss);
+    const all = [...a.nl.sockets, ...b.nl.sockets];
+    for (const v of VARIANTS) {
+      const ports = new Set(Object.values(OFFSETS).map((o) => v.base + o));
+      const mine = all.filter((s) => ports.has(s.local.port ?? -1) || ports.has(s.remote.port ?? -1));
+      const states = new Set<TcpState>(mine.map((s) => s.state));
+      expect([...states].sort(), v.name).toEqual(TCP_STATES.filter((s) => s !== 'CLOSED').sort());
+      expect([...new Set(mine.map((s) => s.family))], v.name).toEqual([v.family === '4' ? 'inet' : 'inet6']);
+    }
+    // The listeners' backlog comes from the same dump (no `ss` child): listen(16) in states.py.
+    const listeners = b.nl.sockets.filter((s) => s.state === 'LISTEN');
+    expect(listeners.length).toBe(24);
+    for (const l of listeners) {
+      expect(l.backlog).toBe(16);
+      expect(l.sendQ).toBe(16);
+    }
+  });
+
+  it('timers, inode, uid and cookie match ss -tanoie', async () => {
+    for (const ns of [pair.a.ns, pair.b.ns]) {
+      let bad: string[] = [];
+      let compared = 0;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        // A retransmit or probe timer that fires between the two reads is re-armed: read again.
+        const t0 = Date.now();
+        const snap = readNetlinkSnapshot({ netns: ns, kernel: false });
+        const out = pair.exec(ns, 'ss', ['-tanoieH']);
+        const gap = Date.now() - t0;
+        bad = [];
+        compared = 0;
+        for (const line of out.split('\n').filter((l) => /^\S/.test(l))) {
+          const f = line.trim().split(/\s+/);
+          const local = norm(...splitSsAddress(f[3]!));
+          const peer = norm(...splitSsAddress(f[4]!));
+          const s = snap.sockets.find((x) => tuple(x) === `${local} ${peer}`);
+          if (!s) {
+            bad.push(`missing: ${line}`);
+            continue;
+          }
+          const ino = /\bino:(\d+)/.exec(line)?.[1] ?? '0';
+          const uid = /\buid:(\d+)/.exec(line)?.[1] ?? '0';
+          const sk = /\bsk:([0-9a-f]+)/.exec(line)?.[1];
+          if (String(s.inode) !== ino) bad.push(`inode ${s.inode}: ${line}`);
+          if (String(s.uid) !== uid) bad.push(`uid ${s.uid}: ${line}`);
+          if (sk !== undefined && s.cookie !== sk) bad.push(`cookie ${s.cookie}: ${line}`);
+          const timer = /timer:\((\w+),([^,]+),(\d+)\)/.exec(line);
+          if (!timer) {
+            if (s.timer) bad.push(`unexpected timer ${JSON.stringify(s.timer)}: ${line}`);
+            continue;
+          }
+          const ms = ssMs(timer[2]!);
+          const slack = (ms >= 60_000 ? 11_000 : ms >= 10_000 ? 1_000 : 50) + gap;
+          const same =
+            s.timer !== undefined &&
+            s.timer.kind === timer[1] &&
+            Math.abs(s.timer.expiresMs - ms) <= slack &&
+            s.timer.retransmits === Number(timer[3]);
+          if (!same) bad.push(`${JSON.stringify(s.timer)} vs ${line}`);
+          compared++;
+        }
+        if (bad.length === 0) break;
+      }
+      expect(bad).toEqual([]);
+      expect(compared).toBeGreaterThan(5);
+    }
+  });
+
+  it('tcp_info agrees with ss -ti (rtt, cwnd, mss, pmtu, retransmissions, idle times)', () => {
+    for (const ns of [pair.a.ns, pair.b.ns]) {
+      const t0 = Date.now();
+      const snap = readNetlinkSnapshot({ netns: ns, kernel: false, info: true });
+      const out = pair.exec(ns, 'ss', ['-tinH', 'state', 'established', 'state', 'close-wait']);
+      const gap = Date.now() - t0 + 20;
+      // ss -i prints a socket's line, then its tcp_info on the next (indented) line.
+      const rows = out.split('\n');
+      let compared = 0;
+      for (let r = 0; r + 1 < rows.length; r++) {
+        if (!/^\S/.test(rows[r]!) || !/^\s/.test(rows[r + 1]!)) continue;
+        const f = rows[r]!.trim().split(/\s+/);
+        // `ss state X` with one state drops the State column.
+        const k = parseState(f[0]!) === undefined ? 0 : 1;
+        const local = norm(...splitSsAddress(f[2 + k]!));
+        const peer = norm(...splitSsAddress(f[3 + k]!));
+        const s = snap.sockets.find((x) => tuple(x) === `${local} ${peer}`);
+        expect(s, rows[r]).toBeDefined();
+        const info = s!.tcpInfo!;
+        expect(info, rows[r]).toBeDefined();
+        const text = rows[r + 1]!;
+        const num = (name: string) => {
+          const m = new RegExp(`\\b${name}:([0-9.]+)`).exec(text);
+          return m ? Number(m[1]) : undefined;
+        };
+        expect(info.cwnd, text).toBe(num('cwnd'));
+        expect(info.sndMss, text).toBe(num('mss'));
+        expect(info.pmtu, text).toBe(num('pmtu'));
+        expect(info.rcvMss, text).toBe(num('rcvmss'));
+        const rtt = /\brtt:([0-9.]+)\/([0-9.]+)/.exec(text);
+        expect(info.rttMs, text).toBeCloseTo(Number(rtt![1]), 2);
+        expect(info.rttVarMs, text).toBeCloseTo(Number(rtt![2]), 2);
+        const retrans = /\bretrans:(\d+)\/(\d+)/.exec(text);
+        expect(`${info.retransmits}/${info.totalRetrans}`, text).toBe(
+          retrans ? `${retrans[1]}/${retrans[2]}` : '0/0',
+        );
+        for (const [ours, theirs] of [
+          [info.lastDataSentMs, 'lastsnd'],
+          [info.lastDataRecvMs, 'lastrcv'],
+          [info.lastAckRecvMs, 'lastack'],
+        ] as const) {
+          const v = num(theirs);
+          // ss leaves a zero out; the two reads are `gap` ms apart.
+          expect(Math.abs(ours - (v ?? 0)), `${theirs} ${ours}: ${text}`).toBeLessThanOrEqual(gap);
+        }
+        compared++;
+      }
+      expect(compared).toBeGreaterThanOrEqual(6);
+    }
+  });
+
+  it('pushes the state filter into the kernel (idiag_states)', () => {
+    const reader = SockDiagReader.open({ nsPath: `/run/netns/${pair.b.ns}` });
+    try {
+      const all = reader.dump();
+      const cw = reader.dump({ states: ['CLOSE_WAIT'] });
+      const expected = [];
+      for (let i = 0; i < all.count; i++) if (all.state(i) === 'CLOSE_WAIT') expected.push(all.cookie(i));
+      const got = [];
+      for (let i = 0; i < cw.count; i++) got.push(cw.cookie(i));
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.length).toBeLessThan(all.count);
+      expect(got.sort()).toEqual(expected.sort());
+      // SYN_RECEIVED covers request sockets (TCP_NEW_SYN_RECV), as ss's syn-recv does.
+      const syn = reader.dump({ states: ['SYN_RECEIVED'] });
+      expect(syn.count).toBe(pair.ss(pair.b.ns).filter((r) => r.state === 'SYN-RECV').length);
+      expect(syn.count).toBeGreaterThan(0);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('looks one socket up by its 4-tuple, with tcp_info', () => {
+    const reader = SockDiagReader.open({ nsPath: `/run/netns/${pair.a.ns}` });
+    try {
+      const est = pair.ss(pair.a.ns).find((r) => r.state === 'ESTAB' && r.peer.endsWith(':5100'))!;
+      const [la, lp] = splitSsAddress(est.local);
+      const [ra, rp] = splitSsAddress(est.peer);
+      const s = reader.lookup({ address: la, port: Number(lp) }, { address: ra, port: Number(rp) });
+      expect(s?.state).toBe('ESTABLISHED');
+      expect(s?.tcpInfo?.cwnd).toBeGreaterThan(0);
+      expect(reader.lookup({ address: la, port: Number(lp) }, { address: ra, port: 1 })).toBeUndefined();
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('--ns-of and --netns enter the namespace without a process in it, and read its sysctls and counters', () => {
+    const target = netlinkTarget({ netns: pair.b.ns });
+    expect(target.nsPath).toBe(`/run/netns/${pair.b.ns}`);
+    pair.exec(pair.b.ns, 'sysctl', ['-qw', 'net.ipv4.tcp_fin_timeout=17']);
+    const snap = readNetlinkSnapshot({ netns: pair.b.ns });
+    expect(snap.kernel?.sysctls?.['net.ipv4.tcp_fin_timeout']).toBe('17');
+    expect(snap.kernel?.sysctls?.['net.ipv4.tcp_max_orphans']).toMatch(/^\d+$/);
+    const nstat = pair.exec(pair.b.ns, 'nstat', ['-asz', 'TcpPassiveOpens']);
+    const passive = Number(/TcpPassiveOpens\s+(\d+)/.exec(nstat)?.[1]);
+    expect(snap.kernel?.counters?.['Tcp.PassiveOpens']).toBe(passive);
+    expect(snap.kernel?.sockstat?.['TCP6.inuse']).toBeGreaterThan(0);
+    const pid = pair.pidIn(pair.b.ns);
+    const byPid = readNetlinkSnapshot({ nsOf: pid, kernel: false });
+    expect(byPid.source.name).toBe(`pid:${pid}`);
+    expect(byPid.sockets.filter((s) => s.state === 'LISTEN').length).toBe(24);
+  });
+
+  it('-p attributes sockets as the /proc reader does', async () => {
+    const nl = readNetlinkSnapshot({ netns: pair.b.ns, kernel: false, processes: true });
+    const owners = (s: Snapshot) =>
+      new Map(
+        s.sockets
+          .filter((x) => x.inode)
+          .map((x) => [x.inode, (x.processes ?? []).map((p) => `${p.command}/${p.pid}/${p.fd}`).join(' ')]),
+      );
+    const proc = await readLiveSnapshot({ netns: pair.b.ns, kernel: false, processes: true });
+    const mine = owners(nl);
+    const theirs = owners(proc);
+    let same = 0;
+    for (const [inode, who] of mine) {
+      if (!theirs.has(inode)) continue;
+      expect(who, `inode ${inode}`).toBe(theirs.get(inode));
+      same++;
+    }
+    expect(same).toBeGreaterThan(20);
+  });
+
+  it('names a missing namespace in a typed error', () => {
+    let error: unknown;
+    try {
+      readNetlinkSnapshot({ netns: 'tcpstate-no-such-ns' });
+    } catch (e) {
+      error = e;
+    }
+    expect(isTcpstateError(error)).toBe(true);
+    expect(String((error as Error).message)).toMatch(/netns:tcpstate-no-such-ns: no network namespace named/);
+  });
+});
