@@ -77,6 +77,18 @@ export {
   type UserCall,
 } from './fsm/index.ts';
 export type { Evidence, Finding, Severity } from './model/finding.ts';
+// A recording's rows (what `report` and /api/history read) and the store they come from.
+export {
+  type DurationRow,
+  type FindingRow,
+  type GroupCountRow,
+  type GroupSeriesPoint,
+  type SpanRow,
+  STORED_GROUP_KINDS,
+  type StoredFinding,
+  type StoredGroupKind,
+  type StoredSnapshot,
+} from './model/recording.ts';
 export type {
   Endpoint,
   Family,
@@ -193,20 +205,7 @@ export {
 } from './states/states.ts';
 export { buildSnapshotWrite } from './store/snapshot-write.ts';
 export { openSqliteStore, SqliteStore } from './store/sqlite-store.ts';
-export {
-  type DurationRow,
-  type FindingRow,
-  type GroupCountRow,
-  type GroupSeriesPoint,
-  type MaintenanceOptions,
-  type SnapshotStore,
-  type SnapshotWrite,
-  type SpanRow,
-  STORED_GROUP_KINDS,
-  type StoredFinding,
-  type StoredGroupKind,
-  type StoredSnapshot,
-} from './store/types.ts';
+export type { MaintenanceOptions, SnapshotStore, SnapshotWrite } from './store/types.ts';
 // Following connections across snapshots (watch, record, report).
 export {
   AGE_BUCKET_LABELS,

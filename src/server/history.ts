@@ -1,5 +1,5 @@
+import type { StoredFinding, StoredSnapshot } from '../model/recording.ts';
 import type { SqliteStore } from '../store/sqlite-store.ts';
-import type { StoredFinding, StoredSnapshot } from '../store/types.ts';
 import type { HistoryProvider, HistoryQuery } from './app.ts';
 
 export const HISTORY_SCHEMA = 'tcpstate.history/1';

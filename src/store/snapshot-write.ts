@@ -1,9 +1,10 @@
 import { type GroupKey, groupBy } from '../analysis/groups.ts';
 import type { Finding } from '../model/finding.ts';
+import type { GroupCountRow, StoredGroupKind } from '../model/recording.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { TCP_STATES } from '../states/states.ts';
 import type { ConnectionTracker, TrackStep } from '../track/tracker.ts';
-import type { GroupCountRow, SnapshotWrite, StoredGroupKind } from './types.ts';
+import type { SnapshotWrite } from './types.ts';
 
 /** Groups of each kind kept per look: enough to follow the big ones, bounded so churn cannot grow the file. */
 export const TOP_GROUPS = 20;

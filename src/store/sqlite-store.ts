@@ -5,23 +5,21 @@ import Database from 'better-sqlite3';
 import { formatEndpoint } from '../analysis/address.ts';
 import { emptyCounts } from '../analysis/summary.ts';
 import { StoreError } from '../errors.ts';
+import type {
+  DurationRow,
+  GroupSeriesPoint,
+  SpanRow,
+  StoredFinding,
+  StoredGroupKind,
+  StoredSnapshot,
+} from '../model/recording.ts';
 import type { Socket } from '../model/snapshot.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { bucketOf } from '../track/ages.ts';
 import type { ConnectionTracker, SeedConnection } from '../track/tracker.ts';
 import { acquireRecorderLock, releaseRecorderLock } from './lock.ts';
 import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
-import type {
-  DurationRow,
-  GroupSeriesPoint,
-  MaintenanceOptions,
-  SnapshotStore,
-  SnapshotWrite,
-  SpanRow,
-  StoredFinding,
-  StoredGroupKind,
-  StoredSnapshot,
-} from './types.ts';
+import type { MaintenanceOptions, SnapshotStore, SnapshotWrite } from './types.ts';
 
 export interface OpenStoreOptions {
   /** Open for recording: creates the file, takes the recorder lease. Otherwise read-only (report). */

@@ -1,12 +1,12 @@
 import type { Severity } from '../model/finding.ts';
-import { TCP_STATES, type TcpState } from '../states/states.ts';
 import type {
   DurationRow,
   GroupSeriesPoint,
   SpanRow,
   StoredFinding,
   StoredSnapshot,
-} from '../store/types.ts';
+} from '../model/recording.ts';
+import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { AGE_BUCKET_LABELS, bucketOf } from './ages.ts';
 
 /**
