@@ -203,6 +203,14 @@ export {
   TCP_STATES,
   type TcpState,
 } from './states/states.ts';
+// RFC 9293's state changes: one table for the capture's checks, the diagrams and the dashboard.
+export {
+  FIGURE_EDGES,
+  isFigureEdge,
+  isRfcTransition,
+  RFC_EDGES,
+  type RfcEdge,
+} from './states/transitions.ts';
 export { buildSnapshotWrite } from './store/snapshot-write.ts';
 export { openSqliteStore, SqliteStore } from './store/sqlite-store.ts';
 export type { MaintenanceOptions, SnapshotStore, SnapshotWrite } from './store/types.ts';

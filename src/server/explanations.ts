@@ -1,6 +1,6 @@
 import { type StateExplanation as ExplainData, explainState } from '../states/explain/index.ts';
 import { stateName, TCP_STATES, type TcpState } from '../states/states.ts';
-import { RFC_EDGES } from './transitions.ts';
+import { FIGURE_EDGES } from '../states/transitions.ts';
 
 /** What the dashboard shows when a state is clicked; `details` carries src/states' full explanation. */
 export interface ApiStateExplanation {
@@ -33,8 +33,8 @@ export function stateExplanation(state: TcpState): ApiStateExplanation {
     state,
     name: stateName(state, 'rfc'),
     summary: full.text.en.summary,
-    from: RFC_EDGES.filter(([, to]) => to === state).map(([from]) => from),
-    to: RFC_EDGES.filter(([from]) => from === state).map(([, to]) => to),
+    from: FIGURE_EDGES.filter((e) => e.to === state).map((e) => e.from),
+    to: FIGURE_EDGES.filter((e) => e.from === state).map((e) => e.to),
     timer: `${full.text.en.timer} Linux: ${linux.value}${linux.setting ? ` (${linux.setting})` : ''}.`,
     details: { text: full.text, timers: full.timers, spellings: full.spellings, references: full.references },
   };

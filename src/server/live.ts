@@ -3,8 +3,8 @@ import type { Summary } from '../analysis/summary.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
+import { isFigureEdge } from '../states/transitions.ts';
 import { memo, type Sample, type Sampler } from './sampler.ts';
-import { isRfcEdge } from './transitions.ts';
 
 export const LIVE_SCHEMA = 'tcpstate.live/1';
 
@@ -54,7 +54,7 @@ export function liveDocument(sample: Sample, intervalSeconds: number, top = 10):
       transitions: sample.transitions.map((t) => ({
         ...t,
         perSecond: seconds > 0 ? t.count / seconds : 0,
-        direct: isRfcEdge(t.from, t.to),
+        direct: isFigureEdge(t.from, t.to),
       })),
       oldestAgeSeconds: sample.oldestAgeSeconds,
       top: {

@@ -20,37 +20,6 @@ export interface ObservedTransition {
   count: number;
 }
 
-/** The arrows of RFC 9293 Figure 5 (plus the two the figure's notes add), as from/to pairs. */
-export const RFC_EDGES: ReadonlyArray<readonly [TcpState, TcpState]> = [
-  ['CLOSED', 'LISTEN'],
-  ['CLOSED', 'SYN_SENT'],
-  ['LISTEN', 'SYN_RECEIVED'],
-  ['LISTEN', 'SYN_SENT'],
-  ['LISTEN', 'CLOSED'],
-  ['SYN_SENT', 'SYN_RECEIVED'],
-  ['SYN_SENT', 'ESTABLISHED'],
-  ['SYN_SENT', 'CLOSED'],
-  ['SYN_RECEIVED', 'ESTABLISHED'],
-  ['SYN_RECEIVED', 'LISTEN'],
-  ['SYN_RECEIVED', 'FIN_WAIT_1'],
-  ['ESTABLISHED', 'FIN_WAIT_1'],
-  ['ESTABLISHED', 'CLOSE_WAIT'],
-  ['FIN_WAIT_1', 'FIN_WAIT_2'],
-  ['FIN_WAIT_1', 'CLOSING'],
-  ['FIN_WAIT_1', 'TIME_WAIT'],
-  ['FIN_WAIT_2', 'TIME_WAIT'],
-  ['CLOSE_WAIT', 'LAST_ACK'],
-  ['CLOSING', 'TIME_WAIT'],
-  ['LAST_ACK', 'CLOSED'],
-  ['TIME_WAIT', 'CLOSED'],
-];
-
-const EDGE_KEYS = new Set(RFC_EDGES.map(([f, t]) => `${f}>${t}`));
-
-export function isRfcEdge(from: TcpState, to: TcpState): boolean {
-  return EDGE_KEYS.has(`${from}>${to}`);
-}
-
 interface Tracked {
   state: TcpState;
   inode: number;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isRfcEdge, RFC_EDGES, TransitionTracker } from '../../src/server/transitions.ts';
+import { TransitionTracker } from '../../src/server/transitions.ts';
+import { FIGURE_EDGES, isFigureEdge } from '../../src/states/transitions.ts';
 import { snap, sock } from './fixtures.ts';
 
 const A: [string, number] = ['10.0.0.1', 50000];
@@ -52,8 +53,8 @@ describe('transition tracking (4-tuple + inode)', () => {
       { from: 'CLOSED', to: 'SYN_SENT', count: 1 },
       { from: 'CLOSED', to: 'ESTABLISHED', count: 1 },
     ]);
-    expect(isRfcEdge('CLOSED', 'SYN_SENT')).toBe(true);
-    expect(isRfcEdge('CLOSED', 'ESTABLISHED')).toBe(false);
+    expect(isFigureEdge('CLOSED', 'SYN_SENT')).toBe(true);
+    expect(isFigureEdge('CLOSED', 'ESTABLISHED')).toBe(false);
   });
 
   it('tracks since when the oldest connection of each state has been in it', () => {
@@ -86,7 +87,7 @@ describe('transition tracking (4-tuple + inode)', () => {
 
   it('has the arrows of RFC 9293 Figure 5', () => {
     // Figure 5 draws 19 arrows; the simultaneous-open and FIN+ACK shortcut (note 2) make 21 with LISTEN->CLOSED.
-    expect(RFC_EDGES).toHaveLength(21);
+    expect(FIGURE_EDGES).toHaveLength(21);
     for (const [from, to] of [
       ['CLOSED', 'LISTEN'],
       ['FIN_WAIT_1', 'CLOSING'],
@@ -94,7 +95,7 @@ describe('transition tracking (4-tuple + inode)', () => {
       ['TIME_WAIT', 'CLOSED'],
       ['CLOSE_WAIT', 'LAST_ACK'],
     ] as const)
-      expect(isRfcEdge(from, to)).toBe(true);
-    expect(isRfcEdge('CLOSE_WAIT', 'TIME_WAIT')).toBe(false);
+      expect(isFigureEdge(from, to)).toBe(true);
+    expect(isFigureEdge('CLOSE_WAIT', 'TIME_WAIT')).toBe(false);
   });
 });

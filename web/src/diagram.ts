@@ -4,8 +4,9 @@
  * TIME-WAIT at the bottom and a second CLOSED box where the figure has one. Each box shows its live count; each
  * arrow its observed transitions per second.
  */
-import { RFC_EDGES } from '../../src/server/transitions.ts';
+
 import { stateName, TCP_STATES, type TcpState } from '../../src/states/states.ts';
+import { FIGURE_EDGES } from '../../src/states/transitions.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 130;
@@ -150,7 +151,7 @@ export function createDiagram(container: HTMLElement, onSelect: (state: TcpState
   const edgeLayer = el('g', { class: 'edges' }, svg);
   const rateText = new Map<string, SVGTextElement>();
   const edgeGroups = new Map<string, SVGGElement>();
-  for (const [from, to] of RFC_EDGES) {
+  for (const { from, to } of FIGURE_EDGES) {
     const key = `${from}>${to}`;
     const layout = EDGES[key];
     if (!layout) continue;

@@ -1,9 +1,10 @@
 /** The RFC 9293 state diagram as terminal text, Mermaid, DOT and SVG, optionally highlighting a trace's path. */
 import { RFC_NAME } from '../../fsm/engine.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
+import { RFC_EDGES } from '../../states/transitions.ts';
 import type { Colors } from '../color.ts';
 import { esc, svgDocument } from '../svg.ts';
-import { EDGES, edgeKey, POSITIONS } from './edges.ts';
+import { edgeKey, POSITIONS } from './edges.ts';
 import { FIGURE } from './figure.ts';
 
 export interface DiagramOptions {
@@ -17,7 +18,7 @@ const mermaidId = (s: TcpState) => s;
 export function renderStateMermaid(o: DiagramOptions = {}): string {
   const out = ['stateDiagram-v2', '  [*] --> CLOSED'];
   for (const s of TCP_STATES) out.push(`  state "${RFC_NAME[s]}" as ${mermaidId(s)}`);
-  for (const e of EDGES) out.push(`  ${e.from} --> ${e.to}: ${e.label}`);
+  for (const e of RFC_EDGES) out.push(`  ${e.from} --> ${e.to}: ${e.label}`);
   if (o.highlight && o.highlight.size > 0) {
     out.push('  classDef visited fill:#fdebd0,stroke:#c0392b,stroke-width:2px');
     const visited = new Set<string>();
@@ -35,7 +36,7 @@ export function renderStateDot(o: DiagramOptions = {}): string {
     '  edge [fontname="Helvetica", fontsize=10];',
   ];
   for (const s of TCP_STATES) out.push(`  ${s} [label="${RFC_NAME[s]}"];`);
-  for (const e of EDGES) {
+  for (const e of RFC_EDGES) {
     const hl = o.highlight?.has(edgeKey(e.from, e.to));
     const attrs = [`label="${e.label}"`];
     if (!e.figure) attrs.push('style=dashed');
@@ -69,7 +70,7 @@ export function renderStateText(o: DiagramOptions & { colors?: Colors; ascii?: b
   const lines: string[] = [o.title ?? 'TCP connection states (RFC 9293 §3.3.2, Figure 5)', '', fig, ''];
   if (o.highlight && o.highlight.size > 0) {
     lines.push(c ? c.bold('Transitions taken:') : 'Transitions taken (* = state visited):');
-    for (const e of EDGES) {
+    for (const e of RFC_EDGES) {
       if (!o.highlight.has(edgeKey(e.from, e.to))) continue;
       lines.push(`  ${RFC_NAME[e.from]} ${o.ascii ? '-->' : '──▶'} ${RFC_NAME[e.to]}   ${e.label}`);
     }
@@ -127,7 +128,7 @@ export function renderStateSvg(o: DiagramOptions = {}): string {
   ];
   // Parallel edges between the same pair are offset so both stay readable.
   const seen = new Map<string, number>();
-  for (const e of EDGES) {
+  for (const e of RFC_EDGES) {
     const hl = o.highlight?.has(edgeKey(e.from, e.to)) ?? false;
     if (!e.figure && !hl) continue; // Note 3 edges only when a scenario takes them
     const [x1, y1] = center(e.from);
