@@ -37,8 +37,11 @@ export interface ReaderStats {
   sections: number;
   /** Interfaces seen, over all sections. */
   interfaces: number;
-  /** Packet drops reported by the capturing tool (pcapng ISB / EPB drop counts). */
-  reportedDrops: number;
+  /**
+   * Packet drops reported by the capturing tool (pcapng ISB and OPB drop counts). A bigint: isb_ifdrop is a 64-bit
+   * count, and a tool that means "unknown" may write 2^64 - 1, which a double would round.
+   */
+  reportedDrops: bigint;
   /** Set when the input ended inside a record. */
   truncatedAt?: number;
   /** Set when reading stopped at a corrupt block (after at least the capture header was read). */
@@ -52,6 +55,8 @@ interface Iface {
   units: number;
   /** Seconds added to every timestamp (if_tsoffset). */
   offset: number;
+  /** isb_ifdrop of the interface's last statistics block (a count since the capture started). */
+  ifdrop: bigint;
 }
 
 const MAX_RECORD = 256 * 1024 * 1024;
@@ -65,7 +70,7 @@ export class CaptureReader {
     bytesRead: 0,
     sections: 0,
     interfaces: 0,
-    reportedDrops: 0,
+    reportedDrops: 0n,
   };
   readonly warnings: Warning[] = [];
   private readonly onPacket: (p: RawPacket) => void;
@@ -84,6 +89,8 @@ export class CaptureReader {
   // pcapng
   private ifaces: Iface[] = [];
   private lastTs = Number.NaN;
+  /** Packets read from simple packet blocks, which carry no time. */
+  private untimed = 0;
 
   constructor(source: string, onPacket: (p: RawPacket) => void) {
     this.source = source;
@@ -143,6 +150,11 @@ export class CaptureReader {
 
   /** Call at end of input: reports a truncated final record (what was read and where it stopped). */
   end(): void {
+    if (this.untimed > 0) {
+      this.warnings.push({
+        message: `${plural(this.untimed, 'packet')} in simple packet blocks, which carry no time: each is placed at the time of the packet before it (0, the epoch, before any timed packet), so times and durations are not real`,
+      });
+    }
     const left = (this.carry?.length ?? 0) + this.pendingTail;
     if (!this.started) {
       if (left === 0)
@@ -301,6 +313,7 @@ export class CaptureReader {
       snaplen: view.getUint32(pos + 12, this.little),
       units: 1e6,
       offset: 0,
+      ifdrop: 0n,
     };
     this.forOptions(view, pos + 16, pos + blockLen - 4, (code, at, olen) => {
       if (code === 9 && olen >= 1) {
@@ -324,7 +337,7 @@ export class CaptureReader {
     if (blockLen < 32) this.fail('packet block too short', pos);
     const little = this.little;
     const id = obsolete ? view.getUint16(pos + 8, little) : view.getUint32(pos + 8, little);
-    if (obsolete) this.stats.reportedDrops += view.getUint16(pos + 10, little);
+    if (obsolete) this.stats.reportedDrops += BigInt(view.getUint16(pos + 10, little));
     const iface = this.iface(id, pos);
     const hi = view.getUint32(pos + 12, little);
     const lo = view.getUint32(pos + 16, little);
@@ -346,13 +359,18 @@ export class CaptureReader {
   }
 
   private readSpb(buf: Uint8Array, view: DataView, pos: number, blockLen: number): void {
+    if (blockLen < 16) this.fail('simple packet block too short', pos);
+    // An SPB belongs to the section's first interface, and holds min(original length, snap length) bytes (then
+    // padding, which is not the packet's).
     const iface = this.iface(0, pos);
     const origlen = view.getUint32(pos + 8, this.little);
     let caplen = Math.min(origlen, blockLen - 16);
     if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
     const p = this.packet;
-    // A simple packet block has no timestamp: the packet is placed at the last time we know.
-    p.ts = this.lastTs;
+    // A simple packet block has no timestamp: the packet is placed at the last time known, or at 0 (the epoch)
+    // before any; end() says how many were.
+    p.ts = Number.isNaN(this.lastTs) ? 0 : this.lastTs;
+    this.untimed++;
     p.origlen = origlen;
     p.caplen = caplen;
     p.linktype = iface.linktype;
@@ -365,9 +383,25 @@ export class CaptureReader {
   }
 
   private readIsb(view: DataView, pos: number, blockLen: number): void {
+    if (blockLen < 24) this.fail('interface statistics block too short', pos);
+    const id = view.getUint32(pos + 8, this.little);
+    const iface = this.ifaces[id];
+    if (iface === undefined) {
+      // Only statistics: not a reason to stop reading the packets.
+      this.warnings.push({
+        offset: this.base + pos,
+        message: `interface statistics for interface ${id}, which no block described; ignored`,
+      });
+      return;
+    }
     this.forOptions(view, pos + 20, pos + blockLen - 4, (code, at, olen) => {
-      // isb_ifdrop (5): packets dropped by the interface.
-      if (code === 5 && olen === 8) this.stats.reportedDrops += Number(view.getBigUint64(at, this.little));
+      // isb_ifdrop (5): packets the interface dropped since the capture started, so a later block replaces an
+      // earlier one's count.
+      if (code === 5 && olen === 8) {
+        const drops = view.getBigUint64(at, this.little);
+        this.stats.reportedDrops += drops - iface.ifdrop;
+        iface.ifdrop = drops;
+      }
     });
   }
 

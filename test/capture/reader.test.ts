@@ -14,6 +14,7 @@ import { CapturePipeline, readCaptureStream, readConnections } from '../../src/c
 import { CaptureReader, type RawPacket } from '../../src/capture/reader.ts';
 import { connState } from '../../src/capture/zeek.ts';
 import { CaptureFormatError } from '../../src/errors.ts';
+import { runCli } from '../helpers/cli.ts';
 import { hasCommand } from '../helpers/netns.ts';
 import { conversation, frame, ipTcp, type Link, linktypeOf, type Pkt, pcap, pcapng } from './synth.ts';
 
@@ -138,6 +139,65 @@ describe('pcapng', () => {
     }));
     const { connections } = run(pcapng([{ little: true, interfaces: [{ linktype: 1 }], packets }]));
     expectConversation(connections, T0);
+  });
+});
+
+describe('pcapng simple packet blocks, in a file of nothing else', () => {
+  const fixture = (name: string) => new URL(`../fixtures/capture/${name}`, import.meta.url).pathname;
+
+  it('are read on the first interface at time 0, with a warning that their times are not real', () => {
+    // The real capture's packets, rewritten as SPBs (test/capture/make-spb-fixture.py; tshark reads them back).
+    const pcapRead = readConnections(fixture('s2-half-close.pcap'));
+    const { connections, result } = readConnections(fixture('s2-half-close-spb.pcapng'));
+    expect(result.reader.packets).toBe(9);
+    expect(connections).toHaveLength(1);
+    const [c, p] = [connections[0]!, pcapRead.connections[0]!];
+    expect([connState(c), c.history]).toEqual(['S2', 'ShAdDaF']);
+    expect([c.orig.pkts, c.resp.pkts, c.orig.payloadBytes, c.resp.payloadBytes]).toEqual([
+      p.orig.pkts,
+      p.resp.pkts,
+      p.orig.payloadBytes,
+      p.resp.payloadBytes,
+    ]);
+    expect([c.orig.state, c.resp.state]).toEqual([p.orig.state, p.resp.state]);
+    expect(c.start).toBe(0);
+    expect(result.warnings.map((w) => w.message)).toContain(
+      '9 packets in simple packet blocks, which carry no time: each is placed at the time of the packet before it (0, the epoch, before any timed packet), so times and durations are not real',
+    );
+  });
+
+  it('take no more than the interface snap length, padding excluded', () => {
+    // Snap length 58: each SYN is cut 4 bytes into its options (MSS only); the block's padding to 60 bytes would
+    // also hold the SACK-permitted option's 2 bytes.
+    const whole = readConnections(fixture('s2-half-close-spb.pcapng')).connections[0]!;
+    const cut = readConnections(fixture('s2-half-close-spb-snap58.pcapng')).connections[0]!;
+    expect([whole.orig.mss, whole.orig.sackPermitted]).toEqual([1460, true]);
+    expect([cut.orig.mss, cut.orig.sackPermitted]).toEqual([1460, false]);
+    expect(cut.history).toBe('ShAdDaF');
+  });
+});
+
+describe('pcapng interface statistics', () => {
+  it('an isb_ifdrop of 2^64 - 1 is counted and printed exactly (not as a rounded double)', () => {
+    const packets: Pkt[] = conversation().map((p) => ({ ts: p.ts, data: frame({ type: 'ether' }, p.ip) }));
+    const bytes = pcapng([
+      {
+        little: true,
+        interfaces: [{ linktype: 1 }],
+        packets,
+        // Counts since the capture started: a later block for the same interface replaces an earlier one.
+        ifdrops: [
+          { iface: 0, drops: 5n },
+          { iface: 0, drops: 2n ** 64n - 1n },
+        ],
+      },
+      { little: false, interfaces: [{ linktype: 1 }], packets: [], ifdrops: [{ iface: 0, drops: 3n }] },
+    ]);
+    const { result } = run(bytes);
+    expect(result.reader.reportedDrops).toBe(2n ** 64n + 2n);
+    const cli = runCli(['pcap', '-'], { input: Buffer.from(bytes) });
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toContain('not analysed: 18446744073709551618 dropped by the capturing tool');
   });
 });
 

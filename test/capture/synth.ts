@@ -203,6 +203,8 @@ export interface Section {
   packets: Pkt[];
   /** Insert an unknown block and a name-resolution block (to be skipped). */
   junk?: boolean;
+  /** Interface statistics blocks after the packets, each with its isb_ifdrop (option 5, a 64-bit count). */
+  ifdrops?: Array<{ iface: number; drops: bigint }>;
 }
 
 function block(type: number, body: number[], w32: (n: number) => number[]): number[] {
@@ -275,6 +277,15 @@ export function pcapng(sections: Section[]): Uint8Array {
           ),
         );
       }
+    }
+    for (const isb of s.ifdrops ?? []) {
+      const drops = [Number(isb.drops >> 32n), Number(isb.drops & 0xffffffffn)];
+      const w64 = s.little
+        ? [...le32(drops[1]!), ...le32(drops[0]!)]
+        : [...be32(drops[0]!), ...be32(drops[1]!)];
+      out.push(
+        ...block(5, [...w32(isb.iface), ...w32(0), ...w32(0), ...w16(5), ...w16(8), ...w64, 0, 0, 0, 0], w32),
+      );
     }
   }
   return Uint8Array.from(out);
