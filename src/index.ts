@@ -129,7 +129,6 @@ export {
   Sampler,
   type SnapshotProvider,
 } from './server/sampler.ts';
-export { type ObservedTransition, TransitionTracker } from './server/transitions.ts';
 export {
   defaultRules,
   type EndpointName,
@@ -238,6 +237,7 @@ export {
   type Transition,
   trackedAge,
 } from './track/tracker.ts';
+export { type ObservedTransition, oldestSince, stepTransitions } from './track/transitions.ts';
 export {
   buildReport,
   type FindingHistory,

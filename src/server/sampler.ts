@@ -2,7 +2,8 @@ import { type Summary, summarize } from '../analysis/summary.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { TcpState } from '../states/states.ts';
-import { type ObservedTransition, TransitionTracker } from './transitions.ts';
+import { ConnectionTracker } from '../track/tracker.ts';
+import { type ObservedTransition, oldestSince, stepTransitions } from '../track/transitions.ts';
 
 /** Takes one snapshot. The server calls it from its sampling loop only, never per request. */
 export type SnapshotProvider = () => Promise<Snapshot>;
@@ -61,7 +62,8 @@ export class Sampler {
   lastError: { message: string; at: number; error: unknown } | undefined;
   current: Sample | undefined;
   readonly series: SeriesPoint[] = [];
-  readonly tracker = new TransitionTracker();
+  /** The same connection tracking as watch and record, so the dashboard's counts agree with theirs. */
+  readonly tracker = new ConnectionTracker();
 
   private readonly options: SamplerOptions;
   private readonly historyLength: number;
@@ -135,13 +137,13 @@ export class Sampler {
       snapshot,
       summary: summarize(snapshot),
       findings,
-      transitions: this.tracker.observe(snapshot),
+      transitions: stepTransitions(this.tracker.update(snapshot)),
       oldestAgeSeconds: {},
       elapsedSeconds: previous ? Math.max(0, (snapshot.takenAt - previous.snapshot.takenAt) / 1000) : 0,
       durationSeconds: (performance.now() - began) / 1000,
       memo: new Map(),
     };
-    for (const [state, since] of Object.entries(this.tracker.oldestSince)) {
+    for (const [state, since] of Object.entries(oldestSince(this.tracker))) {
       sample.oldestAgeSeconds[state as TcpState] = Math.max(0, (snapshot.takenAt - since) / 1000);
     }
     this.current = sample;

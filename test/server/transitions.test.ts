@@ -1,19 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { TransitionTracker } from '../../src/server/transitions.ts';
+import type { Snapshot } from '../../src/model/snapshot.ts';
 import { FIGURE_EDGES, isFigureEdge } from '../../src/states/transitions.ts';
+import { ConnectionTracker } from '../../src/track/tracker.ts';
+import { oldestSince, stepTransitions } from '../../src/track/transitions.ts';
 import { snap, sock } from './fixtures.ts';
 
 const A: [string, number] = ['10.0.0.1', 50000];
 const B: [string, number] = ['10.0.0.2', 80];
 
-describe('transition tracking (4-tuple + inode)', () => {
+/** The server's counting: the track step of each snapshot, as from -> to counts. */
+class Observer {
+  readonly tracker = new ConnectionTracker();
+  private clock = 0;
+  observe(snapshot: Pick<Snapshot, 'sockets'> & { takenAt?: number }) {
+    this.clock = snapshot.takenAt ?? this.clock + 1000;
+    return stepTransitions(this.tracker.update({ sockets: snapshot.sockets, takenAt: this.clock }));
+  }
+  get oldestSince() {
+    return oldestSince(this.tracker);
+  }
+}
+
+describe('transition counting (the track step of each look)', () => {
   it('reports nothing for the first snapshot', () => {
-    const t = new TransitionTracker();
+    const t = new Observer();
     expect(t.observe(snap([sock('ESTABLISHED', A, B)]))).toEqual([]);
   });
 
   it('follows one connection through the active close even when the inode drops to 0', () => {
-    const t = new TransitionTracker();
+    const t = new Observer();
     t.observe(snap([sock('ESTABLISHED', A, B, { inode: 77 })]));
     expect(t.observe(snap([sock('FIN_WAIT_1', A, B, { inode: 77 })]))).toEqual([
       { from: 'ESTABLISHED', to: 'FIN_WAIT_1', count: 1 },
@@ -26,7 +41,7 @@ describe('transition tracking (4-tuple + inode)', () => {
   });
 
   it('tells a reused 4-tuple from the old connection by the inode', () => {
-    const t = new TransitionTracker();
+    const t = new Observer();
     t.observe(snap([sock('ESTABLISHED', A, B, { inode: 10 })]));
     const out = t.observe(snap([sock('ESTABLISHED', A, B, { inode: 11 })]));
     // Sorted by the from-state's place in the RFC order.
@@ -37,7 +52,7 @@ describe('transition tracking (4-tuple + inode)', () => {
   });
 
   it('counts opens from CLOSED, passive opens from LISTEN, and multi-step jumps as observed', () => {
-    const t = new TransitionTracker();
+    const t = new Observer();
     const listener = sock('LISTEN', ['0.0.0.0', 80], ['0.0.0.0', undefined], { inode: 9 });
     t.observe(snap([listener]));
     const out = t.observe(
@@ -58,7 +73,7 @@ describe('transition tracking (4-tuple + inode)', () => {
   });
 
   it('tracks since when the oldest connection of each state has been in it', () => {
-    const t = new TransitionTracker();
+    const t = new Observer();
     const at = (takenAt: number, ...sockets: ReturnType<typeof sock>[]) => ({ ...snap(sockets), takenAt });
     const a = sock('ESTABLISHED', A, B, { inode: 1 });
     const b = sock('ESTABLISHED', ['10.0.0.1', 50001], B, { inode: 2 });
@@ -70,19 +85,6 @@ describe('transition tracking (4-tuple + inode)', () => {
     expect(t.oldestSince).toEqual({ ESTABLISHED: 2000, CLOSE_WAIT: 3000 });
     t.observe(at(9000, { ...a, state: 'CLOSE_WAIT' }));
     expect(t.oldestSince).toEqual({ CLOSE_WAIT: 3000 });
-  });
-
-  it('keeps running totals', () => {
-    const t = new TransitionTracker();
-    t.observe(snap([sock('ESTABLISHED', A, B, { inode: 5 })]));
-    t.observe(snap([sock('CLOSE_WAIT', A, B, { inode: 5 })]));
-    t.observe(snap([sock('LAST_ACK', A, B, { inode: 5 })]));
-    t.observe(snap([]));
-    expect(Object.fromEntries(t.totals)).toEqual({
-      'ESTABLISHED>CLOSE_WAIT': 1,
-      'CLOSE_WAIT>LAST_ACK': 1,
-      'LAST_ACK>CLOSED': 1,
-    });
   });
 
   it('has the arrows of RFC 9293 Figure 5', () => {
