@@ -1,3 +1,4 @@
+import { maxOf } from '../internal/extent.ts';
 import type { TcpState } from '../states/states.ts';
 import { AGE_BUCKET_LABELS, formatDuration } from '../track/ages.ts';
 import { formatRate, type Report } from '../track/trends.ts';
@@ -72,7 +73,7 @@ export function renderReportHtml(report: Report, name: string): string {
 
   // Headline numbers first: what a person scanning the page wants.
   const lastTotal = report.totals[report.totals.length - 1]?.[1] ?? 0;
-  const peakTotal = Math.max(...report.totals.map(([, v]) => v));
+  const peakTotal = maxOf(report.totals.map(([, v]) => v));
   const leaks = report.leaks.filter((l) => l.kind === 'leak');
   html.push(
     '<div class="cards">',

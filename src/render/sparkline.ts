@@ -1,3 +1,5 @@
+import { maxOf, minOf } from '../internal/extent.ts';
+
 const BARS = '▁▂▃▄▅▆▇█';
 
 /**
@@ -7,8 +9,8 @@ const BARS = '▁▂▃▄▅▆▇█';
 export function sparkline(values: readonly number[], width = values.length): string {
   const shown = values.slice(-width);
   if (shown.length === 0) return '';
-  const max = Math.max(...shown);
-  const min = Math.min(0, ...shown);
+  const max = maxOf(shown);
+  const min = Math.min(0, minOf(shown));
   const span = max - min;
   return shown
     .map((v) =>
@@ -26,7 +28,7 @@ export function resample(values: readonly number[], width: number): number[] {
   for (let i = 0; i < width; i++) {
     const a = Math.floor((i * values.length) / width);
     const b = Math.max(a + 1, Math.floor(((i + 1) * values.length) / width));
-    out.push(Math.max(...values.slice(a, b)));
+    out.push(maxOf(values.slice(a, b)));
   }
   return out;
 }

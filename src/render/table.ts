@@ -34,7 +34,14 @@ export function visibleWidth(text: string): number {
 
 function renderPlain(rows: ReadonlyArray<ReadonlyArray<string | number>>, options: TableOptions): string {
   const all = [options.head, ...rows.map((r) => r.map(String))];
-  const widths = options.head.map((_, i) => Math.max(...all.map((r) => visibleWidth(String(r[i] ?? '')))));
+  // A loop, not Math.max(...column): spreading 125,000 rows into arguments overflows the stack.
+  const widths = options.head.map(() => 0);
+  for (const row of all) {
+    for (let i = 0; i < widths.length; i++) {
+      const w = visibleWidth(String(row[i] ?? ''));
+      if (w > widths[i]!) widths[i] = w;
+    }
+  }
   return all
     .map((row) =>
       row

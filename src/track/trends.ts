@@ -1,3 +1,4 @@
+import { minOf } from '../internal/extent.ts';
 import type { Severity } from '../model/finding.ts';
 import type {
   DurationRow,
@@ -226,7 +227,7 @@ function detectLeaks(
     const { slope, intercept, r2 } = linearFit(series.map(([t, v]) => [(t - t0) / MINUTE, v]));
     const first = series[0]!;
     const last = series[series.length - 1]!;
-    const lowest = Math.min(...series.map(([, v]) => v));
+    const lowest = minOf(series.map(([, v]) => v));
     if (slope < minRate || r2 < 0.6 || last[1] - lowest < minGrowth) return undefined;
     return {
       state,

@@ -1,3 +1,4 @@
+import { maxOf } from '../../internal/extent.ts';
 import type { Finding } from '../../model/finding.ts';
 import type { Socket } from '../../model/snapshot.ts';
 import { formatCount, formatPercent } from '../../render/format.ts';
@@ -132,7 +133,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
   }
 
   for (const [peer, sockets] of groupSockets(ctx.inState('LAST_ACK'), peerKey)) {
-    const maxRetr = Math.max(...sockets.map((s) => s.retransmits ?? 0));
+    const maxRetr = maxOf(sockets.map((s) => s.retransmits ?? 0));
     if (sockets.length < t.lastAckWarn && maxRetr < t.lastAckRetransWarn) continue;
     findings.push({
       rule: 'last-ack-pileup',

@@ -1,4 +1,5 @@
 import { processLabel } from '../../analysis/groups.ts';
+import { maxOf } from '../../internal/extent.ts';
 import type { Finding } from '../../model/finding.ts';
 import { formatCount, formatPercent } from '../../render/format.ts';
 import { describeAge, oldestAge } from '../age.ts';
@@ -12,7 +13,7 @@ export function connectRules(ctx: RuleContext): Finding[] {
   const synRetries = ctx.sysctl('net.ipv4.tcp_syn_retries');
   for (const [dest, sockets] of groupSockets(synSent, destinationKey)) {
     const n = sockets.length;
-    const maxRetr = Math.max(...sockets.map((s) => s.retransmits ?? s.timer?.retransmits ?? 0));
+    const maxRetr = maxOf(sockets.map((s) => s.retransmits ?? s.timer?.retransmits ?? 0));
     const critical = n >= t.synSentCrit || maxRetr >= t.synSentCritRetrans;
     const warning = n >= t.synSentWarn && maxRetr >= t.synSentWarnRetrans;
     if (!critical && !warning) continue;

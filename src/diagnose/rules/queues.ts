@@ -1,4 +1,5 @@
 import { formatEndpoint } from '../../analysis/address.ts';
+import { maxOf } from '../../internal/extent.ts';
 import type { Finding } from '../../model/finding.ts';
 import { formatCount, plural } from '../../render/format.ts';
 import { describeSocket, groupSockets, ownerLabel, ownerZh, peerKey, type RuleContext } from '../context.ts';
@@ -20,7 +21,7 @@ export function queueRules(ctx: RuleContext): Finding[] {
   );
   for (const [owner, sockets] of slowReaders) {
     const bytes = sockets.reduce((a, s) => a + (s.recvQ ?? 0), 0);
-    const maxBytes = Math.max(...sockets.map((s) => s.recvQ ?? 0));
+    const maxBytes = maxOf(sockets.map((s) => s.recvQ ?? 0));
     if (sockets.length < t.queueWarnSockets && maxBytes < t.recvQWarnBytes) continue;
     findings.push({
       rule: 'recv-queue-buildup',

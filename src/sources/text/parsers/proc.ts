@@ -23,7 +23,7 @@ export function parseProcText(lines: readonly string[]): ParseResult {
     // Warnings count lines within the block; the user counts them in the whole input.
     for (const w of warnings)
       out.warnings.push(w.line === undefined ? w : { ...w, line: w.line + bounds[k]! });
-    out.sockets.push(...sockets);
+    for (const s of sockets) out.sockets.push(s);
   }
   return out.result('linux');
 }
