@@ -13,7 +13,7 @@ export interface CliResult {
 /** Runs the CLI from source as a user would (a separate process), with colours off unless asked. */
 export function runCli(
   args: string[],
-  options: { input?: string | Buffer; env?: Record<string, string> } = {},
+  options: { input?: string | Buffer; env?: Record<string, string>; timeout?: number } = {},
 ): CliResult {
   const result = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], {
     cwd: root,
@@ -21,6 +21,7 @@ export function runCli(
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     maxBuffer: 256 * 1024 * 1024,
+    ...(options.timeout ? { timeout: options.timeout, killSignal: 'SIGKILL' as const } : {}),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

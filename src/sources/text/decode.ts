@@ -85,9 +85,28 @@ function utf16WithoutBom(buf: Buffer): 'utf16le' | 'utf16be' | undefined {
   return undefined;
 }
 
-/** Text listings hold no NULs and few control bytes; a capture, archive or executable does. */
+/** How much of the input the binary check looks at. */
+export const HEAD_BYTES = 65536;
+
+/**
+ * The binary check decodeInput makes, on the first bytes alone: a stream (stdin, a FIFO, /dev/zero) is refused as
+ * soon as they are in, not after reading it to the size cap. Text with a BOM, UTF-16 without one, or a named
+ * encoding passes.
+ */
+export function checkHead(head: Buffer, source: string, encoding?: string): void {
+  if (encoding !== undefined) return;
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return;
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return;
+  if (utf16WithoutBom(head)) return;
+  checkNotBinary(head, source);
+}
+
+/**
+ * Text listings hold no NULs and few control bytes; a capture, archive or executable does. Random bytes have
+ * ~10% control bytes, right at the line, so a NUL lowers it: a text file with a stray NUL still has almost none.
+ */
 function checkNotBinary(buf: Buffer, source: string): void {
-  const n = Math.min(buf.length, 65536);
+  const n = Math.min(buf.length, HEAD_BYTES);
   let control = 0;
   let firstNul = -1;
   for (let i = 0; i < n; i++) {
@@ -95,7 +114,7 @@ function checkNotBinary(buf: Buffer, source: string): void {
     if (b === 0 && firstNul < 0) firstNul = i;
     if (b < 9 || (b > 13 && b < 32 && b !== 27)) control++;
   }
-  if (n > 0 && control / n > 0.1)
+  if (n > 0 && control / n > (firstNul >= 0 ? 0.02 : 0.1))
     throw new ParseError(
       `binary data, not a netstat/ss/sockstat listing (${control} control bytes in the first ${n}${firstNul >= 0 ? `, NUL at byte ${firstNul}` : ''})`,
       { source },
