@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcpstate-trace: loads tcpstate.bpf.c (embedded as a libbpf skeleton), attaches it, and copies its records to
+ * stdout as fixed-size binary records (tcpstate.h), with a TS_READY record once attached and a TS_STATS record
+ * (dropped-record count) every 250 ms. It exits when stdin closes (its parent went away) or on SIGTERM/SIGINT.
+ * Errors are one line on stderr and exit 2 (cannot load/attach) or 1 (other). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "tcpstate.h"
+#include "tcpstate.skel.h"
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static char out[1 << 16];
+static size_t out_len;
+
+static void flush_out(void)
+{
+	size_t off = 0;
+	while (off < out_len) {
+		ssize_t n = write(1, out + off, out_len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			exit(0); /* the reader is gone */
+		}
+		off += (size_t)n;
+	}
+	out_len = 0;
+}
+
+static void put(const void *rec)
+{
+	if (out_len + TS_RECORD_SIZE > sizeof(out))
+		flush_out();
+	memcpy(out + out_len, rec, TS_RECORD_SIZE);
+	out_len += TS_RECORD_SIZE;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size >= TS_RECORD_SIZE)
+		put(data);
+	return 0;
+}
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+static void put_control(__u8 kind, __u64 a, __u64 b)
+{
+	struct ts_record r;
+	memset(&r, 0, sizeof(r));
+	r.kind = kind;
+	r.ts_ns = now_ns();
+	r.cookie = a; /* TS_STATS: records dropped so far */
+	r.skaddr = b; /* TS_STATS: records delivered so far */
+	put(&r);
+}
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_WARN && getenv("TCPSTATE_TRACE_DEBUG"))
+		return vfprintf(stderr, fmt, args);
+	if (level == LIBBPF_DEBUG && getenv("TCPSTATE_TRACE_DEBUG"))
+		return vfprintf(stderr, fmt, args);
+	return 0;
+}
+
+int main(void)
+{
+	_Static_assert(sizeof(struct ts_record) == TS_RECORD_SIZE, "record size");
+	libbpf_set_print(quiet);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct tcpstate *skel = tcpstate__open();
+	if (!skel) {
+		fprintf(stderr, "tcpstate-trace: cannot open the BPF program: %s\n", strerror(errno));
+		return 2;
+	}
+	bpf_program__set_autoattach(skel->progs.poll_tws, false);
+	int err = tcpstate__load(skel);
+	if (err) {
+		fprintf(stderr, "tcpstate-trace: the kernel refused the BPF program: %s\n", strerror(-err));
+		return 2;
+	}
+	err = tcpstate__attach(skel);
+	if (err) {
+		fprintf(stderr, "tcpstate-trace: cannot attach to the tracepoints: %s\n", strerror(-err));
+		return 2;
+	}
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "tcpstate-trace: cannot read the ring buffer: %s\n", strerror(errno));
+		return 2;
+	}
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *per_cpu = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(__u64));
+	int poll_fd = bpf_program__fd(skel->progs.poll_tws);
+	put_control(TS_READY, 0, 0);
+	flush_out();
+
+	unsigned long long last_stats = now_ns(), delivered = 0;
+	struct pollfd in = {.fd = 0, .events = POLLIN};
+	while (!stop) {
+		int n = ring_buffer__poll(rb, 5);
+		if (n < 0 && n != -EINTR)
+			break;
+		if (n > 0)
+			delivered += (unsigned long long)n;
+		LIBBPF_OPTS(bpf_test_run_opts, opts);
+		bpf_prog_test_run_opts(poll_fd, &opts);
+		ring_buffer__consume(rb);
+		unsigned long long t = now_ns();
+		if (t - last_stats >= 250000000ULL) {
+			__u32 zero = 0;
+			__u64 dropped = 0;
+			if (per_cpu && bpf_map_lookup_elem(bpf_map__fd(skel->maps.drops), &zero, per_cpu) == 0)
+				for (int i = 0; i < ncpu; i++)
+					dropped += per_cpu[i];
+			put_control(TS_STATS, dropped, delivered);
+			last_stats = t;
+		}
+		if (out_len)
+			flush_out();
+		/* stdin readable means EOF or hang-up: the parent is gone */
+		if (poll(&in, 1, 0) > 0 && (in.revents & (POLLIN | POLLHUP | POLLERR))) {
+			char c;
+			if (read(0, &c, 1) <= 0)
+				break;
+		}
+	}
+	ring_buffer__consume(rb);
+	if (out_len)
+		flush_out();
+	ring_buffer__free(rb);
+	tcpstate__destroy(skel);
+	return 0;
+}
