@@ -97,7 +97,6 @@ static __always_inline struct ts_record *reserve(__u8 kind)
 	__builtin_memset(r, 0, sizeof(*r));
 	r->kind = kind;
 	r->ts_ns = bpf_ktime_get_ns();
-	r->pid = bpf_get_current_pid_tgid() >> 32;
 	return r;
 }
 
@@ -133,8 +132,15 @@ int BPF_PROG(on_set_state, struct sock *sk, int oldstate, int newstate)
 	r->oldstate = oldstate;
 	r->newstate = to;
 	struct socket *so = sk->sk_socket;
-	if (so)
+	if (so) {
 		r->ino = BPF_CORE_READ(so, file, f_inode, i_ino);
+		/* In softirq the current task is whoever was interrupted; a task that owns the socket lock is in a
+		 * system call on this socket, so it has it open. */
+		if (sk->sk_lock.owned) {
+			r->pid = bpf_get_current_pid_tgid() >> 32;
+			bpf_get_current_comm(r->comm, sizeof(r->comm));
+		}
+	}
 	fill_common(r, &sk->__sk_common);
 	/* the bound port (skc_num) is already released when a socket closes; the tracepoint's own sport is this */
 	r->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
@@ -238,6 +244,13 @@ int BPF_PROG(on_timer_cancel, struct timer_list *t)
 	if (info) {
 		info->cancel_ts = bpf_ktime_get_ns();
 		info->cancel_cpu = bpf_get_smp_processor_id();
+	} else {
+		/* born before tracing began: remember it so that a re-arm is known as one */
+		struct tw_info seen = {.cookie = cookie,
+				       .cancel_ts = bpf_ktime_get_ns(),
+				       .cancel_cpu = bpf_get_smp_processor_id(),
+				       .substate = sub};
+		bpf_map_update_elem(&tws, &key, &seen, BPF_ANY);
 	}
 	return 0;
 }

@@ -3,7 +3,7 @@
 #ifndef TCPSTATE_TRACE_H
 #define TCPSTATE_TRACE_H
 
-#define TS_RECORD_SIZE 88
+#define TS_RECORD_SIZE 104
 
 enum ts_kind {
 	TS_SET_STATE = 1,  /* the tracepoint sock:inet_sock_set_state (a full socket changed state) */
@@ -23,7 +23,8 @@ struct ts_record {
 	__u64 skaddr;     /* kernel address of the socket or mini-socket (identity when the cookie is 0) */
 	__u64 ino;        /* inode of the socket's file, 0 when none (accept queue, orphan, mini-socket) */
 	__u32 netns;      /* network namespace inode number */
-	__u32 pid;        /* current tgid (the task that ran the change: NOT the owner) */
+	__u32 pid;        /* the task holding the socket's lock in a system call on it (connect, close, shutdown,
+	                     or the backlog it runs on release): a process with the socket open; 0 in softirq */
 	__u8 kind;
 	__u8 oldstate;
 	__u8 newstate;
@@ -34,6 +35,7 @@ struct ts_record {
 	__u16 pad;
 	__u8 saddr[16];   /* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
+	char comm[16];    /* that task's command, when pid is set */
 };
 
 #endif

@@ -28,6 +28,7 @@ Examples:
   tcpstate simulate simultaneous-close  both ends of a connection, step by step
   tcpstate pcap capture.pcapng          both endpoints' states from a capture, Zeek-compatible
   tcpstate watch | record | report | serve   over time, in SQLite, and as a dashboard with /metrics
+  tcpstate trace                        every state change as it happens, from the kernel (root)
 
 Colours only on a terminal; NO_COLOR turns them off, FORCE_COLOR on.
 Exit codes: 0 ok, 1 error, 2 usage error, 3 not available; check uses 0-3 as monitoring plugins do.`,
@@ -50,6 +51,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   record: async () => (await import('./commands/record.ts')).registerRecord,
   report: async () => (await import('./commands/report.ts')).registerReport,
   serve: async () => (await import('./commands/serve.ts')).registerServe,
+  trace: async () => (await import('./commands/trace.ts')).registerTrace,
 };
 
 /** The first word of the command line that is not an option or an option's value: the subcommand, if any. */
