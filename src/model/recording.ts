@@ -68,9 +68,22 @@ export interface SpanRow {
   endBy: number | null;
 }
 
+/**
+ * How well a stay in a state is known. Looks only bound a stay: it began between two looks and ended between two
+ * others (`within`, counted at the middle of what the looks allow); a stay under way at the first look has no
+ * known start, only a lower bound (`atLeast`), as does one still under way at the last look. A source that sees
+ * the transitions themselves (the kernel's tcp:inet_sock_set_state tracepoint) knows a stay to the microsecond:
+ * `exact`. The three are kept apart so a lower bound is never bucketed or averaged as a complete stay.
+ */
+export type StayBound = 'exact' | 'within' | 'atLeast';
+
+export const STAY_BOUNDS: readonly StayBound[] = ['exact', 'within', 'atLeast'];
+
 export interface DurationRow {
   state: TcpState;
   service: string;
+  /** How well the stays of this row are known. */
+  bound: StayBound;
   /** Index into AGE_BUCKET_LABELS. */
   bucket: number;
   count: number;

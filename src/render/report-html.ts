@@ -74,7 +74,14 @@ export function renderReportHtml(report: Report, name: string): string {
   // Headline numbers first: what a person scanning the page wants.
   const lastTotal = report.totals[report.totals.length - 1]?.[1] ?? 0;
   const peakTotal = maxOf(report.totals.map(([, v]) => v));
-  const leaks = report.leaks.filter((l) => l.kind === 'leak');
+  // A leak is a steady rise over the window, or a per-look leak finding (close-wait-leak): one card counts both,
+  // so it never says "0 leaks" beside a critical leak finding.
+  const leakStates = new Set(report.leaks.filter((l) => l.kind === 'leak').map((l) => l.state));
+  for (const f of report.findings) {
+    if (f.rule.endsWith('-leak'))
+      leakStates.add(f.rule.slice(0, -5).toUpperCase().replace(/-/g, '_') as TcpState);
+  }
+  const leaks = [...leakStates];
   html.push(
     '<div class="cards">',
     card(String(Math.round(lastTotal)), 'sockets at the end'),
@@ -133,16 +140,16 @@ export function renderReportHtml(report: Report, name: string): string {
 
   if (report.timeInState.length) {
     html.push(
-      '<h2>Time in state</h2><p class="muted">How long connections stayed in each state: solid bars are stays that ended within the window, light bars are connections still in the state at the end (their stay is at least that long).</p><div class="grid">',
+      '<h2>Time in state</h2><p class="muted">How long connections stayed in each state: solid bars are stays seen to begin and end within the window; light bars are lower bounds (each stay lasted at least that long): connections still in the state at the end, and stays already under way at the first look. The median counts complete stays only.</p><div class="grid">',
     );
     for (const t of report.timeInState) {
       const rows = AGE_BUCKET_LABELS.map((label, i) => ({
         label,
         value: t.ended[i] ?? 0,
-        extra: t.open[i] ?? 0,
+        extra: (t.open[i] ?? 0) + (t.atLeast[i] ?? 0),
       }));
       html.push(
-        `<div class="panel"><h3><span>${dot(t.state)}</span><small>${t.endedTotal} ended${t.median ? ` · median ${t.median}` : ''}${t.longest ? ` · longest ${t.longest.atLeast ? '≥' : ''}${formatDuration(t.longest.ms)}` : ''}</small></h3>`,
+        `<div class="panel"><h3><span>${dot(t.state)}</span><small>${t.endedTotal} ended${t.atLeastTotal ? ` · ${t.atLeastTotal} ≥ (under way at the first look)` : ''}${t.median ? ` · median ${t.median}` : ''}${t.longest ? ` · longest ${t.longest.atLeast ? '≥' : ''}${formatDuration(t.longest.ms)}` : ''}</small></h3>`,
         barChart(rows, { width: 560, color: STATE_HEX[t.state] }),
         '</div>',
       );

@@ -73,17 +73,39 @@ export function renderReportText(report: Report, name: string, c: Colors, width 
   if (report.timeInState.length) {
     out.push(
       c.bold('Time in state'),
-      c.dim('  stays that ended in the window by length; "open" = still in the state at the end'),
+      c.dim(
+        '  stays that ended in the window, by length; OPEN: still in the state at the end (for at least LONGEST)',
+      ),
     );
+    if (report.timeInState.some((t) => t.atLeastTotal > 0)) {
+      out.push(
+        c.dim(
+          '  ≥ rows: stays already under way at the first look; each lasted at least its bucket, no median',
+        ),
+      );
+    }
     const head = ['STATE', 'ENDED', ...AGE_BUCKET_LABELS, 'MEDIAN', 'OPEN', 'LONGEST'];
-    const tis = report.timeInState.map((t) => [
-      stateColor(c, t.state)(t.state),
-      t.endedTotal,
-      ...t.ended.map((n) => (n ? String(n) : c.dim('·'))),
-      t.median ?? '-',
-      t.open.reduce((a, b) => a + b, 0) || c.dim('·'),
-      t.longest ? `${t.longest.atLeast ? '≥' : ''}${formatDuration(t.longest.ms)}` : '-',
-    ]);
+    const tis: Array<Array<string | number>> = [];
+    for (const t of report.timeInState) {
+      tis.push([
+        stateColor(c, t.state)(t.state),
+        t.endedTotal,
+        ...t.ended.map((n) => (n ? String(n) : c.dim('·'))),
+        t.median ?? '-',
+        t.open.reduce((a, b) => a + b, 0) || c.dim('·'),
+        t.longest ? `${t.longest.atLeast ? '≥' : ''}${formatDuration(t.longest.ms)}` : '-',
+      ]);
+      if (t.atLeastTotal > 0) {
+        tis.push([
+          c.dim('  ≥'),
+          `≥${t.atLeastTotal}`,
+          ...t.atLeast.map((n) => (n ? `≥${n}` : c.dim('·'))),
+          '',
+          '',
+          '',
+        ]);
+      }
+    }
     out.push(
       renderTable(tis, { head, align: ['left', ...head.slice(1).map(() => 'right' as const)], plain: true }),
       '',

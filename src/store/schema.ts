@@ -4,6 +4,45 @@
  */
 export const SCHEMA_VERSION = 1;
 
+/**
+ * The last look's connections, kept up to date from each look's changes (a row per arrival or departure, not per
+ * connection per look): a restarted recorder continues from this table instead of counting every open socket as
+ * an arrival, and the report knows what was still open at the end, however short its stay.
+ */
+const CONNECTIONS_TABLE = `CREATE TABLE IF NOT EXISTS connections (
+  conn TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  service TEXT,
+  process TEXT,
+  local TEXT NOT NULL,
+  remote TEXT NOT NULL,
+  inode INTEGER,
+  first_seen INTEGER NOT NULL,
+  start_after INTEGER,
+  start_by INTEGER NOT NULL
+) WITHOUT ROWID;`;
+
+/**
+ * Brings a version-1 file from an older tcpstate up to date when a recorder opens it (readers cope with either):
+ * the connections table, and the bound of each duration row (all of the old ones were counted as complete).
+ */
+export const MIGRATE_DURATIONS_BOUND = `
+CREATE TABLE durations_bound (
+  snapshot_id INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  service TEXT NOT NULL,
+  bound TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (snapshot_id, state, service, bound, bucket)
+) WITHOUT ROWID;
+INSERT INTO durations_bound SELECT snapshot_id, state, service, 'within', bucket, count FROM durations;
+DROP TABLE durations;
+ALTER TABLE durations_bound RENAME TO durations;
+`;
+
+export const MIGRATE_CONNECTIONS = CONNECTIONS_TABLE;
+
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 
@@ -51,15 +90,17 @@ CREATE TABLE IF NOT EXISTS group_counts (
   PRIMARY KEY (snapshot_id, kind, key, state)
 ) WITHOUT ROWID;
 
--- Stays in a state that ended since the previous look, as a histogram per state and service: churn costs a few
--- rows per look, not one per connection.
+-- Stays in a state that ended since the previous look, as a histogram per state, service and bound (exact, within
+-- the looks' bounds, or only a lower bound: see src/track/stays.ts): churn costs a few rows per look, not one per
+-- connection.
 CREATE TABLE IF NOT EXISTS durations (
   snapshot_id INTEGER NOT NULL,
   state TEXT NOT NULL,
   service TEXT NOT NULL,
+  bound TEXT NOT NULL,
   bucket INTEGER NOT NULL,
   count INTEGER NOT NULL,
-  PRIMARY KEY (snapshot_id, state, service, bucket)
+  PRIMARY KEY (snapshot_id, state, service, bound, bucket)
 ) WITHOUT ROWID;
 
 -- Individual stays that lasted at least the span minimum (the stuck ones worth naming).
@@ -81,6 +122,7 @@ CREATE TABLE IF NOT EXISTS spans (
 CREATE INDEX IF NOT EXISTS spans_open ON spans (conn) WHERE end_by IS NULL;
 CREATE INDEX IF NOT EXISTS spans_start ON spans (start_by);
 
+${CONNECTIONS_TABLE}
 CREATE TABLE IF NOT EXISTS findings (
   snapshot_id INTEGER NOT NULL,
   rule TEXT NOT NULL,

@@ -5,20 +5,23 @@ import Database from 'better-sqlite3';
 import { formatEndpoint } from '../analysis/address.ts';
 import { emptyCounts } from '../analysis/summary.ts';
 import { StoreError } from '../errors.ts';
-import type {
-  DurationRow,
-  GroupSeriesPoint,
-  SpanRow,
-  StoredFinding,
-  StoredGroupKind,
-  StoredSnapshot,
+import {
+  type DurationRow,
+  type GroupSeriesPoint,
+  type SpanRow,
+  STAY_BOUNDS,
+  type StayBound,
+  type StoredFinding,
+  type StoredGroupKind,
+  type StoredSnapshot,
 } from '../model/recording.ts';
 import type { Socket } from '../model/snapshot.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { bucketOf } from '../track/ages.ts';
-import type { ConnectionTracker, SeedConnection } from '../track/tracker.ts';
+import { endedStay } from '../track/stays.ts';
+import type { ConnectionTracker, SeedConnection, TrackedConnection } from '../track/tracker.ts';
 import { acquireRecorderLock, releaseRecorderLock } from './lock.ts';
-import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
+import { MIGRATE_CONNECTIONS, MIGRATE_DURATIONS_BOUND, SCHEMA, SCHEMA_VERSION } from './schema.ts';
 import type { MaintenanceOptions, SnapshotStore, SnapshotWrite } from './types.ts';
 
 export interface OpenStoreOptions {
@@ -31,6 +34,24 @@ export interface OpenStoreOptions {
 }
 
 const STATE_SET: ReadonlySet<string> = new Set(TCP_STATES);
+
+interface ConnectionDbRow {
+  id?: number;
+  conn: string;
+  state: string;
+  inode: number | null;
+  first_seen: number;
+  start_after: number | null;
+  start_by: number;
+  service?: string | null;
+  process?: string | null;
+}
+
+function toBound(text: string, path: string): StayBound {
+  if (!(STAY_BOUNDS as readonly string[]).includes(text))
+    throw new StoreError(`${path}: unknown stay bound '${text}' in the recording`);
+  return text as StayBound;
+}
 
 function toState(text: string, path: string): TcpState {
   if (!STATE_SET.has(text)) throw new StoreError(`${path}: unknown state '${text}' in the recording`);
@@ -129,6 +150,8 @@ export class SqliteStore implements SnapshotStore {
   private readonly openSpanRows = new Map<number, number>();
   private statements: ReturnType<SqliteStore['prepareWriters']> | undefined;
   private closed = false;
+  /** The connections table holds the tracker's connections (else the next look rewrites it whole). */
+  private connectionsComplete = false;
   /** Run after the database is closed (removes a private copy). */
   onClose: (() => void) | undefined;
 
@@ -144,6 +167,7 @@ export class SqliteStore implements SnapshotStore {
       db.pragma('synchronous = NORMAL');
       this.checkVersion(true);
       acquireRecorderLock(db, path, options.staleAfterMs ?? 120_000);
+      this.migrate();
       this.statements = this.prepareWriters();
     } else {
       this.checkVersion(false);
@@ -187,6 +211,32 @@ export class SqliteStore implements SnapshotStore {
     }
   }
 
+  private tables(): Set<string> {
+    return new Set(
+      this.db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all()
+        .map((r) => (r as { name: string }).name),
+    );
+  }
+
+  private durationsHaveBound(): boolean {
+    return (this.db.prepare('PRAGMA table_info(durations)').all() as Array<{ name: string }>).some(
+      (c) => c.name === 'bound',
+    );
+  }
+
+  /** A file written by an older tcpstate: add what this one writes (under the lease, in one transaction). */
+  private migrate(): void {
+    const hasConnections = this.tables().has('connections');
+    const hasBound = this.durationsHaveBound();
+    if (hasConnections && hasBound) return;
+    this.db.transaction(() => {
+      if (!hasConnections) this.db.exec(MIGRATE_CONNECTIONS);
+      if (!hasBound) this.db.exec(MIGRATE_DURATIONS_BOUND);
+    })();
+  }
+
   private prepareWriters() {
     const db = this.db;
     return {
@@ -200,9 +250,16 @@ export class SqliteStore implements SnapshotStore {
         'INSERT OR REPLACE INTO group_counts (snapshot_id, kind, key, state, count, max) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       duration: db.prepare(
-        `INSERT INTO durations (snapshot_id, state, service, bucket, count) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO durations (snapshot_id, state, service, bound, bucket, count) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
+      putConnection: db.prepare(
+        `INSERT OR REPLACE INTO connections
+           (conn, state, service, process, local, remote, inode, first_seen, start_after, start_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      dropConnection: db.prepare('DELETE FROM connections WHERE conn = ?'),
+      clearConnections: db.prepare('DELETE FROM connections'),
       finding: db.prepare('INSERT INTO findings (snapshot_id, rule, severity, title) VALUES (?, ?, ?, ?)'),
       openSpan: db.prepare(
         `INSERT INTO spans (conn, state, service, process, local, remote, inode, first_seen, start_after, start_by)
@@ -223,27 +280,27 @@ export class SqliteStore implements SnapshotStore {
     return row.at ?? undefined;
   }
 
+  /**
+   * Seeds a tracker with the last look's connections, so a restarted recorder counts only what changed while it
+   * was away as arrivals and departures, and open spans continue. A file from an older tcpstate has no such table:
+   * then only the connections with open spans are known.
+   */
   resume(tracker: ConnectionTracker): number {
     const lastAt = this.lastSnapshotAt();
     if (lastAt === undefined) return 0;
-    const rows = this.db
+    const openSpans = this.db
       .prepare(
-        `SELECT id, conn, state, local, remote, inode, first_seen, start_after, start_by FROM spans
-         WHERE end_by IS NULL`,
+        `SELECT id, conn, state, inode, first_seen, start_after, start_by FROM spans WHERE end_by IS NULL`,
       )
-      .all() as Array<{
-      id: number;
-      conn: string;
-      state: string;
-      local: string;
-      remote: string;
-      inode: number | null;
-      first_seen: number;
-      start_after: number | null;
-      start_by: number;
-    }>;
+      .all() as ConnectionDbRow[];
+    const fromTable = this.db
+      .prepare(
+        'SELECT conn, state, inode, first_seen, start_after, start_by, service, process FROM connections',
+      )
+      .all() as ConnectionDbRow[];
+    const rows = fromTable.length > 0 ? fromTable : openSpans;
+    this.connectionsComplete = fromTable.length > 0;
     const seeds: SeedConnection[] = [];
-    const rowOf = new Map<string, number>();
     for (const r of rows) {
       const socket = socketFromKey(r.conn, toState(r.state, this.path), r.inode);
       if (!socket) continue;
@@ -255,11 +312,13 @@ export class SqliteStore implements SnapshotStore {
         socket,
       };
       if (r.start_after !== null) seed.stateAfter = r.start_after;
+      if (r.service) seed.service = r.service;
+      if (r.process) seed.process = r.process;
       seeds.push(seed);
-      rowOf.set(r.conn, r.id);
     }
+    const spanRowOf = new Map(openSpans.map((r) => [r.conn, r.id!]));
     for (const tracked of tracker.seed(seeds, lastAt)) {
-      const id = rowOf.get(tracked.key);
+      const id = spanRowOf.get(tracked.key);
       if (id !== undefined) this.openSpanRows.set(tracked.id, id);
     }
     return seeds.length;
@@ -282,23 +341,19 @@ export class SqliteStore implements SnapshotStore {
 
       // Stays that ended at this look: a histogram row, and the span row if the stay was long enough to have one.
       for (const event of step.events) {
-        if (event.kind === 'opened') continue;
+        const stay = endedStay(event, write.at);
+        if (stay === undefined) continue;
+        w.duration.run(id, stay.state, stay.service, stay.bound, bucketOf(stay.ms), 1);
         const c = event.connection;
-        const changed = event.kind === 'changed';
-        const state = changed ? event.from : c.state;
-        const startBy = changed ? event.fromSeenAt : c.stateSeenAt;
-        const startAfter = changed ? event.fromAfter : c.stateAfter;
-        const endAfter = changed ? c.transitions[c.transitions.length - 1]!.after : c.lastSeen;
-        // The stay lasted at least endAfter - startBy and at most now - startAfter: count it at the middle.
-        const lower = Math.max(0, endAfter - startBy);
-        const upper = startAfter === undefined ? lower : write.at - startAfter;
-        w.duration.run(id, state, c.service ?? '(none)', bucketOf((lower + upper) / 2), 1);
         const row = this.openSpanRows.get(c.id);
         if (row !== undefined) {
+          const endAfter =
+            event.kind === 'changed' ? c.transitions[c.transitions.length - 1]!.after : c.lastSeen;
           w.closeSpan.run(endAfter, write.at, row);
           this.openSpanRows.delete(c.id);
         }
       }
+      this.writeConnections(step, write.connections);
       for (const c of write.connections) {
         if (this.openSpanRows.has(c.id) || write.at - c.stateSeenAt < this.spanMinMs) continue;
         const result = w.openSpan.run(
@@ -321,6 +376,35 @@ export class SqliteStore implements SnapshotStore {
       tx();
     } catch (error) {
       throw writeFailure(this.path, error);
+    }
+  }
+
+  /** Keeps the connections table equal to this look's connections: the changes, or all of them the first time. */
+  private writeConnections(step: SnapshotWrite['step'], connections: Iterable<TrackedConnection>): void {
+    const w = this.writers();
+    const put = (c: TrackedConnection) =>
+      w.putConnection.run(
+        c.key,
+        c.state,
+        c.service ?? null,
+        c.process ?? null,
+        formatEndpoint(c.socket.local.address, c.socket.local.port),
+        formatEndpoint(c.socket.remote.address, c.socket.remote.port),
+        c.socket.inode ?? null,
+        c.firstSeen,
+        c.stateAfter ?? null,
+        c.stateSeenAt,
+      );
+    if (!this.connectionsComplete) {
+      w.clearConnections.run();
+      for (const c of connections) put(c);
+      this.connectionsComplete = true;
+      return;
+    }
+    // In event order: a reused 4-tuple closes the old connection before the new one opens under the same key.
+    for (const event of step.events) {
+      if (event.kind === 'closed') w.dropConnection.run(event.connection.key);
+      else put(event.connection);
     }
   }
 
@@ -398,9 +482,9 @@ export class SqliteStore implements SnapshotStore {
            GROUP BY g.kind, g.key, g.state`,
         ).run(id, agg.samples);
         db.prepare(
-          `INSERT INTO durations (snapshot_id, state, service, bucket, count)
-           SELECT ?, state, service, bucket, SUM(count) FROM durations WHERE snapshot_id IN (${list})
-           GROUP BY state, service, bucket`,
+          `INSERT INTO durations (snapshot_id, state, service, bound, bucket, count)
+           SELECT ?, state, service, bound, bucket, SUM(count) FROM durations WHERE snapshot_id IN (${list})
+           GROUP BY state, service, bound, bucket`,
         ).run(id);
         db.prepare(
           `INSERT INTO findings (snapshot_id, rule, severity, title)
@@ -510,13 +594,55 @@ export class SqliteStore implements SnapshotStore {
   }
 
   durations(since = 0): DurationRow[] {
+    // A file from an older tcpstate has no bound: its rows were all counted as complete stays.
+    const bound = this.durationsHaveBound() ? 'd.bound' : "'within'";
     const rows = this.db
       .prepare(
-        `SELECT d.state, d.service, d.bucket, SUM(d.count) AS count FROM durations d
-         JOIN snapshots s ON s.id = d.snapshot_id WHERE s.at >= ? GROUP BY d.state, d.service, d.bucket`,
+        `SELECT d.state, d.service, ${bound} AS bound, d.bucket, SUM(d.count) AS count FROM durations d
+         JOIN snapshots s ON s.id = d.snapshot_id WHERE s.at >= ? GROUP BY d.state, d.service, 3, d.bucket`,
       )
-      .all(since) as Array<{ state: string; service: string; bucket: number; count: number }>;
-    return rows.map((r) => ({ ...r, state: toState(r.state, this.path) }));
+      .all(since) as Array<{ state: string; service: string; bound: string; bucket: number; count: number }>;
+    return rows.map((r) => ({
+      ...r,
+      state: toState(r.state, this.path),
+      bound: toBound(r.bound, this.path),
+    }));
+  }
+
+  /**
+   * The connections at the last look, each with its stay in its state so far (end bounds null: still open).
+   * Empty for a file from an older tcpstate, which did not keep them.
+   */
+  openStays(): SpanRow[] {
+    if (!this.tables().has('connections')) return [];
+    const rows = this.db
+      .prepare(
+        'SELECT conn, state, service, process, local, remote, first_seen, start_after, start_by FROM connections',
+      )
+      .all() as Array<{
+      conn: string;
+      state: string;
+      service: string | null;
+      process: string | null;
+      local: string;
+      remote: string;
+      first_seen: number;
+      start_after: number | null;
+      start_by: number;
+    }>;
+    return rows.map((r) => ({
+      conn: r.conn,
+      state: toState(r.state, this.path),
+      service: r.service,
+      process: r.process,
+      local: r.local,
+      remote: r.remote,
+      firstSeen: r.first_seen,
+      startAfter: r.start_after,
+      startBy: r.start_by,
+      endAfter: null,
+      endBy: null,
+    }));
   }
 
   findings(since = 0): StoredFinding[] {

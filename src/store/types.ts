@@ -37,8 +37,8 @@ export interface SnapshotStore {
   /** The last look written, if any. */
   lastSnapshotAt(): number | undefined;
   /**
-   * Seeds a tracker with the connections whose spans were still open at the last look, so a restarted recorder
-   * continues them instead of starting over; returns how many.
+   * Seeds a tracker with the last look's connections, so a restarted recorder continues them (and their open spans)
+   * instead of counting each as an arrival; returns how many.
    */
   resume(tracker: ConnectionTracker): number;
   /** Writes one look in one transaction. */
@@ -48,6 +48,8 @@ export interface SnapshotStore {
   groupSeries(since?: number): GroupSeriesPoint[];
   spans(since?: number): SpanRow[];
   durations(since?: number): DurationRow[];
+  /** The connections at the last look, with their stays so far. */
+  openStays(): SpanRow[];
   findings(since?: number): StoredFinding[];
   meta(): Record<string, string>;
   close(): void;

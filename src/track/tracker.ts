@@ -74,6 +74,9 @@ export interface SeedConnection {
   stateSeenAt: number;
   stateAfter?: number;
   socket: Socket;
+  /** The labels it had (the table a restart continues from keeps them: no listener to infer from). */
+  service?: string;
+  process?: string;
 }
 
 const MAX_TRANSITIONS = 16;
@@ -113,6 +116,8 @@ export class ConnectionTracker {
       };
       if (c.stateAfter !== undefined) tracked.stateAfter = c.stateAfter;
       labelFrom(tracked, c.socket, undefined);
+      if (c.service !== undefined) tracked.service = c.service;
+      if (c.process !== undefined) tracked.process = c.process;
       this.connections.set(c.key, tracked);
       out.push(tracked);
     }

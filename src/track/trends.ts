@@ -65,12 +65,20 @@ export interface Leak {
 
 export interface TimeInState {
   state: TcpState;
-  /** Ended stays per AGE_BUCKET_LABELS bucket. */
+  /** Complete stays (begun and ended in view, or exact) per AGE_BUCKET_LABELS bucket. */
   ended: number[];
   endedTotal: number;
-  /** Stays still open at the end of the window (their age is a lower bound) per bucket. */
+  /** Of those, how many were exact (a transition source) rather than bounded by looks. */
+  exactTotal: number;
+  /**
+   * Stays that ended but were already under way at the first look, per bucket of their lower bound: each lasted
+   * at least that long. Never mixed into `ended` or the median.
+   */
+  atLeast: number[];
+  atLeastTotal: number;
+  /** Stays still under way at the end of the window, per bucket of their age so far (a lower bound). */
   open: number[];
-  /** Median bucket label of ended stays. */
+  /** Median bucket label of complete stays; absent when none is complete. */
   median?: string;
   longest?: { ms: number; atLeast: boolean; span: SpanRow };
 }
@@ -106,6 +114,11 @@ export interface ReportInput {
   spans: SpanRow[];
   durations: DurationRow[];
   findings: StoredFinding[];
+  /**
+   * The connections at the last look with their stays so far (SqliteStore.openStays()). Without it, only those
+   * with a span (at least --span-min long) are known to be open at the end.
+   */
+  open?: SpanRow[];
 }
 
 export interface ReportOptions {
@@ -161,8 +174,8 @@ export function buildReport(input: ReportInput, options: ReportOptions = {}): Re
     totals: snaps.map((s) => [s.at, s.total]),
     states: stateTrends(snaps),
     leaks: [],
-    timeInState: timeInState(input.durations, input.spans, to),
-    stuck: stuckAtEnd(input.spans, to),
+    timeInState: timeInState(input.durations, input.spans, openAtEnd(input), to),
+    stuck: stuckAtEnd(openAtEnd(input), to),
     findings: findingHistory(input.findings),
   };
   report.leaks = detectLeaks(report.states, input.groups, input.spans, options);
@@ -303,9 +316,16 @@ function leakTitle(leak: Leak): string {
   return `${leak.state} growing ${formatRate(leak.perMinute)} ${where} (${Math.round(leak.from.count)} → ${Math.round(leak.to.count)})`;
 }
 
+/** What was still open at the end: the last look's table when the recording has one, else the open spans. */
+function openAtEnd(input: ReportInput): SpanRow[] {
+  if (input.open !== undefined && input.open.length > 0) return input.open;
+  return input.spans.filter((s) => s.endBy === null);
+}
+
 function timeInState(
   durations: readonly DurationRow[],
   spans: readonly SpanRow[],
+  open: readonly SpanRow[],
   end: number,
 ): TimeInState[] {
   const by = new Map<TcpState, TimeInState>();
@@ -316,6 +336,9 @@ function timeInState(
         state,
         ended: AGE_BUCKET_LABELS.map(() => 0),
         endedTotal: 0,
+        exactTotal: 0,
+        atLeast: AGE_BUCKET_LABELS.map(() => 0),
+        atLeastTotal: 0,
         open: AGE_BUCKET_LABELS.map(() => 0),
       };
       by.set(state, t);
@@ -324,19 +347,27 @@ function timeInState(
   };
   for (const d of durations) {
     const t = get(d.state);
+    if (d.bound === 'atLeast') {
+      t.atLeast[d.bucket] = (t.atLeast[d.bucket] ?? 0) + d.count;
+      t.atLeastTotal += d.count;
+      continue;
+    }
     t.ended[d.bucket] = (t.ended[d.bucket] ?? 0) + d.count;
     t.endedTotal += d.count;
+    if (d.bound === 'exact') t.exactTotal += d.count;
   }
-  for (const s of spans) {
-    const t = get(s.state);
+  const longest = (t: TimeInState, s: SpanRow) => {
     const ms = (s.endAfter ?? end) - s.startBy;
     const atLeast = s.startAfter === null || s.endBy === null;
-    if (s.endBy === null) {
-      const i = bucketOf(ms);
-      t.open[i] = (t.open[i] ?? 0) + 1;
-    }
     if (!t.longest || ms > t.longest.ms) t.longest = { ms, atLeast, span: s };
+  };
+  for (const s of open) {
+    const t = get(s.state);
+    const i = bucketOf(end - s.startBy);
+    t.open[i] = (t.open[i] ?? 0) + 1;
+    longest(t, s);
   }
+  for (const s of spans) if (s.endBy !== null) longest(get(s.state), s);
   for (const t of by.values()) {
     let seen = 0;
     for (let i = 0; i < t.ended.length; i++) {
@@ -350,9 +381,9 @@ function timeInState(
   return TCP_STATES.filter((s) => by.has(s)).map((s) => by.get(s)!);
 }
 
-function stuckAtEnd(spans: readonly SpanRow[], end: number): Report['stuck'] {
-  return spans
-    .filter((s) => s.endBy === null && s.state !== 'LISTEN' && s.state !== 'ESTABLISHED')
+function stuckAtEnd(open: readonly SpanRow[], end: number): Report['stuck'] {
+  return open
+    .filter((s) => s.state !== 'LISTEN' && s.state !== 'ESTABLISHED')
     .map((span) => ({ span, ageMs: end - span.startBy, atLeast: span.startAfter === null }))
     .sort((a, b) => b.ageMs - a.ageMs)
     .slice(0, 10);

@@ -25,7 +25,7 @@ export function registerReport(program: Command): void {
     .option('--since <duration>', 'only the last part of the recording (10m, 1h, 2d)')
     .option('--min-rate <n>', 'smallest growth per minute reported as a leak', '0.5')
     .option('--json', 'the report as JSON')
-    .option('--html <file>', 'also write an HTML report with charts to this file')
+    .option('--html <file>', 'write an HTML report with charts to this file (instead of the text report)')
     .addHelpText(
       'after',
       `
@@ -50,6 +50,7 @@ export function report(options: ReportOptions): number {
         spans: store.spans(since),
         durations: store.durations(since),
         findings: store.findings(since),
+        open: store.openStays(),
       },
       { minPerMinute: Number(options.minRate) },
     );
@@ -63,12 +64,13 @@ export function report(options: ReportOptions): number {
       throw new SourceError(`cannot write: ${(error as Error).message}`, options.html, error);
     }
   }
+  // --html asks for the page: the terminal gets one line saying where it went, not the text report as well.
   if (options.json) process.stdout.write(`${JSON.stringify(built, null, 2)}\n`);
+  else if (options.html) process.stdout.write(`HTML report written to ${options.html}\n`);
   else {
     process.stdout.write(
       `${renderReportText(built, options.db, colorsFor(process.stdout), process.stdout.columns ?? 100)}\n`,
     );
-    if (options.html) process.stdout.write(`\nHTML report written to ${options.html}\n`);
   }
   return 0;
 }
