@@ -3,7 +3,7 @@
  * closes every 200 ms) seen by watch in tmux at 80x24, by record and by report, against `ss` as ground truth.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,7 +168,9 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
     expect(json.stuck[0].ageMs).toBeGreaterThan(4000);
 
     const html = join(tmpdir(), `tcpstate-leak-${process.pid}.html`);
-    const text = runCli(['report', '--db', db, '--html', html]);
+    expect(runCli(['report', '--db', db, '--html', html]).stdout).toBe(`HTML report written to ${html}\n`);
+    expect(readFileSync(html, 'utf8')).toContain('CLOSE_WAIT growing');
+    const text = runCli(['report', '--db', db]);
     expect(text.stdout).toMatch(
       /LEAK\s+CLOSE_WAIT growing \d+\/min for process python3 \(\d+\) on port 8080/,
     );
