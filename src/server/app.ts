@@ -7,7 +7,15 @@ import { DEFAULT_LIMITS, type Limits } from './aggregates.ts';
 import { allExplanations, type StateExplainer, stateExplanation } from './explanations.ts';
 import { liveDocument, seriesDocument } from './live.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
-import { intParam, QueryError, readParams, snapshotQuery, stateParam } from './query.ts';
+import {
+  intParam,
+  type Params,
+  QueryError,
+  readParams,
+  singleParam,
+  snapshotQuery,
+  stateParam,
+} from './query.ts';
 import { type FindingsProvider, memo, type Sample, Sampler, type SnapshotProvider } from './sampler.ts';
 import { bearerMatches, hostHeaderAllowed, RateLimiter, SECURITY_HEADERS } from './security.ts';
 import { defaultWebRoot, loadStaticFiles, NOT_BUILT_PAGE, type StaticFile } from './static.ts';
@@ -80,15 +88,26 @@ function jsonBody(c: Context, text: string) {
   });
 }
 
-/** Parses `from`/`to`: Unix seconds, milliseconds, or an ISO date. */
-function timeParam(value: string | undefined, key: string): number | undefined {
+/** The range of a JavaScript Date (±100,000,000 days from 1970): a time outside it cannot be printed or compared. */
+const MAX_TIME_MS = 8.64e15;
+
+/** Parses `from`/`to`: Unix seconds, milliseconds, or an ISO date, within the range a date can have. */
+function timeParam(params: Params, key: string): number | undefined {
+  const value = singleParam(params, key);
   if (value === undefined) return undefined;
+  let t: number;
   if (/^\d+(\.\d+)?$/.test(value)) {
     const n = Number(value);
-    return n < 1e11 ? n * 1000 : n;
+    t = n < 1e11 ? n * 1000 : n;
+  } else {
+    t = Date.parse(value);
+    if (Number.isNaN(t)) throw new QueryError(`'${key}' must be Unix seconds or an ISO date, not '${value}'`);
   }
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new QueryError(`'${key}' must be Unix seconds or an ISO date, not '${value}'`);
+  if (!Number.isFinite(t) || Math.abs(t) > MAX_TIME_MS) {
+    throw new QueryError(
+      `'${key}' is out of range: '${value.length > 40 ? `${value.slice(0, 40)}…` : value}' is not a date (Unix seconds, milliseconds or an ISO date up to the year 275760)`,
+    );
+  }
   return t;
 }
 
@@ -260,8 +279,8 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
 
   app.get('/api/history', async (c) => {
     const params = readParams(new URL(c.req.url), ['from', 'to']);
-    const from = timeParam(params.get('from')?.[0], 'from');
-    const to = timeParam(params.get('to')?.[0], 'to');
+    const from = timeParam(params, 'from');
+    const to = timeParam(params, 'to');
     if (from !== undefined && to !== undefined && from > to) throw new QueryError("'from' is after 'to'");
     if (!options.history) {
       return jsonError(

@@ -25,7 +25,8 @@ export function readParams(url: URL, known: readonly string[]): Params {
   return params;
 }
 
-function single(params: Params, key: string): string | undefined {
+/** A parameter that may be given at most once. */
+export function singleParam(params: Params, key: string): string | undefined {
   const values = params.get(key);
   if (!values) return undefined;
   if (values.length > 1) throw new QueryError(`'${key}' may be given once`);
@@ -33,7 +34,7 @@ function single(params: Params, key: string): string | undefined {
 }
 
 export function intParam(params: Params, key: string, min: number, max: number): number | undefined {
-  const text = single(params, key);
+  const text = singleParam(params, key);
   if (text === undefined) return undefined;
   const n = Number(text);
   if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
@@ -93,12 +94,12 @@ export function snapshotQuery(url: URL): SnapshotQuery {
     return n;
   });
   if (ports.length) filter.ports = ports;
-  const process = single(params, 'process');
+  const process = singleParam(params, 'process');
   if (process !== undefined) {
     if (!process.trim()) throw new QueryError("'process' is empty");
     filter.process = process;
   }
-  const expression = single(params, 'filter');
+  const expression = singleParam(params, 'filter');
   if (expression !== undefined) {
     if (expression.length > 1000) throw new QueryError("'filter' is longer than 1000 characters");
     filter.expression = expression;
@@ -107,7 +108,7 @@ export function snapshotQuery(url: URL): SnapshotQuery {
   let sort: SortKey | undefined;
   try {
     predicate = buildFilter(filter);
-    const sortText = single(params, 'sort');
+    const sortText = singleParam(params, 'sort');
     if (sortText !== undefined) sort = parseSortKey(sortText);
   } catch (error) {
     // The CLI's UsageError messages name the flag (`--state: unknown state 'x'`); say it as a parameter.

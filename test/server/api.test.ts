@@ -119,6 +119,29 @@ describe('JSON API', () => {
     }
   });
 
+  it('answers out-of-range times and numbers with 400, never 500 (a recording is served)', async () => {
+    const { storeHistory } = await import('../../src/server/history.ts');
+    const store = { path: 'r.db', snapshots: () => [], findings: () => [] };
+    const server = await makeApp({ history: storeHistory(store) });
+    const cases: Array<[string, RegExp]> = [
+      ['/api/history?from=99999999999999999999', /'from' .*out of range|'from' must be/],
+      ['/api/history?to=99999999999999999999', /'to' .*out of range|'to' must be/],
+      [`/api/history?from=${'9'.repeat(400)}`, /'from'/],
+      ['/api/history?from=%2B275761-01-01T00:00:00Z', /'from'/],
+      ['/api/history?from=1&from=2', /'from' may be given once/],
+      ['/api/snapshot?limit=1e400', /'limit' must be a whole number/],
+      ['/api/snapshot?top=99999999999999999999', /'top' must be a whole number/],
+      ['/api/snapshot?port=99999999999999999999', /'port' must be 0-65535/],
+      ['/api/summary?top=1.5', /'top' must be a whole number/],
+    ];
+    for (const [path, message] of cases) {
+      const res = await get(server, path);
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as { error: string }).error, path).toMatch(message);
+    }
+    expect((await get(server, '/api/history?from=1700000000&to=2026-01-01T00:00:00Z')).status).toBe(200);
+  });
+
   it('says why history is missing: 404 without --db, 501 when the recording cannot be read in this build', async () => {
     const none = await makeApp();
     const res = await get(none, '/api/history');
