@@ -84,9 +84,13 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
     tmux('send-keys', '-t', session, 'f');
     tmux('send-keys', '-t', session, '-l', 'close-wait');
     tmux('send-keys', '-t', session, 'Enter');
-    // The next look applies the filter: the listener drops out of the counts.
-    const filtered = await waitFor(() => (/^LISTEN\s+0/m.test(screen()) ? screen() : undefined), 5000);
-    expect(filtered).toContain('filter close-wait');
+    // The next look applies the filter, and the sparklines start again from it: the listener is gone from the
+    // states (its unfiltered history would have kept a 'LISTEN 0' row with the old sparkline).
+    const filtered = await waitFor(() => {
+      const s = screen();
+      return s.includes('filter close-wait') && !/^LISTEN/m.test(s) ? s : undefined;
+    }, 5000);
+    expect(filtered).toMatch(/^CLOSE_WAIT\s+\d+/m);
 
     tmux('resize-window', '-t', session, '-x', '60', '-y', '14');
     const small = await waitFor(() => {

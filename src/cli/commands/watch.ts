@@ -194,6 +194,9 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
           predicate = filterPredicate(ui.prompt);
           ui.filter = ui.prompt.trim() || undefined;
           ui.message = undefined;
+          // The sparklines and changes were of other sockets: start them again from the next look.
+          history.clear();
+          previousCounts = undefined;
         } catch (error) {
           ui.message = isTcpstateError(error)
             ? error.message.replace(/^--state: /, 'filter: ')
