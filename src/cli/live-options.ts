@@ -1,4 +1,5 @@
-import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
+import { type Command, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
+import { LIVE_READERS, type LiveReader } from '../sources/live.ts';
 
 function parsePid(value: string): number {
   const pid = Number(value);
@@ -16,9 +17,10 @@ export type LiveOptionValues = {
   nsOf?: number | undefined;
   kernel: boolean;
   backlog: boolean;
+  reader: LiveReader;
 };
 
-/** Adds the live-source flags to a command: -p, --netns NAME, --ns-of PID, --no-kernel, --no-backlog. */
+/** Adds the live-source flags: -p, --netns NAME, --ns-of PID, --no-kernel, --no-backlog, --reader. */
 export function addLiveOptions<
   Args extends unknown[],
   Opts extends OptionValues,
@@ -29,7 +31,15 @@ export function addLiveOptions<
     .option('--netns <name>', 'read the named network namespace (as in `ip netns list`)')
     .option('--ns-of <pid>', "read the network namespace of process PID (a container's sockets)", parsePid)
     .option('--no-kernel', 'skip kernel counters, sockstat and sysctls')
-    .option('--no-backlog', 'do not run `ss` for the accept backlog of listeners');
+    .option('--no-backlog', 'do not run `ss` for the accept backlog of listeners (the /proc reader)')
+    .addOption(
+      new Option(
+        '--reader <reader>',
+        'read sockets over netlink (sock_diag, as ss) or /proc; auto = netlink where it loads',
+      )
+        .choices(LIVE_READERS)
+        .default('auto' as const),
+    );
   // extra-typings computes the same option values through nested conditional types that do not simplify to the
   // named type; the cast only names them.
   return added as unknown as Command<Args, Opts & LiveOptionValues, Globals>;

@@ -130,7 +130,7 @@ export class RuleContext {
     // A live source that read the sysctls but found no tcp_syn_linear_timeouts runs a kernel older than 6.5.
     const old =
       linear === undefined &&
-      this.snapshot.source.kind === 'proc' &&
+      (this.snapshot.source.kind === 'proc' || this.snapshot.source.kind === 'netlink') &&
       this.sysctl('net.ipv4.tcp_syn_retries') !== undefined;
     const synLinear = linear ?? (old ? ('exponential' as const) : undefined);
     return {

@@ -68,8 +68,8 @@ export function notChecked(snapshot: Snapshot, previous?: Snapshot): NotChecked[
   if (withSockets && !snapshot.sockets.some((s) => s.processes !== undefined)) {
     out.push({
       rules: ['close-wait-leak', 'recv-queue-buildup', 'half-closed-held'],
-      needs: `process owners (${snapshot.source.kind === 'proc' ? 'run with -p, as root to see every process' : 'the source printed no PID/program column'}); findings name ports instead`,
-      needsZh: `进程归属（${snapshot.source.kind === 'proc' ? '加 -p 运行，以 root 身份才能看到所有进程' : '来源没有 PID/程序列'}）；诊断改用端口命名`,
+      needs: `process owners (${snapshot.source.kind === 'proc' || snapshot.source.kind === 'netlink' ? 'run with -p, as root to see every process' : 'the source printed no PID/program column'}); findings name ports instead`,
+      needsZh: `进程归属（${snapshot.source.kind === 'proc' || snapshot.source.kind === 'netlink' ? '加 -p 运行，以 root 身份才能看到所有进程' : '来源没有 PID/程序列'}）；诊断改用端口命名`,
     });
   }
   const listeners = snapshot.sockets.filter((s) => s.state === 'LISTEN');

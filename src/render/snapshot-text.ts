@@ -27,12 +27,16 @@ function describeSource(snapshot: Snapshot): string {
   const s = snapshot.source;
   const what =
     s.kind === 'proc'
-      ? `live ${s.name.replace(/\/net\/tcp$/, '')}`
-      : s.kind === 'text'
-        ? `${s.name}${s.format ? ` (${s.format})` : ''}`
-        : s.kind === 'capture'
-          ? `capture ${s.name}`
-          : s.name;
+      ? s.name === '/proc/net/tcp'
+        ? 'live /proc'
+        : `live ${s.name} via /proc`
+      : s.kind === 'netlink'
+        ? `live ${s.name === 'netlink' ? '' : `${s.name} `}via netlink`
+        : s.kind === 'text'
+          ? `${s.name}${s.format ? ` (${s.format})` : ''}`
+          : s.kind === 'capture'
+            ? `capture ${s.name}`
+            : s.name;
   const host = s.host ? ` on ${s.host}` : '';
   const when = new Date(snapshot.takenAt)
     .toISOString()

@@ -1,5 +1,5 @@
 import { formatEndpoint } from '../analysis/address.ts';
-import type { Socket } from '../model/snapshot.ts';
+import type { Socket, TcpInfo } from '../model/snapshot.ts';
 import { type NameStyle, stateName } from '../states/states.ts';
 import { formatTimer } from './format.ts';
 
@@ -72,6 +72,41 @@ export function listingCells(s: Socket, style: NameStyle): string[] {
     String(s.sendQ ?? ''),
     formatEndpoint(s.local.address, s.local.port, s.local.service) + (s.local.truncated ? '~' : ''),
     formatEndpoint(s.remote.address, s.remote.port, s.remote.service) + (s.remote.truncated ? '~' : ''),
-    [users, formatTimer(s.timer)].filter(Boolean).join(' '),
+    [
+      users,
+      formatTimer(s.timer),
+      s.tcpInfo ? tcpInfoText(s.tcpInfo) : '',
+      s.cgroup ? `cgroup:${s.cgroup}` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
   ];
+}
+
+const ms = (n: number) => String(Math.round(n * 1000) / 1000);
+
+/** tcp_info as `ss -i` prints its main tokens: `rtt:0.05/0.025 cwnd:10 retrans:0/3 lastsnd:120 lastrcv:120 ...`. */
+export function tcpInfoText(i: TcpInfo): string {
+  const parts: string[] = [];
+  if (i.rttMs) parts.push(`rtt:${ms(i.rttMs)}/${ms(i.rttVarMs)}`);
+  parts.push(`cwnd:${i.cwnd}`);
+  if (i.ssthresh !== undefined) parts.push(`ssthresh:${i.ssthresh}`);
+  if (i.retransmits || i.totalRetrans) parts.push(`retrans:${i.retransmits}/${i.totalRetrans}`);
+  if (i.lost) parts.push(`lost:${i.lost}`);
+  if (i.unacked) parts.push(`unacked:${i.unacked}`);
+  // ss leaves zero idle times out.
+  if (i.lastDataSentMs) parts.push(`lastsnd:${i.lastDataSentMs}`);
+  if (i.lastDataRecvMs) parts.push(`lastrcv:${i.lastDataRecvMs}`);
+  if (i.lastAckRecvMs) parts.push(`lastack:${i.lastAckRecvMs}`);
+  if (i.pmtu) parts.push(`pmtu:${i.pmtu}`);
+  if (i.deliveryRate) parts.push(`delivery_rate:${formatRate(i.deliveryRate * 8)}`);
+  return parts.join(' ');
+}
+
+/** bits/s as ss prints rates: `12.3Mbps`. */
+function formatRate(bps: number): string {
+  if (bps >= 1e9) return `${(bps / 1e9).toFixed(1)}Gbps`;
+  if (bps >= 1e6) return `${(bps / 1e6).toFixed(1)}Mbps`;
+  if (bps >= 1e3) return `${(bps / 1e3).toFixed(1)}Kbps`;
+  return `${bps}bps`;
 }

@@ -6,7 +6,7 @@ describe('tcpstate (live view)', () => {
     const r = runCli([]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^tcpstate · live \/proc/);
+    expect(r.stdout).toMatch(/^tcpstate · live (\/proc|via netlink)/);
     expect(r.stdout).toMatch(/\d+ TCP sockets?: \d+ IPv4, \d+ IPv6/);
   });
 

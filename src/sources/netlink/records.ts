@@ -221,8 +221,8 @@ export class SockDiagRecords {
       lastDataRecvMs: u[w + 13]!,
       lastAckRecvMs: u[w + 14]!,
     };
-    // As ss: an "infinite" ssthresh (TCP_INFINITE_SSTHRESH) is not shown.
-    if (ssthresh < 0xffff) info.ssthresh = ssthresh;
+    // As ss: an "infinite" ssthresh (TCP_INFINITE_SSTHRESH) or none yet (0) is not shown.
+    if (ssthresh > 0 && ssthresh < 0xffff) info.ssthresh = ssthresh;
     if (len >= 136) {
       info.bytesAcked = Number(this.view.getBigUint64(o + 120, true));
       info.bytesReceived = Number(this.view.getBigUint64(o + 128, true));
