@@ -1,5 +1,5 @@
 /**
- * Inference of each endpoint's RFC 9293 state from the segments that crossed the wire (reference/pcap-state.md §6).
+ * Inference of each endpoint's RFC 9293 state from the segments that crossed the wire (RFC 9293 §3.10 event processing, seen from a third point on the path).
  *
  * A segment sent by X is "X has done it"; a segment X sent reaches Y at the moment we see it (the capture point is
  * assumed close to both). Every segment is turned into endpoint *events* (X closes, Y receives a FIN, Y receives the

@@ -1,6 +1,6 @@
 /**
  * Zeek's TCP connection layer, ported from zeek/zeek (TCPSessionAdapter.cc, TCP_Endpoint.cc, conn/main.zeek;
- * reference/pcap-state.md §1): the 7-value endpoint state per side, the `history` string and `conn_state`.
+ * Zeek's conn.log documentation, https://docs.zeek.org/en/master/scripts/base/protocols/conn/main.zeek.html): the 7-value endpoint state per side, the `history` string and `conn_state`.
  * It exists so our output can be checked against Zeek's baselines letter for letter; the RFC states come from
  * infer.ts.
  */

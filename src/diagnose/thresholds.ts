@@ -1,5 +1,5 @@
 /**
- * Default thresholds of every rule (reference/ops-diagnostics.md §3.2). Each can be overridden by
+ * Default thresholds of every rule (each rule's threshold and why: docs/diagnoses.md). Each can be overridden by
  * `tcpstate check --set name=value` or a JSON config file; names are the keys below.
  */
 export const DEFAULT_THRESHOLDS = {

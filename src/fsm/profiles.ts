@@ -1,6 +1,6 @@
 /**
  * Stack profiles: the timer values and the documented deviations from RFC 9293 of real stacks
- * (research: reference/tcp-fsm/stacks.md §1 and §2.7; Linux 6.12, FreeBSD 13.0, xnu-11417, Windows references).
+ * (the values and their sources: docs/timers.md; Linux 6.12, FreeBSD 13.0, xnu-11417, Windows references).
  */
 
 export const PROFILE_NAMES = ['rfc', 'linux', 'freebsd', 'macos', 'windows'] as const;

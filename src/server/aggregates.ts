@@ -6,7 +6,7 @@ import type { TcpState } from '../states/states.ts';
 /**
  * The numbers behind the bounded-cardinality metrics, computed once per snapshot. Every label set is capped:
  * the top N keys by count keep their own label and the rest fold into `other`, so a host with 60 000 peers
- * still exports a few dozen series (ops-diagnostics §4: Coroot's `~other`, node_exporter #2490).
+ * still exports a few dozen series (as Coroot's `~other` series does; node_exporter issue #2490 on unbounded labels).
  */
 export interface Limits {
   /** Listening ports with their own label (default 20). */

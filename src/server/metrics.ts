@@ -12,7 +12,7 @@ import { memo, type Sample, type Sampler } from './sampler.ts';
  * on counters, lower-case state label values (`time_wait`), bounded labels (see aggregates.ts).
  */
 
-/** Kernel counters behind the diagnoses (ops-diagnostics §3), exported as `tcpstate_kernel_<snake>_total`. */
+/** Kernel counters behind the diagnoses (src/diagnose/rules), exported as `tcpstate_kernel_<snake>_total`. */
 export const KERNEL_COUNTERS: ReadonlyArray<readonly [string, string]> = [
   ['TcpExt.ListenOverflows', 'accept queue full: a completed connection could not be queued'],
   ['TcpExt.ListenDrops', 'SYNs or final ACKs dropped at a listener (includes ListenOverflows)'],

@@ -98,7 +98,7 @@ export function stateName(state: TcpState, style: NameStyle = 'rfc'): string {
 /**
  * Extra spellings seen in the wild, beyond the display styles above: localized Windows (German), gettext-localized
  * Linux net-tools (de, pt_BR, cs, sv, ca), PowerShell's Get-NetTCPConnection, ss/proc aliases and mis-decoded bytes.
- * Keys are normalized with `normalizeSpelling`. Sources: reference/socket-listing.md §3.1.
+ * Keys are normalized with `normalizeSpelling`. Sources: the tools' own output and man pages (netstat(8), ss(8), FreeBSD netstat(1), Microsoft's netstat and Get-NetTCPConnection documentation) and net-tools' gettext catalogs.
  */
 const EXTRA_SPELLINGS: Record<string, TcpState> = {
   // ss aliases and kernel extras

@@ -56,7 +56,7 @@ describe('state explanations', () => {
     );
   });
 
-  // Transcribed from reference/tcp-fsm/stacks.md §1 "Default timer values at a glance" (lines 20-34).
+  // Transcribed from docs/timers.md (the table of default timer values).
   it.each([
     ['TIME_WAIT', 'rfc', /2 x MSL = 4 min/],
     ['TIME_WAIT', 'linux', /^60 s/],
@@ -72,7 +72,7 @@ describe('state explanations', () => {
     ['SYN_SENT', 'windows', /~21 s/],
     ['SYN_RECEIVED', 'linux', /5 SYN-ACK retransmissions/],
     ['CLOSE_WAIT', 'linux', /^none$/],
-  ] as const)('%s on %s matches stacks.md', (state, stack, pattern) => {
+  ] as const)('%s on %s matches docs/timers.md', (state, stack, pattern) => {
     expect(explainState(state).timers[stack].value).toMatch(pattern);
   });
 

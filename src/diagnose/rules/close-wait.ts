@@ -78,7 +78,7 @@ export function closeWaitRules(ctx: RuleContext): Finding[] {
         en: 'Fix the application: close the socket when a read returns EOF or fails; make connection pools validate and evict idle connections (pool idle timeout shorter than the server keep-alive). Restarting the process releases them as a stop-gap. No sysctl fixes this.',
         zh: '修复应用程序：读取返回 EOF 或出错时关闭套接字；让连接池校验并淘汰空闲连接（连接池空闲超时应短于服务器的 keep-alive）。重启进程可临时释放它们。任何 sysctl 都无法解决此问题。',
       },
-      references: ['RFC 9293 §3.6', 'reference/ops-diagnostics.md §2.1 (CW-1)'],
+      references: ['RFC 9293 §3.6', 'close(2), shutdown(2) man pages'],
       ...(missing.length ? { missing } : {}),
     });
   }

@@ -63,7 +63,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
           },
         ],
       },
-      references: ['Linux ip-sysctl.rst tcp_orphan_retries', 'reference/ops-diagnostics.md §2.5 (FW1-1)'],
+      references: ['Linux ip-sysctl.rst tcp_orphan_retries', 'tcp(7) man page (tcp_orphan_retries)'],
     });
   }
 
@@ -100,7 +100,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
           },
         ],
       },
-      references: ['Linux ip-sysctl.rst tcp_fin_timeout', 'reference/ops-diagnostics.md §2.6 (FW2-1)'],
+      references: ['Linux ip-sysctl.rst tcp_fin_timeout', 'tcp(7) man page (tcp_fin_timeout, TCP_LINGER2)'],
     });
   }
   const held = fw2.filter((s) => (s.inode ?? 0) > 0);
@@ -127,7 +127,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
         en: 'Add a read timeout for half-closed connections in the application, then close them.',
         zh: '在应用程序中为半关闭的连接设置读超时，然后关闭它们。',
       },
-      references: ['Linux ip-sysctl.rst tcp_fin_timeout', 'reference/ops-diagnostics.md §3.2 (FW2-2)'],
+      references: ['Linux ip-sysctl.rst tcp_fin_timeout', 'RFC 9293 §3.6.1 (half-closed connections)'],
       ...(ctx.previous ? {} : { missing: ['socket ages (run with --interval)'] }),
     });
   }
@@ -152,7 +152,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
         en: "Check the peer, load balancers and firewalls for idle or conntrack timeouts that drop the flow after the peer's FIN; tcp_orphan_retries bounds the retries.",
         zh: '检查对端、负载均衡器和防火墙，看是否有空闲超时或 conntrack 超时在对端 FIN 之后丢弃了该流；tcp_orphan_retries 限制重试次数。',
       },
-      references: ['RFC 9293 §3.6', 'reference/ops-diagnostics.md §2.7 (LA-1)'],
+      references: ['RFC 9293 §3.6', 'Linux ip-sysctl.rst tcp_orphan_retries'],
     });
   }
 
@@ -176,7 +176,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
         en: 'Look for packet loss or a middlebox between the hosts.',
         zh: '检查主机之间的丢包或中间设备。',
       },
-      references: ['RFC 9293 §3.6 (simultaneous close)', 'reference/ops-diagnostics.md §2.8 (CL-1)'],
+      references: ['RFC 9293 §3.6 (simultaneous close)', 'Linux ip-sysctl.rst tcp_orphan_retries'],
     });
   }
 
@@ -208,7 +208,7 @@ export function closingRules(ctx: RuleContext): Finding[] {
             },
           ],
         },
-        references: ['Linux ip-sysctl.rst tcp_max_orphans', 'reference/ops-diagnostics.md §2.11 (ORP-1)'],
+        references: ['Linux ip-sysctl.rst tcp_max_orphans', 'tcp(7) man page (tcp_max_orphans)'],
       });
     }
   }
@@ -281,7 +281,7 @@ function hostWidePileups(ctx: RuleContext, already: readonly Finding[]): Finding
           },
         ],
       },
-      references: ['Linux ip-sysctl.rst tcp_orphan_retries', 'reference/ops-diagnostics.md §2.5, §2.7'],
+      references: ['Linux ip-sysctl.rst tcp_orphan_retries', 'RFC 9293 §3.6'],
       ...(peers.length ? {} : { missing: ['remote addresses (the source printed only counts per state)'] }),
     });
   }

@@ -48,7 +48,7 @@ export function connectRules(ctx: RuleContext): Finding[] {
           },
         ],
       },
-      references: ['Linux ip-sysctl.rst tcp_syn_retries', 'reference/ops-diagnostics.md §2.4 (SS-1)'],
+      references: ['Linux ip-sysctl.rst tcp_syn_retries', 'connect(2) man page (ETIMEDOUT)'],
     });
   }
 
@@ -80,7 +80,7 @@ export function connectRules(ctx: RuleContext): Finding[] {
         en: "Fast failures mean nothing listens on the destination port (ECONNREFUSED); slow ones mean drops. Check the destinations of the SYN_SENT sockets and the applications' logs.",
         zh: '快速失败说明目标端口没有服务在监听（ECONNREFUSED）；缓慢失败说明报文被丢弃。检查 SYN_SENT 套接字的目的地址和应用程序日志。',
       },
-      references: ['RFC 1213 tcpAttemptFails', 'reference/ops-diagnostics.md §3.2 (SS-2)'],
+      references: ['RFC 1213 tcpAttemptFails', 'connect(2) man page (ECONNREFUSED, ETIMEDOUT)'],
     });
   }
   return findings;

@@ -37,7 +37,10 @@ export function counterRules(ctx: RuleContext): Finding[] {
           en: "Use HTTP keep-alive and connection pools; make server keep-alive longer than the load balancer's idle timeout.",
           zh: '使用 HTTP keep-alive 和连接池；让服务器的 keep-alive 长于负载均衡器的空闲超时。',
         },
-        references: ['reference/ops-diagnostics.md §2.10 (CH-1)'],
+        references: [
+          'RFC 9293 §3.6 (TIME-WAIT after every active close)',
+          'RFC 9112 §9.3 (HTTP persistent connections)',
+        ],
       });
     }
   }
@@ -64,7 +67,10 @@ export function counterRules(ctx: RuleContext): Finding[] {
         en: 'Check upstream services and idle timeouts along the path.',
         zh: '检查上游服务以及路径上的空闲超时设置。',
       },
-      references: ['RFC 1213 tcpEstabResets, tcpAttemptFails', 'reference/ops-diagnostics.md §2.12 (RST-2)'],
+      references: [
+        'RFC 1213 tcpEstabResets, tcpAttemptFails',
+        'kernel Documentation/networking/snmp_counter.rst',
+      ],
     });
   }
   if (outRsts !== undefined && outRsts >= t.resetsPerSecWarn * 10) {
@@ -82,7 +88,10 @@ export function counterRules(ctx: RuleContext): Finding[] {
         en: 'Check for crashed or restarting services and for port scans; check TcpExt.TCPAbortOnClose.',
         zh: '检查是否有崩溃或正在重启的服务以及端口扫描；查看 TcpExt.TCPAbortOnClose。',
       },
-      references: ['reference/ops-diagnostics.md §2.12 (RST-1)'],
+      references: [
+        'kernel Documentation/networking/snmp_counter.rst (TcpOutRsts, TCPAbortOnClose)',
+        'RFC 9293 §3.5.2 (reset generation)',
+      ],
     });
   }
 
@@ -105,10 +114,7 @@ export function counterRules(ctx: RuleContext): Finding[] {
           en: 'Check the network path, NIC errors and congestion.',
           zh: '检查网络路径、网卡错误和拥塞情况。',
         },
-        references: [
-          'kernel Documentation/networking/snmp_counter.rst',
-          'reference/ops-diagnostics.md §3.2 (RTX-1)',
-        ],
+        references: ['kernel Documentation/networking/snmp_counter.rst', 'RFC 6298 (retransmission timer)'],
       });
     }
   }

@@ -48,7 +48,7 @@ export function kernelRules(ctx: RuleContext): Finding[] {
       },
       references: [
         'kernel Documentation/networking/snmp_counter.rst (TCPReqQFullDoCookies, TCPReqQFullDrop)',
-        'reference/ops-diagnostics.md §2.3 (SYN-1, SYN-2)',
+        'Linux ip-sysctl.rst tcp_syncookies, tcp_max_syn_backlog',
       ],
     });
   }
@@ -75,7 +75,7 @@ export function kernelRules(ctx: RuleContext): Finding[] {
         en: 'Find why closes do not finish (FIN_WAIT_1 / LAST_ACK findings) and which sockets hold large queues; raise tcp_max_orphans or tcp_mem only with memory to spare.',
         zh: '找出关闭无法完成的原因（FIN_WAIT_1 / LAST_ACK 诊断）以及哪些套接字占用了大量队列；只有在内存充足时才提高 tcp_max_orphans 或 tcp_mem。',
       },
-      references: ['kernel net/ipv4/tcp.c tcp_check_oom', 'reference/ops-diagnostics.md §2.11 (ORP-2)'],
+      references: ['kernel net/ipv4/tcp.c tcp_check_oom', 'Linux ip-sysctl.rst tcp_max_orphans, tcp_mem'],
     });
   }
 
@@ -105,7 +105,7 @@ export function kernelRules(ctx: RuleContext): Finding[] {
             },
           ],
         },
-        references: ['Linux ip-sysctl.rst tcp_mem', 'reference/ops-diagnostics.md §2.11 (MEM-1)'],
+        references: ['Linux ip-sysctl.rst tcp_mem', 'tcp(7) man page (tcp_mem)'],
       });
     }
   }

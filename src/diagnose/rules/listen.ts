@@ -37,7 +37,7 @@ export function listenRules(ctx: RuleContext): Finding[] {
       },
       references: [
         'kernel net/ipv4/tcp_diag.c (Recv-Q/Send-Q of listeners)',
-        'reference/ops-diagnostics.md §2.3 (LQ-2)',
+        'listen(2) man page (backlog, somaxconn)',
       ],
     });
   }
@@ -75,7 +75,7 @@ export function listenRules(ctx: RuleContext): Finding[] {
       },
       references: [
         'kernel Documentation/networking/snmp_counter.rst',
-        'reference/ops-diagnostics.md §2.3 (LQ-1)',
+        'listen(2) man page (backlog, somaxconn)',
       ],
     });
   } else if (!ctx.previous && (ctx.counter('TcpExt.ListenOverflows') ?? 0) > 0) {
@@ -151,7 +151,7 @@ export function listenRules(ctx: RuleContext): Finding[] {
       },
       references: [
         'Linux ip-sysctl.rst tcp_syncookies, tcp_max_syn_backlog',
-        'reference/ops-diagnostics.md §2.3 (SYN-1, SYN-2)',
+        'Linux ip-sysctl.rst tcp_syncookies, tcp_max_syn_backlog',
       ],
       ...(ctx.hasKernel
         ? {}

@@ -40,7 +40,7 @@ export function queueRules(ctx: RuleContext): Finding[] {
         en: 'Profile the application (blocked event loop, stuck threads, slow consumers); apply back-pressure deliberately instead of stopping reads.',
         zh: '分析应用程序（事件循环阻塞、线程卡住、消费者过慢）；有意识地施加背压，而不是停止读取。',
       },
-      references: ['ss(8) Recv-Q', 'reference/ops-diagnostics.md §2.9 (Q-1)'],
+      references: ['ss(8) Recv-Q', 'tcp(7) man page (SIOCINQ)'],
       ...(oneLook.length ? { missing: oneLook } : {}),
     });
   }
@@ -84,7 +84,7 @@ export function queueRules(ctx: RuleContext): Finding[] {
         en: "Check the peer's capacity and the network path; set write timeouts or TCP_USER_TIMEOUT so stuck connections fail.",
         zh: '检查对端的处理能力和网络路径；设置写超时或 TCP_USER_TIMEOUT，使卡住的连接能够失败退出。',
       },
-      references: ['ss(8) Send-Q, timer', 'reference/ops-diagnostics.md §2.9 (Q-2)'],
+      references: ['ss(8) Send-Q, timer', 'tcp(7) man page (TCP_USER_TIMEOUT)'],
       ...(oneLook.length ? { missing: oneLook } : {}),
     });
   }

@@ -4,7 +4,7 @@ import { formatCount, formatPercent } from '../../render/format.ts';
 import { oldestAge } from '../age.ts';
 import { describeSocket, destinationKey, groupSockets, type RuleContext, topBy } from '../context.ts';
 
-/** TIME_WAIT duration per OS, in seconds (reference/tcp-fsm/stacks.md §1). */
+/** TIME_WAIT duration per OS, in seconds (docs/timers.md). */
 const TIME_WAIT_SEC: Record<string, number> = { linux: 60, freebsd: 60, macos: 30, windows: 120 };
 
 /** TW-1..TW-4: ephemeral-port pressure per destination, the close-rate ceiling, bucket overflow, harmless volume. */
@@ -94,7 +94,7 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
         ],
       },
       references: [
-        'reference/ops-diagnostics.md §2.2 (TW-1, TW-2)',
+        'RFC 9293 §3.6 (TIME-WAIT lasts 2 MSL)',
         'Linux ip-sysctl.rst tcp_tw_reuse, ip_local_port_range',
       ],
       ...(missing.length ? { missing } : {}),
@@ -131,7 +131,7 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
           },
         ],
       },
-      references: ['Linux ip-sysctl.rst tcp_max_tw_buckets', 'reference/ops-diagnostics.md §3.2 (TW-3)'],
+      references: ['Linux ip-sysctl.rst tcp_max_tw_buckets', 'tcp(7) man page (tcp_max_tw_buckets)'],
     });
   }
 

@@ -22,7 +22,7 @@ interface Plan {
   owners?: { command: string; args: string[] };
 }
 
-/** What each OS runs (reference/socket-listing.md): PIDs come with the row on Windows and macOS (-v). */
+/** What each OS runs (netstat(8), ss(8), FreeBSD netstat(1), Microsoft's netstat documentation): PIDs come with the row on Windows and macOS (-v). */
 export function nativePlan(platform: NodeJS.Platform): Plan {
   switch (platform) {
     case 'win32':

@@ -15,7 +15,7 @@ export type TextFormat = (typeof TEXT_FORMATS)[number];
 const SAMPLE_LINES = 400;
 
 /**
- * Guesses the producer of a listing from its first lines (reference/socket-listing.md §3.10): titles and headers
+ * Guesses the producer of a listing from its first lines (the tools' documented output: netstat(8), ss(8), FreeBSD netstat(1), Solaris netstat(1M), Microsoft's netstat): titles and headers
  * decide when present; headerless pastes are classified by the shape of their rows. Undefined when nothing fits.
  */
 export function detectFormat(lines: readonly string[]): TextFormat | undefined {

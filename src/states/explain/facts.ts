@@ -2,7 +2,7 @@ import type { TcpState } from '../states.ts';
 import type { Stack, TimerFact } from './types.ts';
 
 /**
- * Timer values per stack, transcribed from reference/tcp-fsm/stacks.md §1 (Linux 6.12, FreeBSD 13.0, xnu-11417,
+ * Timer values per stack, transcribed from docs/timers.md (Linux 6.12, FreeBSD 13.0, xnu-11417,
  * Windows registry references). "not verified" where that research found no primary source.
  */
 const NONE = (source: string): TimerFact => ({ value: 'none', source });
@@ -176,7 +176,7 @@ export const TIMERS: Record<TcpState, Record<Stack, TimerFact>> = {
   },
 };
 
-/** How each source prints the state (reference/socket-listing.md §3.1). */
+/** How each source prints the state (netstat(8), ss(8), FreeBSD netstat(1), Microsoft's netstat and Get-NetTCPConnection documentation). */
 export const SPELLINGS: Record<TcpState, Record<string, string>> = {
   LISTEN: {
     '/proc': '0A',

@@ -37,7 +37,7 @@ export interface StateText {
 
 export interface StateExplanation {
   state: TcpState;
-  /** How each source spells it (see reference/socket-listing.md §3.1). */
+  /** How each source spells it (netstat(8), ss(8), FreeBSD netstat(1), Microsoft's netstat documentation). */
   spellings: Record<string, string>;
   timers: Record<Stack, TimerFact>;
   text: Record<Lang, StateText>;
