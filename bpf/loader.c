@@ -2,6 +2,7 @@
 /* tcpstate-trace: loads tcpstate.bpf.c (embedded as a libbpf skeleton), attaches it, and copies its records to
  * stdout as fixed-size binary records (tcpstate.h), with a TS_READY record once attached and a TS_STATS record
  * (dropped-record count) every 250 ms. It exits when stdin closes (its parent went away) or on SIGTERM/SIGINT.
+ * With --netns INODE only that network namespace's changes are kept (in the kernel).
  * Errors are one line on stderr and exit 2 (cannot load/attach) or 1 (other). */
 #include <errno.h>
 #include <poll.h>
@@ -15,6 +16,9 @@
 #include <bpf/libbpf.h>
 #include "tcpstate.h"
 #include "tcpstate.skel.h"
+
+/* How often the ring is drained: the latency of a change on its way to the reader. */
+#define DRAIN_MS 10
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
@@ -80,7 +84,7 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	_Static_assert(sizeof(struct ts_record) == TS_RECORD_SIZE, "record size");
 	libbpf_set_print(quiet);
@@ -94,6 +98,10 @@ int main(void)
 		return 2;
 	}
 	bpf_program__set_autoattach(skel->progs.poll_tws, false);
+	/* --netns INODE: only that network namespace */
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--netns") == 0)
+			skel->rodata->target_netns = (__u32)strtoul(argv[i + 1], NULL, 10);
 	int err = tcpstate__load(skel);
 	if (err) {
 		fprintf(stderr, "tcpstate-trace: the kernel refused the BPF program: %s\n", strerror(-err));
@@ -118,14 +126,20 @@ int main(void)
 	unsigned long long last_stats = now_ns(), delivered = 0;
 	struct pollfd in = {.fd = 0, .events = POLLIN};
 	while (!stop) {
-		int n = ring_buffer__poll(rb, 5);
+		/* The BPF side never wakes us (BPF_RB_NO_WAKEUP): drain every DRAIN_MS, and watch stdin meanwhile. */
+		int ready = poll(&in, 1, DRAIN_MS);
+		if (ready > 0 && (in.revents & (POLLIN | POLLHUP | POLLERR))) {
+			char c;
+			if (read(0, &c, 1) <= 0)
+				break; /* the parent is gone or asked us to stop */
+		}
+		LIBBPF_OPTS(bpf_test_run_opts, opts);
+		bpf_prog_test_run_opts(poll_fd, &opts);
+		int n = ring_buffer__consume(rb);
 		if (n < 0 && n != -EINTR)
 			break;
 		if (n > 0)
 			delivered += (unsigned long long)n;
-		LIBBPF_OPTS(bpf_test_run_opts, opts);
-		bpf_prog_test_run_opts(poll_fd, &opts);
-		ring_buffer__consume(rb);
 		unsigned long long t = now_ns();
 		if (t - last_stats >= 250000000ULL) {
 			__u32 zero = 0;
@@ -138,12 +152,6 @@ int main(void)
 		}
 		if (out_len)
 			flush_out();
-		/* stdin readable means EOF or hang-up: the parent is gone */
-		if (poll(&in, 1, 0) > 0 && (in.revents & (POLLIN | POLLHUP | POLLERR))) {
-			char c;
-			if (read(0, &c, 1) <= 0)
-				break;
-		}
 	}
 	ring_buffer__consume(rb);
 	if (out_len)

@@ -21,6 +21,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_CLOSING 11
 
 extern const void tw_timer_handler __ksym;
+
+/* Set by the loader before loading: keep only this network namespace (its nsfs inode); 0 keeps all. Filtering
+ * here spares the ring, the pipe and the reader every change of every other namespace. */
+const volatile __u32 target_netns = 0;
+
+static __always_inline bool other_netns(const struct sock_common *c)
+{
+	return target_netns && BPF_CORE_READ(c, skc_net.net, ns.inum) != target_netns;
+}
 extern unsigned long CONFIG_HZ __kconfig;
 
 struct {
@@ -46,10 +55,18 @@ struct tw_info {
 /* live mini-sockets we saw born or touched: address -> what we last told user space */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1 << 18);
+	__uint(max_entries, 1 << 17);
 	__type(key, __u64);
 	__type(value, struct tw_info);
 } tws SEC(".maps");
+
+/* the FIN_WAIT2 ones among them (orphans waiting for the peer's FIN): the only ones the poll has to look at */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 14);
+	__type(key, __u64);
+	__type(value, __u8);
+} fw2 SEC(".maps");
 
 /* a mini-socket just armed on this CPU: tcp_time_wait arms it, then closes the full socket on the same CPU */
 struct fresh_tw {
@@ -87,6 +104,8 @@ static __always_inline void fill_common(struct ts_record *r, const struct sock_c
 	}
 }
 
+/* Records are submitted without waking the reader: it drains the ring every few milliseconds, so a burst costs
+ * one wake-up and one pipe write instead of one per change. */
 static __always_inline struct ts_record *reserve(__u8 kind)
 {
 	struct ts_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
@@ -103,7 +122,7 @@ static __always_inline struct ts_record *reserve(__u8 kind)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state, struct sock *sk, int oldstate, int newstate)
 {
-	if (sk->sk_protocol != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP || other_netns(&sk->__sk_common))
 		return 0;
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	__u8 kind = TS_SET_STATE;
@@ -144,7 +163,7 @@ int BPF_PROG(on_set_state, struct sock *sk, int oldstate, int newstate)
 	fill_common(r, &sk->__sk_common);
 	/* the bound port (skc_num) is already released when a socket closes; the tracepoint's own sport is this */
 	r->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
@@ -169,7 +188,7 @@ static __always_inline void emit_tw(__u8 kind, struct inet_timewait_sock *tw, __
 	r->oldstate = from;
 	r->newstate = to;
 	fill_common(r, &tw->__tw_common);
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
 /* Armed at birth (tcp_time_wait), re-armed when the substate changes or a retransmitted FIN comes (unless the new
@@ -178,7 +197,7 @@ SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start, struct timer_list *t)
 {
 	struct inet_timewait_sock *tw = tw_of(t);
-	if (!tw)
+	if (!tw || other_netns(&tw->__tw_common))
 		return 0;
 	__u64 key = (__u64)tw;
 	__u64 now = bpf_ktime_get_ns();
@@ -192,6 +211,10 @@ int BPF_PROG(on_timer_start, struct timer_list *t)
 	if (!info) {
 		struct tw_info fresh_info = {.cookie = BPF_CORE_READ(tw, __tw_common.skc_cookie.counter), .substate = sub};
 		bpf_map_update_elem(&tws, &key, &fresh_info, BPF_ANY);
+		if (sub == S_FIN_WAIT2) {
+			__u8 one = 1;
+			bpf_map_update_elem(&fw2, &key, &one, BPF_ANY);
+		}
 		__u32 zero = 0;
 		struct fresh_tw *f = bpf_map_lookup_elem(&fresh, &zero);
 		if (f) {
@@ -207,6 +230,7 @@ int BPF_PROG(on_timer_start, struct timer_list *t)
 	if (info->substate != sub) {
 		emit_tw(TS_TW_SUBSTATE, tw, info->cookie, info->substate, sub, 0, 0);
 		info->substate = sub;
+		bpf_map_delete_elem(&fw2, &key);
 	}
 	return 0;
 }
@@ -215,7 +239,7 @@ SEC("tp_btf/timer_expire_entry")
 int BPF_PROG(on_timer_expire, struct timer_list *t)
 {
 	struct inet_timewait_sock *tw = tw_of(t);
-	if (!tw)
+	if (!tw || other_netns(&tw->__tw_common))
 		return 0;
 	__u64 key = (__u64)tw;
 	struct tw_info *info = bpf_map_lookup_elem(&tws, &key);
@@ -224,6 +248,7 @@ int BPF_PROG(on_timer_expire, struct timer_list *t)
 	emit_tw(TS_TW_EXPIRE, tw, cookie, sub, S_CLOSE, 0, 0);
 	if (info)
 		bpf_map_delete_elem(&tws, &key);
+	bpf_map_delete_elem(&fw2, &key);
 	return 0;
 }
 
@@ -234,7 +259,7 @@ SEC("tp_btf/timer_cancel")
 int BPF_PROG(on_timer_cancel, struct timer_list *t)
 {
 	struct inet_timewait_sock *tw = tw_of(t);
-	if (!tw)
+	if (!tw || other_netns(&tw->__tw_common))
 		return 0;
 	__u64 key = (__u64)tw;
 	struct tw_info *info = bpf_map_lookup_elem(&tws, &key);
@@ -258,9 +283,14 @@ int BPF_PROG(on_timer_cancel, struct timer_list *t)
 /* Run by the loader (BPF_PROG_TEST_RUN) every few milliseconds: a FIN_WAIT2 mini-socket whose FIN came while the
  * re-armed expiry stayed in the same wheel bucket changed substate silently; its timer's expiry, set to
  * now + TCP_TIMEWAIT_LEN at that moment, says when (to the jiffy). */
-static long poll_one(void *map, __u64 *key, struct tw_info *info, void *ctx)
+static long poll_one(void *map, __u64 *key, __u8 *unused, void *ctx)
 {
-	if (info->substate != S_FIN_WAIT2 || info->cancel_ts)
+	struct tw_info *info = bpf_map_lookup_elem(&tws, key);
+	if (!info || info->substate != S_FIN_WAIT2) {
+		bpf_map_delete_elem(&fw2, key);
+		return 0;
+	}
+	if (info->cancel_ts)
 		return 0;
 	struct inet_timewait_sock *tw = (void *)*key;
 	__u8 sub = BPF_CORE_READ(tw, tw_substate);
@@ -276,12 +306,13 @@ static long poll_one(void *map, __u64 *key, struct tw_info *info, void *ctx)
 		ts = now_ns - (now_j - entered_j) * (1000000000ULL / hz);
 	emit_tw(TS_TW_SUBSTATE, tw, info->cookie, info->substate, sub, ts, 1);
 	info->substate = sub;
+	bpf_map_delete_elem(&fw2, key);
 	return 0;
 }
 
 SEC("raw_tp")
 int poll_tws(void *ctx)
 {
-	bpf_for_each_map_elem(&tws, poll_one, 0, 0);
+	bpf_for_each_map_elem(&fw2, poll_one, 0, 0);
 	return 0;
 }

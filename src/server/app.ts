@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { sortSockets } from '../analysis/sort.ts';
 import { diagnose } from '../diagnose/index.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
+import type { KernelChangeFeed } from '../sources/trace/feed.ts';
 import { DEFAULT_LIMITS, type Limits } from './aggregates.ts';
 import { allExplanations, type StateExplainer, stateExplanation } from './explanations.ts';
 import { liveDocument, seriesDocument } from './live.ts';
@@ -54,6 +55,8 @@ export interface ServerAppOptions {
   limits?: Partial<Limits>;
   /** Concurrent `/api/events` streams (default 32). */
   maxEventClients?: number;
+  /** State changes from the kernel: transitions and stays come from it instead of snapshot diffs. */
+  kernel?: KernelChangeFeed;
   /** How a client is identified for rate limiting (the node adapter passes the socket address). */
   clientAddress?: (c: Context) => string;
 }
@@ -116,9 +119,10 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     snapshot: options.snapshot,
     intervalMs: options.intervalMs,
     findings: options.findings ?? ((snapshot, previous) => diagnose(snapshot, {}, previous)),
+    ...(options.kernel ? { kernel: options.kernel } : {}),
   });
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const metrics = createMetrics(sampler, limits);
+  const metrics = createMetrics(sampler, limits, options.kernel);
   const explain = options.explain ?? stateExplanation;
   const files: Map<string, StaticFile> = loadStaticFiles(options.webRoot ?? defaultWebRoot());
   const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;

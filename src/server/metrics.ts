@@ -1,5 +1,6 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Family } from '../model/snapshot.ts';
+import type { KernelChangeFeed } from '../sources/trace/feed.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { VERSION } from '../version.ts';
 import { type Aggregates, aggregate, DEFAULT_LIMITS, type Limits, OTHER } from './aggregates.ts';
@@ -75,7 +76,11 @@ export interface ServerMetrics {
   contentType: string;
 }
 
-export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS): ServerMetrics {
+export function createMetrics(
+  sampler: Sampler,
+  limits: Limits = DEFAULT_LIMITS,
+  kernel?: KernelChangeFeed,
+): ServerMetrics {
   const registry = new Registry();
   const registers = [registry];
   const current = (): Sample | undefined => sampler.current;
@@ -308,10 +313,34 @@ export function createMetrics(sampler: Sampler, limits: Limits = DEFAULT_LIMITS)
 
   const transitions = new Counter({
     name: 'tcpstate_transitions_total',
-    help: 'State changes seen between consecutive snapshots (key: 4-tuple + inode); several steps inside one interval count as one jump.',
+    help: kernel
+      ? 'State changes reported by the kernel (tracepoint sock:inet_sock_set_state and the TIME_WAIT mini-socket), every step of every connection.'
+      : 'State changes seen between consecutive snapshots (key: 4-tuple + inode); several steps inside one interval count as one jump.',
     labelNames: ['from', 'to'] as const,
     registers,
   });
+  if (kernel) {
+    const stays = new Histogram({
+      name: 'tcpstate_state_stay_seconds',
+      help: 'Completed stays in a state (entered after tracing began, then left), from kernel timestamps.',
+      labelNames: ['state'] as const,
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 61, 65, 120, 300, 900, 3600, 14_400],
+      registers,
+    });
+    kernel.subscribe((changes) => {
+      for (const c of changes)
+        if (c.stayMs !== undefined) stays.observe({ state: metricStateLabel(c.from) }, c.stayMs / 1000);
+    });
+    new Counter({
+      name: 'tcpstate_trace_dropped_total',
+      help: 'State changes the kernel could not hand over (ring buffer full): missing from the counts above.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(kernel.dropped);
+      },
+    });
+  }
   const snapshots = new Counter({
     name: 'tcpstate_snapshots_total',
     help: 'Snapshots taken by the sampling loop (one per interval, never per request).',

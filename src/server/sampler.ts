@@ -1,6 +1,7 @@
 import { type Summary, summarize } from '../analysis/summary.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import type { KernelChangeFeed } from '../sources/trace/feed.ts';
 import type { TcpState } from '../states/states.ts';
 import { ConnectionTracker } from '../track/tracker.ts';
 import { type ObservedTransition, oldestSince, stepTransitions } from '../track/transitions.ts';
@@ -44,6 +45,9 @@ export interface SamplerOptions {
   intervalMs: number;
   /** Points kept for the dashboard's charts (default 720 = one hour at 5 s). */
   historyLength?: number;
+  /** State changes from the kernel (tcpstate trace's source): when given, each sample's transitions are the
+   * kernel's changes since the previous sample (every step, short-lived connections included), not a diff. */
+  kernel?: KernelChangeFeed;
 }
 
 export type SamplerEvent =
@@ -73,10 +77,32 @@ export class Sampler {
   private startedAt = 0;
   private ticks = 0;
 
+  /** Kernel changes since the last sample, by from>to. */
+  private readonly kernelCounts = new Map<string, ObservedTransition>();
+
   constructor(options: SamplerOptions) {
     this.options = options;
     this.intervalMs = options.intervalMs;
     this.historyLength = options.historyLength ?? 720;
+    options.kernel?.subscribe((changes) => {
+      for (const c of changes) {
+        const key = `${c.from}>${c.to}`;
+        const t = this.kernelCounts.get(key);
+        if (t) t.count++;
+        else this.kernelCounts.set(key, { from: c.from, to: c.to, count: 1 });
+      }
+    });
+  }
+
+  /** Where the transitions come from: `kernel` (every change) or `snapshots` (diffs of consecutive looks). */
+  get transitionSource(): 'kernel' | 'snapshots' {
+    return this.options.kernel ? 'kernel' : 'snapshots';
+  }
+
+  private takeKernelCounts(): ObservedTransition[] {
+    const out = [...this.kernelCounts.values()];
+    this.kernelCounts.clear();
+    return out;
   }
 
   /** Takes the first sample (so the server never answers with nothing), then keeps sampling. */
@@ -132,12 +158,13 @@ export class Sampler {
       return undefined;
     }
     const previous = this.current;
+    const step = this.tracker.update(snapshot);
     const sample: Sample = {
       seq: (previous?.seq ?? 0) + 1,
       snapshot,
       summary: summarize(snapshot),
       findings,
-      transitions: stepTransitions(this.tracker.update(snapshot)),
+      transitions: this.options.kernel ? this.takeKernelCounts() : stepTransitions(step),
       oldestAgeSeconds: {},
       elapsedSeconds: previous ? Math.max(0, (snapshot.takenAt - previous.snapshot.takenAt) / 1000) : 0,
       durationSeconds: (performance.now() - began) / 1000,

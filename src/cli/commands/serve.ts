@@ -4,6 +4,7 @@ import { storeHistory } from '../../server/history.ts';
 import { checkBind, startServer } from '../../server/http.ts';
 import { workerSnapshotProvider } from '../../server/worker-provider.ts';
 import type { LiveSourceOptions } from '../../sources/live.ts';
+import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
 import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
@@ -39,6 +40,7 @@ interface ServeOptions extends LiveSourceOptions {
   insecure?: boolean;
   db?: string;
   rateLimit: number;
+  trace: TraceMode;
 }
 
 export function registerServe(program: Command): void {
@@ -63,6 +65,12 @@ export function registerServe(program: Command): void {
       'require Authorization: Bearer <token> on /metrics and /api (or set TCPSTATE_TOKEN, which ps does not show)',
     )
     .option('--insecure', 'allow listening on a non-loopback address without a token')
+    .option(
+      '--trace <mode>',
+      'state changes from the kernel (BPF; root): auto (where permitted), on, off. Transitions and stays then come from every change, not from snapshot diffs',
+      parseTraceMode,
+      'auto' as TraceMode,
+    )
     .option('--db <file>', 'serve /api/history from this recording (made by `tcpstate record`)')
     .option(
       '--rate-limit <n>',
@@ -97,6 +105,12 @@ Examples:
       if (warning) process.stderr.write(`tcpstate serve: ${warning}\n`);
       // The recording is opened read-only; a recorder may keep writing to it while we serve it.
       const store = options.db === undefined ? undefined : openSqliteStore(options.db);
+      const kernel = await openKernelFeed(options.trace, options);
+      if (kernel.unavailable !== undefined && options.trace === 'auto') {
+        process.stderr.write(
+          `tcpstate serve: kernel trace off (${kernel.unavailable}); transitions come from snapshot diffs\n`,
+        );
+      }
       // Live snapshots are taken in a worker thread so request load cannot delay them.
       const live = workerSnapshotProvider(options);
       const server = await startServer({
@@ -110,19 +124,22 @@ Examples:
         rateLimit:
           options.rateLimit > 0 ? { perSecond: options.rateLimit, burst: options.rateLimit * 4 } : false,
         ...(store ? { history: storeHistory(store) } : {}),
+        ...(kernel.feed ? { kernel: kernel.feed } : {}),
       }).catch(async (error: unknown) => {
         await live.close();
+        await kernel.feed?.close();
         store?.close();
         throw error;
       });
       process.stderr.write(
-        `tcpstate serve: ${server.url}/ (dashboard), ${server.url}/metrics, ${server.url}/api; a snapshot every ${options.interval / 1000}s\n`,
+        `tcpstate serve: ${server.url}/ (dashboard), ${server.url}/metrics, ${server.url}/api; a snapshot every ${options.interval / 1000}s${kernel.feed ? '; state changes from the kernel' : ''}\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => {
           void server
             .close()
             .then(() => live.close())
+            .then(() => kernel.feed?.close())
             .then(() => store?.close())
             .then(resolve);
         };

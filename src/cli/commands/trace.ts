@@ -196,13 +196,12 @@ export async function trace(options: TraceOptions): Promise<number> {
   startedAtMs = session.startedAtMs;
   const scope =
     session.netns === undefined ? 'every network namespace' : `network namespace ${session.netns}`;
-  if (!options.json && !options.ndjson) {
-    process.stderr.write(
-      err.dim(
-        `tracing TCP state changes in ${scope} (ready in ${Math.round(session.startupMs)} ms); Ctrl-C stops\n`,
-      ),
-    );
-  }
+  // On stderr in every format: stdout stays the data.
+  process.stderr.write(
+    err.dim(
+      `tracing TCP state changes in ${scope} (ready in ${Math.round(session.startupMs)} ms); Ctrl-C stops\n`,
+    ),
+  );
   const onSignal = () => finish();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

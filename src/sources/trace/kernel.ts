@@ -85,11 +85,15 @@ export interface KernelTraceCallbacks {
   onError?(error: SourceError): void;
 }
 
-export function startKernelTrace(callbacks: KernelTraceCallbacks): KernelTraceHandle {
+export function startKernelTrace(
+  callbacks: KernelTraceCallbacks,
+  options: { netns?: number } = {},
+): KernelTraceHandle {
   const unavailable = traceUnavailable();
   if (unavailable !== undefined) throw new SourceError(unavailable, SOURCE);
   const started = performance.now();
-  const child: ChildProcess = spawn(loaderPath(), [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = options.netns === undefined ? [] : ['--netns', String(options.netns)];
+  const child: ChildProcess = spawn(loaderPath(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stats: TraceStats = { dropped: 0, delivered: 0 };
   let stderr = '';
   let rest: Buffer | undefined;

@@ -2,7 +2,7 @@
  * The process holding a traced socket, from its inode through the process map (`/proc/<pid>/fd`), as `ss -p` does.
  * The kernel program already names the task when one holds the socket's lock in a system call on it; this finds
  * the rest (an accepted socket first seen with a file, a socket only ever touched in softirq). Scans are batched and
- * rate-limited: one walk of /proc answers every inode still unknown.
+ * batched: one walk of /proc answers every inode asked for (the caller decides how often to walk).
  */
 import type { Owner } from '../../track/kernel-trace.ts';
 import { readSocketOwners } from '../proc/processes.ts';
@@ -13,7 +13,7 @@ export class OwnerResolver {
   private readonly minIntervalMs: number;
   private readonly maxCached: number;
 
-  constructor(minIntervalMs = 100, maxCached = 200_000) {
+  constructor(minIntervalMs = 0, maxCached = 200_000) {
     this.minIntervalMs = minIntervalMs;
     this.maxCached = maxCached;
   }

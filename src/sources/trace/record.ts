@@ -51,18 +51,31 @@ function address(b: Uint8Array, at: number, family: Family): string {
   return formatIpv6(Array.from(b.subarray(at, at + 16)));
 }
 
+/** A u64 as decimal text without BigInt for the common case (below 2^53). */
+function u64Text(view: DataView, at: number): string {
+  const lo = view.getUint32(at, true);
+  const hi = view.getUint32(at + 4, true);
+  if (hi < 0x200000) return String(hi * 0x100000000 + lo);
+  return view.getBigUint64(at, true).toString();
+}
+
 export function decodeRecord(buf: Uint8Array, at: number): TraceRecord {
   const view = new DataView(buf.buffer, buf.byteOffset + at, RECORD_SIZE);
   const family: Family = view.getUint16(44, true) === 10 ? 'inet6' : 'inet';
-  let commEnd = at + 84;
-  while (commEnd < at + 100 && buf[commEnd] !== 0) commEnd++;
+  const pid = view.getUint32(36, true);
+  let comm = '';
+  if (pid !== 0) {
+    let end = at + 84;
+    while (end < at + 100 && buf[end] !== 0) end++;
+    comm = Buffer.from(buf.buffer, buf.byteOffset + at + 84, end - at - 84).toString('latin1');
+  }
   return {
-    atMs: Number(view.getBigUint64(0, true)) / 1e6,
-    cookie: view.getBigUint64(8, true).toString(),
-    skaddr: view.getBigUint64(16, true).toString(16),
-    ino: Number(view.getBigUint64(24, true)),
+    atMs: (view.getUint32(4, true) * 0x100000000 + view.getUint32(0, true)) / 1e6,
+    cookie: u64Text(view, 8),
+    skaddr: view.getUint32(20, true).toString(16) + view.getUint32(16, true).toString(16).padStart(8, '0'),
+    ino: view.getUint32(28, true) * 0x100000000 + view.getUint32(24, true),
     netns: view.getUint32(32, true),
-    pid: view.getUint32(36, true),
+    pid,
     kind: view.getUint8(40),
     oldState: view.getUint8(41),
     newState: view.getUint8(42),
@@ -72,6 +85,6 @@ export function decodeRecord(buf: Uint8Array, at: number): TraceRecord {
     dport: view.getUint16(48, true),
     saddr: address(buf, at + 52, family),
     daddr: address(buf, at + 68, family),
-    comm: Buffer.from(buf.buffer, buf.byteOffset + at + 84, commEnd - at - 84).toString('latin1'),
+    comm,
   };
 }

@@ -52,6 +52,11 @@ function namespaceInode(options: TraceSessionOptions): number | undefined {
   }
 }
 
+/** An owner still unnamed this long after its socket was seen is looked up in /proc ... */
+const WALK_AFTER_MS = 500;
+/** ... by one walk at most this often. */
+const WALK_EVERY_MS = 2000;
+
 /** CLOCK_MONOTONIC now, in ms (the kernel's bpf_ktime_get_ns clock). */
 export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -63,44 +68,64 @@ export async function startTraceSession(options: TraceSessionOptions): Promise<T
   const owners = new OwnerResolver();
   let flushTimer: NodeJS.Timeout | undefined;
 
+  // Sockets with a file but no owner named yet (an accepted socket touched only in softirq so far). Most are
+  // named by the kernel program at their owner's next system call on them (close, shutdown); a walk of /proc,
+  // which costs tens of milliseconds on a busy machine, is only for those still unnamed after a moment.
+  const unnamed = new Map<number, { id: string; since: number }>();
+  let lastWalk = Number.NEGATIVE_INFINITY;
   const deliver = (changes: StateChange[]) => {
     if (changes.length === 0) return;
-    // Owners the kernel did not name: one walk of /proc for every inode still unknown in this batch.
-    const missing: number[] = [];
-    for (const c of changes) if (c.owner === undefined && c.inode !== 0) missing.push(c.inode);
-    if (missing.length > 0) {
-      owners.resolve(missing);
-      for (const c of changes) {
-        if (c.owner !== undefined || c.inode === 0) continue;
-        const owner = owners.get(c.inode);
-        if (owner !== undefined) {
-          c.owner = owner;
-          tracker.setOwner(c.id, owner);
+    const now = performance.now();
+    for (const c of changes) {
+      if (c.owner !== undefined) unnamed.delete(c.inode);
+      else if (c.inode !== 0 && !unnamed.has(c.inode)) {
+        const known = owners.get(c.inode);
+        if (known !== undefined) {
+          c.owner = known;
+          tracker.setOwner(c.id, known);
+        } else unnamed.set(c.inode, { id: c.id, since: now });
+      }
+      if (c.to === 'CLOSED' || c.to === 'TIME_WAIT') unnamed.delete(c.inode);
+    }
+    if (unnamed.size > 0 && now - lastWalk >= WALK_EVERY_MS) {
+      const due: number[] = [];
+      for (const [inode, u] of unnamed) if (now - u.since >= WALK_AFTER_MS) due.push(inode);
+      if (due.length > 0) {
+        lastWalk = now;
+        owners.resolve(due, now);
+        for (const inode of due) {
+          const owner = owners.get(inode);
+          const u = unnamed.get(inode);
+          if (owner !== undefined && u !== undefined) tracker.setOwner(u.id, owner);
+          unnamed.delete(inode);
         }
       }
     }
     options.onChanges(changes);
   };
 
-  const handle: KernelTraceHandle = startKernelTrace({
-    onRecords(records) {
-      const out: StateChange[] = [];
-      for (const r of records) {
-        if (netns !== undefined && r.netns !== netns) continue;
-        tracker.push(r as KernelEvent, out);
-      }
-      deliver(out);
-      // A mini-socket removal is final only when nothing re-arms it within a moment: look again shortly.
-      if (flushTimer === undefined) {
-        flushTimer = setTimeout(() => {
-          flushTimer = undefined;
-          deliver(tracker.flush(monotonicMs()));
-        }, 10);
-      }
+  const handle: KernelTraceHandle = startKernelTrace(
+    {
+      onRecords(records) {
+        const out: StateChange[] = [];
+        for (const r of records) {
+          if (netns !== undefined && r.netns !== netns) continue;
+          tracker.push(r as KernelEvent, out);
+        }
+        deliver(out);
+        // A mini-socket removal is final only when nothing re-arms it within a moment: look again shortly.
+        if (flushTimer === undefined) {
+          flushTimer = setTimeout(() => {
+            flushTimer = undefined;
+            deliver(tracker.flush(monotonicMs()));
+          }, 10);
+        }
+      },
+      onDropped: (total, added) => options.onDropped?.(total, added),
+      onError: (error) => options.onError?.(error),
     },
-    onDropped: (total, added) => options.onDropped?.(total, added),
-    onError: (error) => options.onError?.(error),
-  });
+    netns === undefined ? {} : { netns },
+  );
   const startupMs = await handle.ready;
   return {
     startupMs,
