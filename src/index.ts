@@ -3,6 +3,15 @@
  */
 
 export {
+  applyFilter,
+  buildFilter,
+  type FilterOptions,
+  parseExpression,
+  type SocketPredicate,
+} from './analysis/filter.ts';
+export { GROUP_KEYS, type Group, type GroupKey, groupBy, listeningPorts } from './analysis/groups.ts';
+export { parseSortKey, SORT_KEYS, type SortKey, sortSockets } from './analysis/sort.ts';
+export {
   countByState,
   emptyCounts,
   type StateCounts,

@@ -110,15 +110,6 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** Parse `50ms`, `1s`, `250` (ms). */
-export function parseDuration(text: string, option: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text);
-  if (!m) throw new UsageError(`${option} '${text}': expected a duration like 50ms, 2s or 1m`);
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 'ms').toLowerCase();
-  return Math.round(unit === 's' ? n * 1000 : unit === 'm' ? n * 60000 : n);
-}
-
 export function parsePercent(text: string, option: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
   const n = m ? Number(m[1]) : Number.NaN;

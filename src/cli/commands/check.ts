@@ -39,7 +39,7 @@ export function registerCheck(program: Command): void {
     // Monitoring plugins must answer with a status whatever happens: any failure is UNKNOWN (3), never a stack.
     try {
       const thresholds = readThresholds(options.config, options.set ?? []);
-      const intervalMs = parseDuration(options.interval, '--interval', { allowZero: true });
+      const intervalMs = parseDuration(options.interval, '--interval', { allowZero: true, timer: true });
       if (file !== undefined && intervalMs > 0)
         throw new UsageError('--interval needs live data: a saved table is one look');
       const provider =

@@ -29,6 +29,7 @@ import { connState } from '../../capture/zeek.ts';
 import { UsageError } from '../../errors.ts';
 import { colorsFor } from '../../render/color.ts';
 import { JsonDocumentWriter } from '../../render/json-document.ts';
+import { parseDuration } from '../duration.ts';
 import { runAction } from '../run.ts';
 import { readStdinUntilStopped } from '../stdin-capture.ts';
 import { addViewOptions, emitSnapshot, type ViewOptions } from '../view.ts';
@@ -49,11 +50,8 @@ interface PcapOptions extends ViewOptions {
   progress?: boolean;
 }
 
-const seconds = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag}: '${value}' is not a number of seconds`);
-  return n;
-};
+/** A duration flag (`60s`, `2m`), in the seconds the capture tracker counts in. */
+const seconds = (flag: string) => (value: string) => parseDuration(value, flag, { allowZero: true }) / 1000;
 
 /** `--at`: epoch seconds, an ISO date, `+S` seconds after the first packet, or `end`. */
 function parseAt(text: string, first: number, last: number): number {
@@ -93,13 +91,13 @@ export function registerPcap(program: Command): void {
     .option('--svg <file>', 'write the timeline as an SVG chart to FILE')
     .option('--checksums', 'verify TCP checksums and drop bad segments (off by default: offload)')
     .option(
-      '--time-wait <seconds>',
-      'TIME_WAIT length assumed for the endpoints (default 60, Linux)',
+      '--time-wait <duration>',
+      'TIME_WAIT length assumed for the endpoints (default 60s, Linux)',
       seconds('--time-wait'),
     )
     .option(
-      '--idle-timeout <seconds>',
-      'end a connection idle this long (default 600)',
+      '--idle-timeout <duration>',
+      'end a connection idle this long (default 10m)',
       seconds('--idle-timeout'),
     )
     .option('--limit <n>', 'connections listed in the table (default 50)', (v) => {

@@ -7,7 +7,7 @@ import { buildSnapshotWrite } from '../../store/snapshot-write.ts';
 import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { formatDuration } from '../../track/ages.ts';
 import { ConnectionTracker } from '../../track/tracker.ts';
-import { parseDuration } from '../duration.ts';
+import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
 import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
@@ -56,9 +56,11 @@ Examples:
 }
 
 export async function record(options: RecordOptions, diagnose: DiagnoseFn): Promise<number> {
-  const intervalMs = parseDuration(options.interval, '--interval');
+  const intervalMs = parseDuration(options.interval, '--interval', { min: MIN_INTERVAL_MS, timer: true });
   const durationMs =
-    options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+    options.duration === undefined
+      ? undefined
+      : parseDuration(options.duration, '--duration', { timer: true });
   const retentionMs = parseDuration(options.retention, '--retention');
   const downsampleAfterMs = parseDuration(options.downsampleAfter, '--downsample-after');
   const downsampleToMs = parseDuration(options.downsampleTo, '--downsample-to');

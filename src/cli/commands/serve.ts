@@ -6,17 +6,13 @@ import { workerSnapshotProvider } from '../../server/worker-provider.ts';
 import type { LiveSourceOptions } from '../../sources/live.ts';
 import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
 import { openSqliteStore } from '../../store/sqlite-store.ts';
+import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
 import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 
-/** `5s`, `500ms`, `1m`, or a bare number of seconds; between 0.1 s and 1 h. */
+/** `5s`, `500ms`, `1m`: between 100 ms and 1 h. */
 export function parseInterval(text: string): number {
-  const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/);
-  if (!m) throw new UsageError(`--interval: '${text}' is not a duration (e.g. 5s, 500ms, 1m)`);
-  const n = Number(m[1]);
-  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
-  if (ms < 100 || ms > 3_600_000) throw new UsageError(`--interval: '${text}' must be between 100ms and 1h`);
-  return ms;
+  return parseDuration(text, '--interval', { min: MIN_INTERVAL_MS, max: 3_600_000 });
 }
 
 function parsePort(text: string): number {

@@ -5,9 +5,10 @@ import { colorsFor } from '../../render/color.ts';
 import { renderSequenceMermaid } from '../../render/sequence/mermaid.ts';
 import { renderSequenceSvg } from '../../render/sequence/svg.ts';
 import { renderSequenceText } from '../../render/sequence/text.ts';
-import { defaultRules, parseDuration, parseMatcher, parsePercent } from '../../sim/network.ts';
+import { defaultRules, parseMatcher, parsePercent } from '../../sim/network.ts';
 import { runScenario } from '../../sim/run.ts';
 import { SCENARIOS } from '../../sim/scenarios.ts';
+import { parseDuration } from '../duration.ts';
 import { runAction } from '../run.ts';
 import { writeOutputFile } from '../write-file.ts';
 
@@ -47,7 +48,7 @@ export function registerSimulate(program: Command): void {
         if (!Number.isInteger(seed)) throw new UsageError(`--seed '${opts.seed}': expected an integer`);
         const rules = {
           ...defaultRules(),
-          delay: parseDuration(opts.delay, '--delay'),
+          delay: parseDuration(opts.delay, '--delay', { allowZero: true }),
           loss: parsePercent(opts.loss, '--loss'),
           seed,
           drop: opts.drop.map((r) => parseMatcher(r, '--drop')),

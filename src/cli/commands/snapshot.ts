@@ -41,7 +41,9 @@ export function registerSnapshot(program: Command): void {
     runAction(async () => {
       const options = (command as unknown as { opts(): MainOptions }).opts();
       const intervalMs =
-        options.interval === undefined ? undefined : parseDuration(options.interval, '--interval');
+        options.interval === undefined
+          ? undefined
+          : parseDuration(options.interval, '--interval', { timer: true });
       // -s/-x go to the kernel with the netlink reader: `-s close-wait` among 100k sockets reads a handful.
       const live: LiveSourceOptions = { ...options, states: pushedStates(options) };
       let previous: Awaited<ReturnType<typeof takeLiveSnapshot>> | undefined;

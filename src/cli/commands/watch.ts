@@ -20,7 +20,7 @@ import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import { formatTrackedAge, oldestPerState } from '../../track/ages.ts';
 import type { TrackedConnection } from '../../track/tracker.ts';
 import { ConnectionTracker, serviceOf } from '../../track/tracker.ts';
-import { parseDuration } from '../duration.ts';
+import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
 import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
@@ -76,9 +76,11 @@ function filterPredicate(text: string): ((s: Socket) => boolean) | undefined {
 const QUIET_STATES: ReadonlySet<TcpState> = new Set(['LISTEN']);
 
 export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promise<number> {
-  const intervalMs = parseDuration(options.interval, '--interval');
+  const intervalMs = parseDuration(options.interval, '--interval', { min: MIN_INTERVAL_MS, timer: true });
   const durationMs =
-    options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+    options.duration === undefined
+      ? undefined
+      : parseDuration(options.duration, '--duration', { timer: true });
   if (!WATCH_SORTS.includes(options.sort as WatchSort)) {
     throw new UsageError(`--sort: '${options.sort}' is not one of ${WATCH_SORTS.join(', ')}`);
   }
