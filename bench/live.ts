@@ -3,6 +3,11 @@
  * by side in one hyperfine run each (with and without process attribution), plus peak RSS per tool.
  *
  *   npm run build && npx tsx bench/live.ts [--connections-per-process 8400] [--processes 6] [--runs 5]
+ *       [--cpus 1] [--idle-seconds 60] [--quick]
+ *
+ * The netlink reader (native/, built by npm install) is what `tcpstate` uses by default; `--reader proc` rows
+ * measure the /proc reader side by side. watch and serve run for --idle-seconds at a 5 s interval and their CPU time
+ * (utime+stime of the process tree, from /proc) is reported as a share of one core.
  *
  * Needs root (network namespace), hyperfine, iproute2, net-tools, /usr/bin/python3 with psutil. Everything runs
  * inside a namespace created here (loopback only), which is deleted at the end.
@@ -20,6 +25,13 @@ const arg = (name: string, fallback: number) => {
 const PER_PROCESS = arg('connections-per-process', 8400); // 2 sockets per connection; fds stay under a 20k limit
 const PROCESSES = arg('processes', 6);
 const RUNS = arg('runs', 5);
+/** Seconds each of watch and serve runs at a 5 s interval for the CPU figure (0: skip). */
+const IDLE_SECONDS = arg('idle-seconds', 60);
+/** Only the plain group (skip -p, psutil, systeminformation): for the 500k run. */
+const QUICK = process.argv.includes('--quick');
+/** Pin every command to these CPUs (taskset -c), e.g. `--cpus 1`. */
+const cpusAt = process.argv.indexOf('--cpus');
+const CPUS = cpusAt > 0 ? process.argv[cpusAt + 1] : undefined;
 
 const root = resolve(import.meta.dirname, '..');
 const cli = join(root, 'dist/bin/main.js');
@@ -134,29 +146,41 @@ async function main(): Promise<void> {
   );
 
   const node = process.execPath;
+  const pin = CPUS === undefined ? '' : `taskset -c ${CPUS} `;
+  const enterPinned = `${pin}${enter}`;
   const si = `${node} -e "require('${join(root, 'node_modules/systeminformation')}').networkConnections().then(c=>{if(!c.length)process.exit(1)})"`;
   const psutil = `${PY} -c "import psutil; assert psutil.net_connections('tcp')"`;
   const lib = `${node} --input-type=module -e "const m=await import('${live}'); const s=await m.readLiveSnapshot({}); if(!s.sockets.length) process.exit(1)"`;
+  const tcpstate = `${enterPinned} ${node} ${cli}`;
   const plain: [string, string][] = [
-    ['cat /proc/net/tcp /proc/net/tcp6', `${enter} cat /proc/net/tcp /proc/net/tcp6`],
-    ['ss -tan', `${enter} ss -tan`],
-    ['netstat -tan', `${enter} netstat -tan`],
-    ['tcpstate --json', `${enter} ${node} ${cli} --json`],
-    ['tcpstate library readLiveSnapshot()', `${enter} ${lib}`],
-    ["psutil net_connections('tcp')", `${enter} ${psutil}`],
-    ['systeminformation networkConnections()', `${enter} ${si}`],
+    ['cat /proc/net/tcp /proc/net/tcp6', `${enterPinned} cat /proc/net/tcp /proc/net/tcp6`],
+    ['ss -tan', `${enterPinned} ss -tan`],
+    [
+      "ss -tan | awk '{print $1}' | sort | uniq -c",
+      `${enterPinned} sh -c "ss -tan | awk '{print \\$1}' | sort | uniq -c"`,
+    ],
+    ['netstat -tan', `${enterPinned} netstat -tan`],
+    ['tcpstate', tcpstate],
+    ['tcpstate --reader proc', `${tcpstate} --reader proc`],
+    ['tcpstate -s close-wait', `${tcpstate} -s close-wait`],
+    ['tcpstate --json', `${tcpstate} --json`],
+    ['tcpstate --json --reader proc', `${tcpstate} --json --reader proc`],
+    ...(QUICK
+      ? []
+      : ([
+          ['tcpstate library readLiveSnapshot() (proc)', `${enterPinned} ${lib}`],
+          ["psutil net_connections('tcp')", `${enterPinned} ${psutil}`],
+          ['systeminformation networkConnections()', `${enterPinned} ${si}`],
+        ] as [string, string][])),
   ];
   const withP: [string, string][] = [
-    ['ss -tanp', `${enter} ss -tanp`],
-    ['netstat -tanp', `${enter} netstat -tanp`],
-    ['tcpstate --json -p', `${enter} ${node} ${cli} --json -p`],
-    [
-      'tcpstate library readLiveSnapshot({processes})',
-      `${enter} ${lib.replace('({})', '({processes:true})')}`,
-    ],
+    ['ss -tanp', `${enterPinned} ss -tanp`],
+    ['netstat -tanp', `${enterPinned} netstat -tanp`],
+    ['tcpstate --json -p', `${tcpstate} --json -p`],
+    ['tcpstate --json -p --reader proc', `${tcpstate} --json -p --reader proc`],
   ];
   const a = hyperfine('plain', plain);
-  const b = hyperfine('processes', withP);
+  const b = QUICK ? [] : hyperfine('processes', withP);
   for (const [list, cmds] of [
     [a, plain],
     [b, withP],
@@ -179,20 +203,73 @@ async function main(): Promise<void> {
     }
     console.log('');
   };
-  console.log(`\n## ${count} sockets, ${RUNS} runs each (+1 warm-up), ${new Date().toISOString()}\n`);
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(
+    `\n## ${count} sockets, ${RUNS} runs each (+1 warm-up), ${new Date().toISOString()}, load ${load}${CPUS ? `, taskset -c ${CPUS}` : ''}\n`,
+  );
   table(a, find(a, 'ss -tan'));
-  table(b, find(b, 'ss -tanp'));
-  const cat = find(a, 'cat /proc/net/tcp /proc/net/tcp6');
+  if (!QUICK) table(b, find(b, 'ss -tanp'));
   const ss = find(a, 'ss -tan');
-  const ssp = find(b, 'ss -tanp');
+  const hist = find(a, "ss -tan | awk '{print $1}' | sort | uniq -c");
   const ratio = (x: Result, y: Result) => `${(x.mean / y.mean).toFixed(2)}x`;
-  for (const name of ['tcpstate --json', 'tcpstate library readLiveSnapshot()']) {
+  const goal = (name: string, base: Result, limit: number) => {
     const r = find(a, name);
-    console.log(`${name}: ${ratio(r, ss)} of ss -tan, ${ratio(r, cat)} of cat`);
+    const x = r.mean / base.mean;
+    console.log(
+      `${name}: ${x.toFixed(2)}x of ${base.name} (goal <= ${limit}x: ${x <= limit ? 'met' : 'missed'})`,
+    );
+  };
+  goal('tcpstate', hist, 0.5);
+  goal('tcpstate', ss, 1.0);
+  goal('tcpstate -s close-wait', ss, 0.3);
+  goal('tcpstate --json', ss, 1.5);
+  console.log(`tcpstate --reader proc: ${ratio(find(a, 'tcpstate --reader proc'), ss)} of ss -tan`);
+  if (!QUICK) {
+    const ssp = find(b, 'ss -tanp');
+    const p = find(b, 'tcpstate --json -p');
+    console.log(
+      `tcpstate --json -p: ${ratio(p, ssp)} of ss -tanp (goal <= 0.5x: ${p.mean / ssp.mean <= 0.5 ? 'met' : 'missed'})`,
+    );
   }
-  for (const name of ['tcpstate --json -p', 'tcpstate library readLiveSnapshot({processes})']) {
-    console.log(`${name}: ${ratio(find(b, name), ssp)} of ss -tanp`);
+  if (IDLE_SECONDS > 0) {
+    for (const [name, args] of [
+      ['watch -i 5s', ['watch', '-i', '5s']],
+      ['serve --interval 5s', ['serve', '--interval', '5s', '--port', '0']],
+    ] as const) {
+      const share = await cpuShare([
+        ...(CPUS ? ['taskset', '-c', CPUS] : []),
+        'nsenter',
+        `--net=/run/netns/${ns}`,
+        node,
+        cli,
+        ...args,
+      ]);
+      console.log(`${name}: ${(share * 100).toFixed(1)}% of one core over ${IDLE_SECONDS} s (goal <= 5%)`);
+    }
   }
+}
+
+/** utime+stime of a process (and its threads) in clock ticks, from /proc/<pid>/stat. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/**
+ * Runs a long-lived command for IDLE_SECONDS (after a 6 s start-up allowance) and returns its CPU time as a share
+ * of one core. nsenter and taskset exec into node, so the pid is node's.
+ */
+async function cpuShare(argv: string[]): Promise<number> {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore'] });
+  await new Promise((r) => setTimeout(r, 6000));
+  const t0 = cpuTicks(child.pid!);
+  const w0 = Date.now();
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const t1 = cpuTicks(child.pid!);
+  const wall = (Date.now() - w0) / 1000;
+  child.kill('SIGTERM');
+  return (t1 - t0) / 100 / wall;
 }
 
 main()

@@ -29,6 +29,7 @@ Examples:
   tcpstate pcap capture.pcapng          both endpoints' states from a capture, Zeek-compatible
   tcpstate watch | record | report | serve   over time, in SQLite, and as a dashboard with /metrics
   tcpstate trace                        every state change as it happens, from the kernel (root)
+  tcpstate kill -s close-wait --port 80 close matching sockets like ss -K (dry run without --yes)
 
 Colours only on a terminal; NO_COLOR turns them off, FORCE_COLOR on.
 Exit codes: 0 ok, 1 error, 2 usage error, 3 not available; check uses 0-3 as monitoring plugins do.`,
@@ -52,6 +53,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   report: async () => (await import('./commands/report.ts')).registerReport,
   serve: async () => (await import('./commands/serve.ts')).registerServe,
   trace: async () => (await import('./commands/trace.ts')).registerTrace,
+  kill: async () => (await import('./commands/kill.ts')).registerKill,
 };
 
 /** The first word of the command line that is not an option or an option's value: the subcommand, if any. */
