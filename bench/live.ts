@@ -73,6 +73,8 @@ interface Result {
   mean: number;
   stddev: number;
   min: number;
+  /** CPU seconds (user + system) per run: on a loaded machine the honest figure, since wall time waits for a core. */
+  cpu: number;
   rssKb?: number;
 }
 
@@ -82,9 +84,15 @@ function hyperfine(label: string, commands: [string, string][]): Result[] {
   for (const [name, cmd] of commands) args.push('-n', name, cmd);
   execFileSync('hyperfine', args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const json = JSON.parse(readFileSync(out, 'utf8')) as {
-    results: { command: string; mean: number; stddev: number; min: number }[];
+    results: { command: string; mean: number; stddev: number; min: number; user: number; system: number }[];
   };
-  return json.results.map((r) => ({ name: r.command, mean: r.mean, stddev: r.stddev, min: r.min }));
+  return json.results.map((r) => ({
+    name: r.command,
+    mean: r.mean,
+    stddev: r.stddev,
+    min: r.min,
+    cpu: r.user + r.system,
+  }));
 }
 
 /** Peak RSS of one run, from GNU time's %M (KiB), the largest of the process tree's members as time reports it. */
@@ -193,12 +201,14 @@ async function main(): Promise<void> {
   const find = (list: Result[], name: string) => list.find((r) => r.name === name)!;
   const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
   const table = (list: Result[], base: Result) => {
-    console.log(`| tool | mean ± σ | min | vs ${base.name} | peak RSS |`);
-    console.log('|---|---|---|---|---|');
+    console.log(
+      `| tool | mean ± σ | min | vs ${base.name} | CPU (user+sys) | CPU vs ${base.name} | peak RSS |`,
+    );
+    console.log('|---|---|---|---|---|---|---|');
     for (const r of list) {
       const rss = r.rssKb === undefined ? '?' : `${(r.rssKb / 1024).toFixed(0)} MiB`;
       console.log(
-        `| ${r.name} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${(r.mean / base.mean).toFixed(2)}x | ${rss} |`,
+        `| ${r.name} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${(r.mean / base.mean).toFixed(2)}x | ${ms(r.cpu)} | ${(r.cpu / base.cpu).toFixed(2)}x | ${rss} |`,
       );
     }
     console.log('');
