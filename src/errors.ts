@@ -80,6 +80,22 @@ export class SourceError extends TcpstateError {
   }
 }
 
+/** A bad query parameter of the HTTP API (the server answers 400 with this message). */
+export class QueryError extends TcpstateError {
+  override name = 'QueryError';
+  constructor(message: string) {
+    super(message, { code: 'E_QUERY', exitCode: 2 });
+  }
+}
+
+/** Something this build or this host cannot do (the server answers 501; the CLI exits 3, "not available here"). */
+export class NotAvailableError extends TcpstateError {
+  override name = 'NotAvailableError';
+  constructor(message: string) {
+    super(message, { code: 'E_NOT_AVAILABLE', exitCode: 3 });
+  }
+}
+
 /** The recorder's database cannot be used (locked by another recorder, wrong schema, corrupt). */
 export class StoreError extends TcpstateError {
   override name = 'StoreError';

@@ -12,7 +12,19 @@
 import { stateName, TCP_STATES, type TcpState } from '../states/states.ts';
 import { PROFILES, type Profile } from './profiles.ts';
 import { seqAdd, seqDiff, seqGt, seqInWindow, seqLe, seqLt } from './seq.ts';
-import type { Flags, Segment, StepResult, Tcb, TcpEvent, TimerName, Timers, UserCall } from './types.ts';
+import {
+  type CallError,
+  type ConnectionError,
+  ERROR_TEXT,
+  type Flags,
+  type Segment,
+  type StepResult,
+  type Tcb,
+  type TcpEvent,
+  type TimerName,
+  type Timers,
+  type UserCall,
+} from './types.ts';
 
 export const DEFAULT_WINDOW = 65535;
 
@@ -87,6 +99,8 @@ class Step {
   readonly out: Segment[] = [];
   readonly rows: string[] = [];
   message: string | undefined;
+  callError: CallError | undefined;
+  connectionError: ConnectionError | undefined;
   note: string | undefined;
 
   constructor(tcb: Tcb, profile: Profile, now: number) {
@@ -132,11 +146,18 @@ class Step {
   }
 
   /** Enter CLOSED and delete the TCB (keeping the profile-independent fields readable for traces). */
-  close(message?: string): void {
+  close(error?: ConnectionError, message?: string): void {
     this.stopAll();
     this.tcb.state = 'CLOSED';
     this.tcb.closeQueued = false;
+    if (error) this.connectionError = error;
     if (message) this.message = message;
+  }
+
+  /** Refuses the user call: the typed error, and RFC 9293's `error: ...` text for traces. */
+  refuse(error: CallError): void {
+    this.callError = error;
+    this.message = `error: ${ERROR_TEXT[error.error]}`;
   }
 
   enterTimeWait(): void {
@@ -201,6 +222,8 @@ class Step {
 
   result(): StepResult {
     const r: StepResult = { tcb: this.tcb, segments: this.out, timers: this.tcb.timers, rows: this.rows };
+    if (this.callError !== undefined) r.callError = this.callError;
+    if (this.connectionError !== undefined) r.connectionError = this.connectionError;
     if (this.message !== undefined) r.message = this.message;
     if (this.note !== undefined) r.note = this.note;
     return r;
@@ -226,7 +249,7 @@ function userCall(s: Step, u: UserCall): void {
     case 'OPEN': {
       if (u.mode === 'passive') {
         s.row('OPEN_PASSIVE');
-        if (st !== 'CLOSED') s.message = 'error: connection already exists';
+        if (st !== 'CLOSED') s.refuse({ call: 'OPEN', error: 'connection-already-exists' });
         else {
           // §3.10.1 CLOSED: create TCB, passive.
           const iss = t.iss;
@@ -240,7 +263,7 @@ function userCall(s: Step, u: UserCall): void {
         const remote = u.remote ?? true;
         s.row('OPEN_ACTIVE', remote ? 'remote socket specified' : 'remote socket unspecified');
         if (!remote) {
-          s.message = 'error: remote socket unspecified';
+          s.refuse({ call: 'OPEN', error: 'remote-socket-unspecified' });
           return;
         }
         const iss = u.iss ?? t.iss;
@@ -251,17 +274,17 @@ function userCall(s: Step, u: UserCall): void {
         return;
       }
       s.row('OPEN_ACTIVE');
-      s.message = 'error: connection already exists';
+      s.refuse({ call: 'OPEN', error: 'connection-already-exists' });
       return;
     }
     case 'SEND': {
       if (st === 'CLOSED') {
         s.row('SEND');
-        s.message = 'error: connection does not exist';
+        s.refuse({ call: 'SEND', error: 'connection-does-not-exist' });
       } else if (st === 'LISTEN') {
         // §3.10.2 LISTEN: with a foreign socket the connection becomes active.
         s.row('SEND', t.remoteKnown ? 'remote socket specified' : 'remote socket unspecified');
-        if (!t.remoteKnown) s.message = 'error: remote socket unspecified';
+        if (!t.remoteKnown) s.refuse({ call: 'SEND', error: 'remote-socket-unspecified' });
         else {
           t.sendQueued += u.bytes;
           t.origin = 'active';
@@ -276,16 +299,16 @@ function userCall(s: Step, u: UserCall): void {
         s.flush();
       } else {
         s.row('SEND');
-        s.message = 'error: connection closing';
+        s.refuse({ call: 'SEND', error: 'connection-closing' });
       }
       return;
     }
     case 'RECEIVE': {
       s.row('RECEIVE');
-      if (st === 'CLOSED') s.message = 'error: connection does not exist';
+      if (st === 'CLOSED') s.refuse({ call: 'RECEIVE', error: 'connection-does-not-exist' });
       else if (t.unread > 0) t.unread = 0;
       else if (st === 'CLOSE_WAIT' || st === 'CLOSING' || st === 'LAST_ACK' || st === 'TIME_WAIT')
-        s.message = 'error: connection closing';
+        s.refuse({ call: 'RECEIVE', error: 'connection-closing' });
       return;
     }
     case 'CLOSE': {
@@ -306,7 +329,7 @@ function userCall(s: Step, u: UserCall): void {
       switch (st) {
         case 'CLOSED':
           s.row('CLOSE');
-          s.message = 'error: connection does not exist';
+          s.refuse({ call: 'CLOSE', error: 'connection-does-not-exist' });
           return;
         case 'LISTEN':
         case 'SYN_SENT':
@@ -339,7 +362,7 @@ function userCall(s: Step, u: UserCall): void {
           return;
         default:
           s.row('CLOSE');
-          s.message = 'error: connection closing';
+          s.refuse({ call: 'CLOSE', error: 'connection-closing' });
           // An orphaned FIN-WAIT-2 gets the real-stack timer (Linux tcp_fin_timeout, BSD 10 min).
           if (st === 'FIN_WAIT_2' && u.full && s.profile.finWait2 !== null)
             s.start('FIN_WAIT_2', s.profile.finWait2);
@@ -349,7 +372,7 @@ function userCall(s: Step, u: UserCall): void {
     case 'ABORT': {
       s.row('ABORT');
       if (st === 'CLOSED') {
-        s.message = 'error: connection does not exist';
+        s.refuse({ call: 'ABORT', error: 'connection-does-not-exist' });
         return;
       }
       // §3.10.5: RST <SEQ=SND.NXT> from the synchronized states where the peer holds state.
@@ -366,7 +389,7 @@ function userCall(s: Step, u: UserCall): void {
     }
     case 'STATUS':
       s.row('STATUS');
-      if (st === 'CLOSED') s.message = 'error: connection does not exist';
+      if (st === 'CLOSED') s.refuse({ call: 'STATUS', error: 'connection-does-not-exist' });
       else s.message = `state = ${stateName(st)}`;
       return;
   }
@@ -459,7 +482,7 @@ function segmentInSynSent(s: Step, seg: Segment): void {
   if (seg.flags.rst) {
     if (ackAcceptable) {
       s.row('SEG_RST', 'ACK acceptable (SND.UNA < SEG.ACK =< SND.NXT)');
-      s.close('error: connection reset');
+      s.close('connection-reset', 'error: connection reset');
       s.note = 'connection refused';
     } else s.row('SEG_RST', 'no ACK');
     return;
@@ -601,7 +624,7 @@ function segmentInSynchronized(s: Step, seg: Segment): void {
         s.enter('LISTEN');
       } else {
         s.row('SEG_RST', 'valid RST, entered from active OPEN (simultaneous open)');
-        s.close('connection refused');
+        s.close('connection-refused', 'connection refused');
       }
       return;
     }
@@ -612,9 +635,8 @@ function segmentInSynchronized(s: Step, seg: Segment): void {
       return;
     }
     s.row('SEG_RST', RST_VALID_CONDITION[entry]);
-    s.close(
-      entry === 'CLOSING' || entry === 'LAST_ACK' || entry === 'TIME_WAIT' ? undefined : 'connection reset',
-    );
+    if (entry === 'CLOSING' || entry === 'LAST_ACK' || entry === 'TIME_WAIT') s.close();
+    else s.close('connection-reset', 'connection reset');
     return;
   }
 
@@ -791,7 +813,7 @@ function processText(s: Step, seg: Segment): boolean {
       // MAY-1: nobody will read this data any more; real stacks answer with RST and drop the connection.
       s.row('SEG_DATA', 'new data arrives after the application has fully closed (half-duplex close, MAY-1)');
       s.send(flags('rst'), t.sndNxt, 0);
-      s.close('connection reset');
+      s.close('connection-reset', 'connection reset');
       return false;
     }
     s.row('SEG_DATA', 'acceptable in-order data (application still reading)');
@@ -858,7 +880,7 @@ function timeout(s: Step, timer: TimerName): void {
   switch (timer) {
     case 'USER_TIMEOUT':
       s.row('USER_TIMEOUT');
-      s.close('error: connection aborted due to user timeout');
+      s.close('user-timeout', 'error: connection aborted due to user timeout');
       return;
     case 'TIME_WAIT':
       s.row('TIME_WAIT_TIMEOUT', '2*MSL elapsed');
@@ -884,7 +906,7 @@ function timeout(s: Step, timer: TimerName): void {
       } else {
         s.row('TIMER_CONN_ESTABLISH', 'connection not established within keepinit');
       }
-      s.close('error: connection timed out');
+      s.close('connection-timed-out', 'error: connection timed out');
       return;
     case 'RETRANSMISSION':
       retransmissionTimeout(s);
@@ -913,7 +935,7 @@ function retransmissionTimeout(s: Step): void {
       s.rows[s.rows.length - 1] = rowId('SYN_RECEIVED', 'TIMER_CONN_ESTABLISH', 'SYN-ACK retries exhausted');
       return;
     }
-    s.close('error: connection timed out');
+    s.close('connection-timed-out', 'error: connection timed out');
     return;
   }
   s.row('RETRANSMISSION_TIMEOUT', 'RTO expires, retransmission count below R2');

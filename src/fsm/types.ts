@@ -90,6 +90,40 @@ export type TcpEvent =
   | { kind: 'segment'; segment: Segment }
   | { kind: 'timeout'; timer: TimerName };
 
+/**
+ * Why a user call was refused: RFC 9293 §3.10's "error: ..." replies, one type per call (as smoltcp's ConnectError,
+ * SendError and RecvError), so a caller can switch on what each call can actually answer.
+ */
+export type OpenError = 'connection-already-exists' | 'remote-socket-unspecified';
+export type SendError = 'connection-does-not-exist' | 'remote-socket-unspecified' | 'connection-closing';
+export type ReceiveError = 'connection-does-not-exist' | 'connection-closing';
+export type CloseError = 'connection-does-not-exist' | 'connection-closing';
+export type AbortError = 'connection-does-not-exist';
+export type StatusError = 'connection-does-not-exist';
+
+export type CallError =
+  | { call: 'OPEN'; error: OpenError }
+  | { call: 'SEND'; error: SendError }
+  | { call: 'RECEIVE'; error: ReceiveError }
+  | { call: 'CLOSE'; error: CloseError }
+  | { call: 'ABORT'; error: AbortError }
+  | { call: 'STATUS'; error: StatusError };
+
+/** Why a connection ended under its user (RFC 9293's signals): refused, reset by the peer, or timed out. */
+export type ConnectionError =
+  | 'connection-refused'
+  | 'connection-reset'
+  | 'connection-timed-out'
+  | 'user-timeout';
+
+/** RFC 9293's wording of each error, as the user is told it. */
+export const ERROR_TEXT: Record<CallError['error'], string> = {
+  'connection-already-exists': 'connection already exists',
+  'remote-socket-unspecified': 'remote socket unspecified',
+  'connection-does-not-exist': 'connection does not exist',
+  'connection-closing': 'connection closing',
+};
+
 export interface StepResult {
   tcb: Tcb;
   /** Segments to transmit, in order. */
@@ -98,6 +132,10 @@ export interface StepResult {
   timers: Timers;
   /** Ids of the rfc9293-transitions.json rows this step fired, in processing order. */
   rows: string[];
+  /** The user call was refused (the TCB is unchanged apart from the row fired). */
+  callError?: CallError;
+  /** The connection ended under the user in this step. */
+  connectionError?: ConnectionError;
   /** What the user is told (RFC 9293 error strings and signals), if anything. */
   message?: string;
   /** Short human explanation of what happened, for traces. */

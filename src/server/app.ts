@@ -2,21 +2,14 @@ import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { sortSockets } from '../analysis/sort.ts';
 import { diagnose } from '../diagnose/index.ts';
+import { NotAvailableError, QueryError } from '../errors.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import type { KernelChangeFeed } from '../sources/trace/feed.ts';
 import { DEFAULT_LIMITS, type Limits } from './aggregates.ts';
 import { allExplanations, type StateExplainer, stateExplanation } from './explanations.ts';
 import { liveDocument, seriesDocument } from './live.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
-import {
-  intParam,
-  type Params,
-  QueryError,
-  readParams,
-  singleParam,
-  snapshotQuery,
-  stateParam,
-} from './query.ts';
+import { intParam, type Params, readParams, singleParam, snapshotQuery, stateParam } from './query.ts';
 import { type FindingsProvider, memo, type Sample, Sampler, type SnapshotProvider } from './sampler.ts';
 import { bearerMatches, hostHeaderAllowed, RateLimiter, SECURITY_HEADERS } from './security.ts';
 import { defaultWebRoot, loadStaticFiles, NOT_BUILT_PAGE, type StaticFile } from './static.ts';
@@ -30,10 +23,6 @@ export interface HistoryQuery {
 export type HistoryProvider = (query: HistoryQuery) => unknown | Promise<unknown>;
 
 /** A capability this build or configuration does not have: answered with 501 and the message. */
-export class NotAvailableError extends Error {
-  override name = 'NotAvailableError';
-}
-
 export interface ServerAppOptions {
   /** Takes one snapshot; called by the sampling loop once per interval, never per request. */
   snapshot: SnapshotProvider;

@@ -1,12 +1,7 @@
 import { buildFilter, type FilterOptions } from '../analysis/filter.ts';
 import { parseSortKey, type SortKey } from '../analysis/sort.ts';
-import { isTcpstateError } from '../errors.ts';
+import { isTcpstateError, QueryError } from '../errors.ts';
 import { parseState, type TcpState } from '../states/states.ts';
-
-/** A bad query parameter: answered with 400 and this message. */
-export class QueryError extends Error {
-  override name = 'QueryError';
-}
 
 export type Params = Map<string, string[]>;
 
@@ -112,6 +107,7 @@ export function snapshotQuery(url: URL): SnapshotQuery {
     if (sortText !== undefined) sort = parseSortKey(sortText);
   } catch (error) {
     // The CLI's UsageError messages name the flag (`--state: unknown state 'x'`); say it as a parameter.
+    if (error instanceof QueryError) throw error;
     if (isTcpstateError(error)) throw new QueryError(error.message.replace(/^--/, ''));
     throw error;
   }

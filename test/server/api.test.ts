@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFilter } from '../../src/analysis/filter.ts';
+import { NotAvailableError } from '../../src/errors.ts';
 import type { Finding } from '../../src/model/finding.ts';
 import type { Snapshot } from '../../src/model/snapshot.ts';
-import { createServerApp, NotAvailableError, type ServerApp } from '../../src/server/app.ts';
+import { createServerApp, type ServerApp } from '../../src/server/app.ts';
 import type { LiveDocument } from '../../src/server/live.ts';
 import { fixtureSnapshot } from './fixtures.ts';
 
