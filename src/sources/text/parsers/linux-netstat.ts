@@ -118,12 +118,12 @@ function parseRow(f: FieldScanner, hasUser: boolean, lineNo: number): Socket | s
   if (k >= f.count) return socket;
   // What follows the state: [User Inode] [PID/Program name (may hold spaces)] [Timer].
   let rest = line.slice(f.end(k - 1)).trim();
-  const timer = /(\S+) \((-?[\d.]+)\/(\d+)\/(\d+)\)\s*$/.exec(rest);
+  const timer = trailingTimer(rest);
   if (timer) {
     socket.timer = {
-      kind: TIMER_KINDS[timer[1]!] ?? 'unknown',
-      expiresMs: Math.round(Number(timer[2]) * 1000),
-      retransmits: Number(timer[3]),
+      kind: TIMER_KINDS[timer.kind] ?? 'unknown',
+      expiresMs: Math.round(Number(timer.seconds) * 1000),
+      retransmits: Number(timer.retransmits),
     };
     rest = rest.slice(0, timer.index).trimEnd();
   }
@@ -141,4 +141,24 @@ function parseRow(f: FieldScanner, hasUser: boolean, lineNo: number): Socket | s
     socket.processes = [socket.uid === undefined ? ref : { ...ref, uid: socket.uid }];
   }
   return socket;
+}
+
+/**
+ * The Timer column at the end of a row, `on (0.20/0/0)`: found from the end by hand. The regex it replaces,
+ * `(\S+) \((...)\)\s*$`, tried every start inside a long word and ran in time quadratic in its length.
+ */
+function trailingTimer(
+  rest: string,
+): { kind: string; seconds: string; retransmits: string; index: number } | undefined {
+  const text = rest.trimEnd();
+  if (!text.endsWith(')')) return undefined;
+  const open = text.lastIndexOf('(');
+  if (open < 2 || text[open - 1] !== ' ') return undefined;
+  const inner = /^(-?[\d.]+)\/(\d+)\/(\d+)$/.exec(text.slice(open + 1, -1));
+  if (!inner) return undefined;
+  const end = open - 1;
+  let start = end;
+  while (start > 0 && !/\s/.test(text[start - 1]!)) start--;
+  if (start === end) return undefined;
+  return { kind: text.slice(start, end), seconds: inner[1]!, retransmits: inner[2]!, index: start };
 }

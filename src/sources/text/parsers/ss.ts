@@ -53,7 +53,7 @@ export function parseSs(lines: readonly string[]): ParseResult {
       // `-i` / `-m` continuation of the previous socket (or indentation of a paste).
       const trimmed = line.trim();
       if (trimmed === '') continue;
-      if (last !== undefined && !/^(tcp|udp|ESTAB|LISTEN)\s/.test(trimmed) && /[a-z_]+:\S/.test(trimmed)) {
+      if (last !== undefined && !/^(tcp|udp|ESTAB|LISTEN)\s/.test(trimmed) && INFO_TOKEN.test(trimmed)) {
         addInfo(last, trimmed);
         continue;
       }
@@ -129,13 +129,37 @@ export function parseSs(lines: readonly string[]): ParseResult {
   return out.result('linux');
 }
 
+/**
+ * Whether a line holds an `-i` token (`rtt:0.98/0.49`). Written `[a-z_]:` and not `[a-z_]+:`, which means the same
+ * here but made the regex engine rescan a long word from each of its letters: quadratic in one long token.
+ */
+const INFO_TOKEN = /[a-z_]:\S/;
+
+/**
+ * `users:((...))` ending at a space or the end, found with indexOf: the lazy regex it replaces rescanned the rest
+ * of the line from every `users:((`, quadratic in a line of many. The first `users:((` gives the same match.
+ */
+function usersField(tail: string): { inner: string; start: number; end: number } | undefined {
+  const start = tail.indexOf('users:((');
+  if (start < 0) return undefined;
+  let close = tail.indexOf('))', start + 8);
+  while (close >= 0) {
+    const after = tail.charCodeAt(close + 2);
+    if (Number.isNaN(after) || after === 32 || (after >= 9 && after <= 13)) {
+      return { inner: tail.slice(start + 8, close), start, end: close + 2 };
+    }
+    close = tail.indexOf('))', close + 1);
+  }
+  return undefined;
+}
+
 /** The part after the peer address: users, timer, uid, ino, sk, and (with -O) tcp_info. */
 function addTail(socket: Socket, tailText: string): void {
   let tail = tailText;
-  const users = /users:\(\((.*?)\)\)(?=\s|$)/.exec(tail);
+  const users = usersField(tail);
   if (users) {
-    socket.processes = parseUsers(users[1]!);
-    tail = tail.slice(0, users.index) + tail.slice(users.index + users[0].length);
+    socket.processes = parseUsers(users.inner);
+    tail = tail.slice(0, users.start) + tail.slice(users.end);
   }
   const timer = /timer:\((\w+),([^,)]+),(\d+)\)/.exec(tail);
   if (timer) {
@@ -149,8 +173,8 @@ function addTail(socket: Socket, tailText: string): void {
   const sk = /\bsk:([0-9a-f]+)/.exec(tail);
   if (sk) socket.cookie = sk[1]!;
   if (socket.uid !== undefined && socket.processes) for (const p of socket.processes) p.uid = socket.uid;
-  const rest = tail.replace(/timer:\([^)]*\)|\b(uid|ino|sk):\S+/g, '').trim();
-  if (/[a-z_]+:\S/.test(rest)) addInfo(socket, rest);
+  const rest = tail.replace(/timer:\([^()]*\)|\b(uid|ino|sk):\S+/g, '').trim();
+  if (INFO_TOKEN.test(rest)) addInfo(socket, rest);
 }
 
 /** `"nginx",pid=31876,fd=7),("nginx",pid=31875,fd=7` (new) or `"sshd",1231,3` (old iproute2). */
