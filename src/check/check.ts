@@ -59,7 +59,29 @@ export function readThresholds(configPath: string | undefined, sets: readonly st
     if (eq < 1) throw new UsageError(`--set: expected NAME=VALUE, got '${s}'`);
     apply(s.slice(0, eq), s.slice(eq + 1), '--set');
   }
+  checkOrder(out, sets.length ? '--set' : `--config ${configPath}`);
   return out;
+}
+
+/**
+ * A warning level above its critical one would go from OK straight to CRITICAL, or (with the critical level
+ * lowered alone) report OK where the operator asked for an alert: a monitoring false negative. Such a pair is a
+ * configuration error (UNKNOWN, exit 3, in `check`), also against the default of the pair's other half.
+ */
+function checkOrder(overrides: Partial<Thresholds>, where: string): void {
+  const merged: Thresholds = { ...DEFAULT_THRESHOLDS, ...overrides };
+  for (const warn of Object.keys(DEFAULT_THRESHOLDS) as ThresholdName[]) {
+    if (!warn.includes('Warn')) continue;
+    const crit = warn.replace('Warn', 'Crit') as ThresholdName;
+    if (!(crit in DEFAULT_THRESHOLDS)) continue;
+    if (!(warn in overrides) && !(crit in overrides)) continue;
+    if (merged[warn] > merged[crit]) {
+      const given = (name: ThresholdName) => (name in overrides ? '' : ', the default');
+      throw new UsageError(
+        `${where}: ${warn} (${merged[warn]}${given(warn)}) is above ${crit} (${merged[crit]}${given(crit)}): the warning level must not exceed the critical one`,
+      );
+    }
+  }
 }
 
 /** The one-line plugin summary with perfdata: `TCPSTATE WARNING - 1 finding: ... | established=12;; ...`. */
@@ -71,9 +93,10 @@ export function checkSummary(
   const worst = worstSeverity(findings.filter((f) => f.severity !== 'info'));
   const status = worst === 'critical' ? 'CRITICAL' : worst === 'warning' ? 'WARNING' : 'OK';
   const alerting = findings.filter((f) => f.severity !== 'info');
+  const notes = findings.length - alerting.length;
   const text = alerting.length
     ? `${alerting.length} finding${alerting.length === 1 ? '' : 's'}: ${alerting.map((f) => f.title).join('; ')}`
-    : `${snapshot.sockets.length} TCP socket${snapshot.sockets.length === 1 ? '' : 's'}, nothing wrong`;
+    : `${snapshot.sockets.length} TCP socket${snapshot.sockets.length === 1 ? '' : 's'}, nothing wrong${notes ? ` (${notes} note${notes === 1 ? '' : 's'})` : ''}`;
   const summary = summarize(snapshot);
   // Nagios perfdata: label=value;warn;crit. Only CLOSE_WAIT has a host-level count threshold worth graphing.
   const limits: Partial<Record<string, string>> = thresholds
@@ -81,7 +104,8 @@ export function checkSummary(
     : {};
   const perf = TCP_STATES.map((s) => `${s.toLowerCase()}=${summary.byState[s]}${limits[s] ?? ''}`).join(' ');
   return {
-    line: `TCPSTATE ${status} - ${text} | ${perf} findings=${alerting.length}`,
+    // findings = every finding listed below the line (INFO notes too); problems = the WARNING and CRITICAL ones.
+    line: `TCPSTATE ${status} - ${text} | ${perf} findings=${findings.length} problems=${alerting.length}`,
     code: CHECK_EXIT[status],
   };
 }

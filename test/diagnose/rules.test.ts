@@ -219,10 +219,45 @@ describe('tcpstate check', () => {
     const { line, code } = checkSummary(diagnose(s), s);
     expect(code).toBe(1);
     expect(line).toMatch(
-      /^TCPSTATE WARNING - 1 finding: port 80 holds 12 connections in CLOSE_WAIT.* \| listen=0 .*close_wait=12 .*findings=1$/,
+      /^TCPSTATE WARNING - 1 finding: port 80 holds 12 connections in CLOSE_WAIT.* \| listen=0 .*close_wait=12 .*findings=1 problems=1$/,
     );
     expect(worstSeverity(diagnose(s))).toBe('warning');
     expect(checkSummary([], snap([])).code).toBe(0);
+  });
+
+  it('perfdata counts what is listed: an INFO finding is findings=1, problems=0, and the status stays OK', () => {
+    // ListenOverflows since boot, one look: an INFO note, not an alert.
+    const s = snap([sock('LISTEN', 80, '0.0.0.0', 0)], { counters: { 'TcpExt.ListenOverflows': 45 } });
+    const findings = diagnose(s);
+    expect(findings.map((f) => f.severity)).toEqual(['info']);
+    const { line, code } = checkSummary(findings, s);
+    expect(code).toBe(0);
+    expect(line).toMatch(
+      /^TCPSTATE OK - 1 TCP socket, nothing wrong \(1 note\) \| .* findings=1 problems=0$/,
+    );
+  });
+
+  it('refuses a warning threshold above its critical one (a check that could never warn)', () => {
+    expect(() => readThresholds(undefined, ['closeWaitWarn=200', 'closeWaitCrit=100'])).toThrow(
+      /closeWaitWarn \(200\) is above closeWaitCrit \(100\)/,
+    );
+    // Against the default critical (100) too, and for every pair.
+    expect(() => readThresholds(undefined, ['closeWaitWarn=101'])).toThrow(
+      /closeWaitCrit \(100, the default\)/,
+    );
+    expect(() => readThresholds(undefined, ['queueWarnSockets=60'])).toThrow(
+      /queueCritSockets \(50, the default\)/,
+    );
+    expect(() => readThresholds(undefined, ['synSentWarnRetrans=9'])).toThrow(/synSentCritRetrans/);
+    expect(readThresholds(undefined, ['closeWaitWarn=100', 'closeWaitCrit=100'])).toEqual({
+      closeWaitWarn: 100,
+      closeWaitCrit: 100,
+    });
+    const r = runCli(['check', '--set', 'closeWaitWarn=200', '--set', 'closeWaitCrit=100']);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(
+      /^TCPSTATE UNKNOWN - --set: closeWaitWarn \(200\) is above closeWaitCrit \(100\)/,
+    );
   });
 
   it('reads thresholds from --set and rejects unknown names', () => {
