@@ -28,6 +28,13 @@ function parseRate(text: string): number {
   return n;
 }
 
+function parseConnectionCap(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 1024)
+    throw new UsageError(`--max-conns-per-client: '${text}' is not a whole number from 1 to 1024`);
+  return n;
+}
+
 interface ServeOptions extends LiveSourceOptions {
   host: string;
   port: number;
@@ -37,6 +44,7 @@ interface ServeOptions extends LiveSourceOptions {
   db?: string;
   rateLimit: number;
   trace: TraceMode;
+  maxConnsPerClient: number;
 }
 
 export function registerServe(program: Command): void {
@@ -73,6 +81,12 @@ export function registerServe(program: Command): void {
       'requests per second per client address, bursts of 4x (0 = off)',
       parseRate,
       50,
+    )
+    .option(
+      '--max-conns-per-client <n>',
+      'connections one client address may hold open (more are closed at once; raise it behind a proxy)',
+      parseConnectionCap,
+      32,
     );
   addLiveOptions(command);
   command.addHelpText(
@@ -117,6 +131,7 @@ Examples:
         findings: live.findings,
         ...(token !== undefined ? { token } : {}),
         ...(options.insecure ? { insecure: true } : {}),
+        maxConnectionsPerClient: options.maxConnsPerClient,
         rateLimit:
           options.rateLimit > 0 ? { perSecond: options.rateLimit, burst: options.rateLimit * 4 } : false,
         ...(store ? { history: storeHistory(store) } : {}),
