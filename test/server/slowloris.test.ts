@@ -91,11 +91,11 @@ describe('a slow-headers flood from one address', () => {
       await new Promise((r) => setTimeout(r, 5000));
       attacker.stdin.end();
       await done;
-      const { opened, refused, slowest } = JSON.parse(report) as Record<string, number>;
+      const { opened, slowest } = JSON.parse(report) as Record<string, number>;
       expect(results.filter((s) => s === 200).length, `statuses ${results.join(',')}`).toBe(20);
-      // Most of the flood was turned away at once (the per-address cap) ...
-      expect(refused, report).toBeGreaterThan(ATTACKERS / 2);
-      expect(opened).toBeGreaterThan(ATTACKERS);
+      // Most of the flood was turned away at once (the per-address cap) and came back, over and over (with only
+      // the total bound, 1024 of them sat for 10 s and more, and only the rest came back) ...
+      expect(opened, report).toBeGreaterThan(ATTACKERS * 3);
       // ... and the ones let in were closed by the header timeout, before the old 10 s (this counts from the
       // client's connect, so it includes the wait in the kernel's accept queue during the flood).
       expect(slowest, report).toBeLessThan(10_000);
