@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: `tcpstate trace` starts attaching its kernel tracer while the rest loads.
+import '../sources/trace/prestart.ts';
 import { Command } from '@commander-js/extra-typings';
 import { VERSION } from '../version.ts';
 import { registerSnapshot } from './commands/snapshot.ts';

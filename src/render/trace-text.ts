@@ -99,8 +99,8 @@ export function renderTraceSummary(summary: TraceSummary, names: NameStyle, c: C
   out.push('');
   out.push(
     summary.connections === 0
-      ? 'No connection was seen from its start to its end.'
-      : `${formatCount(summary.shortLived)} of ${formatCount(summary.connections)} connections seen from start to end lived less than 1 s (until closed or in TIME_WAIT).`,
+      ? 'No connection end was seen from its start to its end.'
+      : `${formatCount(summary.shortLived)} of ${formatCount(summary.connections)} connection ends seen from start to end lived less than 1 s (from SYN until closed or in TIME_WAIT).`,
   );
   return out;
 }

@@ -186,6 +186,8 @@ export class KernelTracker {
     if (event.ino !== 0) conn.inode = event.ino;
     if (event.pid !== 0) conn.owner = { pid: event.pid, command: event.comm };
     if (fresh && to !== 'CLOSED' && to !== 'LISTEN') conn.bornMs = event.atMs;
+    // The kernel reports a state set to itself (close() after shutdown(SHUT_WR): FIN_WAIT1 → FIN_WAIT1): no change.
+    if (event.kind === KIND.setState && from === to) return;
     if (event.kind === KIND.toTimeWait && from === to) {
       // A FIN_WAIT2 socket became a FIN_WAIT2 mini-socket: same state, same stay; follow it by its address.
       this.byAddr.set(event.skaddr, key);

@@ -107,6 +107,16 @@ describe('KernelTracker', () => {
     expect(out[1]?.stayMs).toBe(1000);
   });
 
+  it('ignores a state set to itself (close() after shutdown: FIN_WAIT1 → FIN_WAIT1) and keeps the stay', () => {
+    const out = run([
+      ev(KIND.setState, 0, EST, FW1),
+      ev(KIND.setState, 5, FW1, FW1),
+      ev(KIND.setState, 7, FW1, FW2),
+    ]);
+    expect(moves(out)).toEqual(['ESTABLISHED>FIN_WAIT_1', 'FIN_WAIT_1>FIN_WAIT_2']);
+    expect(out[1]?.stayMs).toBe(7);
+  });
+
   it('treats an accepted child (LISTEN → SYN_RECV, cloned from the listener) as a new socket', () => {
     const out = run([
       ev(KIND.setState, 0, 10, 3, { cookie: '8' }),

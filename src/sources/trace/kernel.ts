@@ -7,6 +7,7 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SourceError } from '../../errors.ts';
+import { takePrestartedTracer } from './prestart.ts';
 import { decodeRecord, RECORD_SIZE, RecordKind, type TraceRecord } from './record.ts';
 
 const SOURCE = 'trace';
@@ -91,9 +92,11 @@ export function startKernelTrace(
 ): KernelTraceHandle {
   const unavailable = traceUnavailable();
   if (unavailable !== undefined) throw new SourceError(unavailable, SOURCE);
-  const started = performance.now();
   const args = options.netns === undefined ? [] : ['--netns', String(options.netns)];
-  const child: ChildProcess = spawn(loaderPath(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Started at launch by the command line (src/sources/trace/prestart.ts, imported first by src/cli/main.ts) with the same arguments: adopt it.
+  const early = takePrestartedTracer(args);
+  const started = early?.startedAt ?? performance.now();
+  const child: ChildProcess = early?.child ?? spawn(loaderPath(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stats: TraceStats = { dropped: 0, delivered: 0 };
   let stderr = '';
   let rest: Buffer | undefined;
