@@ -3,7 +3,8 @@ import type { TcpState } from '../states/states.ts';
 import { AGE_BUCKET_LABELS, formatDuration } from '../track/ages.ts';
 import { formatRate, type Report } from '../track/trends.ts';
 import { clock } from './report-text.ts';
-import { barChart, escapeXml, timeChart } from './svg-chart.ts';
+import { esc } from './svg.ts';
+import { barChart, timeChart } from './svg-chart.ts';
 
 /** One colour per state, matching the terminal's families (green healthy, red stuck, grey waiting). */
 export const STATE_HEX: Record<TcpState, string> = {
@@ -61,10 +62,10 @@ export function renderReportHtml(report: Report, name: string): string {
   const long = report.to - report.from > 86_400_000;
   const html: string[] = [];
   html.push(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tcpstate report · ${escapeXml(name)}</title>`,
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tcpstate report · ${esc(name)}</title>`,
     '<meta name="viewport" content="width=device-width,initial-scale=1">',
     `<style>${CSS}</style></head><body>`,
-    `<header><h1>TCP connection states over time</h1><p>${escapeXml(name)} · ${clock(report.from, true)} → ${clock(report.to, long)} (${formatDuration(report.to - report.from)}) · ${report.looks} looks${report.intervalMs ? ` every ${formatDuration(report.intervalMs)}` : ''}</p></header><main>`,
+    `<header><h1>TCP connection states over time</h1><p>${esc(name)} · ${clock(report.from, true)} → ${clock(report.to, long)} (${formatDuration(report.to - report.from)}) · ${report.looks} looks${report.intervalMs ? ` every ${formatDuration(report.intervalMs)}` : ''}</p></header><main>`,
   );
   if (report.rows === 0) {
     html.push('<p>The recording has no looks in this window.</p></main></body></html>');
@@ -102,7 +103,7 @@ export function renderReportHtml(report: Report, name: string): string {
     html.push('<h2>Leaks and growth</h2><div class="stack">');
     for (const leak of report.leaks) {
       html.push(
-        `<div class="panel ${leak.kind}"><h3><span>${escapeXml(leak.title)}</span></h3>`,
+        `<div class="panel ${leak.kind}"><h3><span>${esc(leak.title)}</span></h3>`,
         `<p class="muted" style="margin:0 0 4px">${formatRate(leak.perMinute)} from ${clock(leak.from.at, long)} to ${clock(leak.to.at, long)}; dashed: straight-line fit (R² ${leak.fit.toFixed(2)})</p>`,
         timeChart(leak.series, {
           width: 1160,
@@ -163,7 +164,7 @@ export function renderReportHtml(report: Report, name: string): string {
     );
     for (const s of report.stuck) {
       html.push(
-        `<tr><td>${dot(s.span.state)}</td><td class="num">${s.atLeast ? '≥' : ''}${formatDuration(s.ageMs)}</td><td>${escapeXml(s.span.local)}</td><td>${escapeXml(s.span.remote)}</td><td>${escapeXml(s.span.process ?? '')}</td></tr>`,
+        `<tr><td>${dot(s.span.state)}</td><td class="num">${s.atLeast ? '≥' : ''}${formatDuration(s.ageMs)}</td><td>${esc(s.span.local)}</td><td>${esc(s.span.remote)}</td><td>${esc(s.span.process ?? '')}</td></tr>`,
       );
     }
     html.push('</table>');
@@ -176,7 +177,7 @@ export function renderReportHtml(report: Report, name: string): string {
     html.push('<table><tr><th>Severity</th><th>Finding</th><th>First</th><th>Last</th><th>Looks</th></tr>');
     for (const f of report.findings) {
       html.push(
-        `<tr><td class="sev-${f.severity}">${f.severity}</td><td>${escapeXml(f.title)} <span class="muted">(${escapeXml(f.rule)})</span></td><td>${clock(f.firstAt, long)}</td><td>${clock(f.lastAt, long)}</td><td class="num">${f.looks}</td></tr>`,
+        `<tr><td class="sev-${f.severity}">${f.severity}</td><td>${esc(f.title)} <span class="muted">(${esc(f.rule)})</span></td><td>${clock(f.firstAt, long)}</td><td>${clock(f.lastAt, long)}</td><td class="num">${f.looks}</td></tr>`,
       );
     }
     html.push('</table>');
@@ -186,5 +187,5 @@ export function renderReportHtml(report: Report, name: string): string {
 }
 
 function card(value: string, label: string, color?: string): string {
-  return `<div class="card"><div class="n"${color ? ` style="color:${color}"` : ''}>${escapeXml(value)}</div><div class="l">${escapeXml(label)}</div></div>`;
+  return `<div class="card"><div class="n"${color ? ` style="color:${color}"` : ''}>${esc(value)}</div><div class="l">${esc(label)}</div></div>`;
 }

@@ -32,12 +32,3 @@ export function resample(values: readonly number[], width: number): number[] {
   }
   return out;
 }
-
-/** A horizontal bar of `value / max` over `width` cells, with eighth-block precision. */
-export function bar(value: number, max: number, width: number): string {
-  if (max <= 0 || value <= 0) return '';
-  const eighths = Math.max(1, Math.round((value / max) * width * 8));
-  const full = Math.floor(eighths / 8);
-  const rest = eighths % 8;
-  return '█'.repeat(full) + (rest ? '▏▎▍▌▋▊▉'[rest - 1]! : '');
-}

@@ -3,9 +3,7 @@
  * optional fitted line, and a horizontal histogram. Output is a string of inline SVG.
  */
 
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
+import { esc } from './svg.ts';
 
 /** Round tick values covering [0, max]: 1, 2 or 5 times a power of ten. */
 export function niceTicks(max: number, count = 4): number[] {
@@ -122,7 +120,7 @@ export function barChart(
     const bw = (r.value / max) * w;
     const ew = ((r.extra ?? 0) / max) * w;
     parts.push(
-      `<text x="${labelW - 6}" y="${y + 14}" class="axis" text-anchor="end">${escapeXml(r.label)}</text>`,
+      `<text x="${labelW - 6}" y="${y + 14}" class="axis" text-anchor="end">${esc(r.label)}</text>`,
       `<rect x="${labelW}" y="${y + 3}" width="${bw.toFixed(1)}" height="${rowH - 6}" rx="2" fill="${o.color}"/>`,
     );
     if (ew > 0) {

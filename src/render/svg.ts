@@ -1,7 +1,16 @@
 /** Minimal SVG helpers shared by the sequence and state diagrams. */
 
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Text made safe for HTML and SVG, in element content and in attributes of either quote: the one escaper. */
 export function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text.replace(/[&<>"']/g, (ch) => ENTITIES[ch]!);
 }
 
 export const SVG_FONT = "font-family='DejaVu Sans Mono, Menlo, Consolas, monospace'";
