@@ -11,14 +11,14 @@ import { runCli } from '../helpers/cli.ts';
 const fixture = 'test/fixtures/capture/s2-half-close.pcap';
 
 describe('tcpstate pcap: input and output mistakes', () => {
-  it('test_pcap_directory: a directory given as the capture', () => {
+  it('a directory given as the capture', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tcpstate-pcap-'));
     const r = runCli(['pcap', dir]);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`tcpstate: ${dir}: is a directory, not a capture file\n`);
   });
 
-  it('test_pcap_svg_unwritable: --svg into a directory that does not exist', () => {
+  it('--svg into a directory that does not exist', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tcpstate-svg-'));
     const target = join(dir, 'missing', 'timeline.svg');
     const r = runCli(['pcap', fixture, '--svg', target]);
@@ -27,13 +27,13 @@ describe('tcpstate pcap: input and output mistakes', () => {
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
   });
 
-  it('test_pcap_at_not_a_date: --at -5 is refused, not read by Date.parse as a day in 2001', () => {
+  it('--at -5 is refused, not read by Date.parse as a day in 2001', () => {
     const r = runCli(['pcap', fixture, '--at', '-5']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^tcpstate: --at: '-5' is not a time/);
   });
 
-  it('test_pcap_at_outside_capture: a time before the first packet or long after the last one says so', () => {
+  it('a time before the first packet or long after the last one says so', () => {
     const before = runCli(['pcap', fixture, '--at', '2001-01-01T00:00:00Z']);
     expect(before.status).toBe(0);
     expect(before.stderr).toMatch(
@@ -46,7 +46,7 @@ describe('tcpstate pcap: input and output mistakes', () => {
     expect(inside.stderr).toBe('');
   });
 
-  it('test_pcap_view_options_need_at: socket-table options without --at are refused, not silently ignored', () => {
+  it('socket-table options without --at are refused, not silently ignored', () => {
     for (const args of [['--port', '22'], ['-s', 'time-wait'], ['--csv'], ['-l'], ['-f', 'dport = :80']]) {
       const r = runCli(['pcap', fixture, ...args]);
       expect(r.status, args.join(' ')).toBe(2);

@@ -21,7 +21,7 @@ function write(run: RunningCli, bytes: Uint8Array): Promise<void> {
 }
 
 describe('tcpstate pcap - stopped by a signal', () => {
-  it('test_pcap_stdin_sigint_writer_open: Ctrl-C with the writer still running prints what was read, exit 0', async () => {
+  it('Ctrl-C with the writer still running prints what was read, exit 0', async () => {
     const run = startPcap(['--json']);
     // 1 MB of a 1.3 MB capture, cut inside a record; the writer keeps its end open (a tcpdump that ignores the
     // signal): tcpstate must stop by itself, and the half record at the cut is not a truncated file.
@@ -39,7 +39,7 @@ describe('tcpstate pcap - stopped by a signal', () => {
     expect(doc.connections.length).toBeGreaterThan(0);
   }, 60_000);
 
-  it('test_pcap_stdin_sigint_then_eof: the writer ending right after the signal loses nothing', async () => {
+  it('the writer ending right after the signal loses nothing', async () => {
     const whole = readFileSync(big);
     const full = runCli(['pcap', big, '--json']);
     const run = startPcap(['--json']);
@@ -54,7 +54,7 @@ describe('tcpstate pcap - stopped by a signal', () => {
     expect(strip(run.out())).toBe(strip(full.stdout));
   }, 60_000);
 
-  it('test_pcap_stdin_regular_file: `pcap - < file` reads like `pcap file`', async () => {
+  it('`pcap - < file` reads like `pcap file`', async () => {
     const full = runCli(['pcap', fixture, '--zeek', '--split', 'product']);
     const run = startCli(['pcap', '-', '--zeek', '--split', 'product'], { stdin: openSync(fixture, 'r') });
     expect((await run.exited).code).toBe(0);

@@ -27,7 +27,7 @@ function twoWaves(): { early: Uint8Array; late: Uint8Array; all: Uint8Array } {
 }
 
 describe('tcpstate pcap --json', () => {
-  it('test_pcap_json_streams_connections: ended connections are written before the input ends', async () => {
+  it('ended connections are written before the input ends', async () => {
     const { early, late } = twoWaves();
     const run = startCli(['pcap', '-', '--json']);
     run.child.stdin!.write(early);

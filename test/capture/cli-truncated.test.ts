@@ -19,7 +19,7 @@ describe('tcpstate pcap on a cut-short capture', () => {
     expect(doc.connections.length).toBeGreaterThan(0);
   });
 
-  it('test_pcap_corrupt_record: a corrupt record mid-file keeps the packets before it, then fails naming its byte', () => {
+  it('a corrupt record mid-file keeps the packets before it, then fails naming its byte', () => {
     // ssh-basic.pcap with record 51's captured length set to 2^31 - 1: the reader must stop there.
     const bytes = Buffer.from(readFileSync(new URL('../fixtures/zeek/ssh-basic.pcap', import.meta.url)));
     let off = 24;

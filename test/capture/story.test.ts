@@ -24,7 +24,7 @@ function story(fixture: string): { story: string; summary: string } {
 }
 
 describe('pcap story', () => {
-  it('test_story_singular_counts: a SYN then a RST reads "1 packet", "1 TCP connection", "once"', () => {
+  it('a SYN then a RST reads "1 packet", "1 TCP connection", "once"', () => {
     // rst-syn-then-rst.pcap: one SYN and one RST from the originator, nothing back (Zeek: RSTOS0, history SR).
     const { story: text, summary } = story('rst-syn-then-rst.pcap');
     expect(summary).toMatch(/2 packets \(2 TCP\) over .*, 1 TCP connection$/m);
@@ -34,14 +34,14 @@ describe('pcap story', () => {
     expect(text).not.toMatch(/\b1 packets\b/);
   });
 
-  it('test_story_anomalies_in_time_order: the unanswered SYN comes before the RST that followed it', () => {
+  it('the unanswered SYN comes before the RST that followed it', () => {
     const { story: text } = story('rst-syn-then-rst.pcap');
     const times = [...text.matchAll(/^ {4}! \+([0-9.]+)s /gm)].map((m) => Number(m[1]));
     expect(times.length).toBe(2);
     expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
-  it('test_story_one_packet: a lone RST reads "1 packet"', () => {
+  it('a lone RST reads "1 packet"', () => {
     // rst-single-rst.pcap holds one RST only: one packet from one side.
     const { story: text } = story('rst-single-rst.pcap');
     expect(text).toMatch(/; 1 packet \/ 0 B from the originator, 0 \/ 0 B from the responder/);

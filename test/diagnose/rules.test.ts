@@ -40,7 +40,7 @@ function snap(sockets: Socket[], kernel?: KernelContext, takenAt = 10_000): Snap
 const rules = (f: ReturnType<typeof diagnose>) => f.map((x) => x.rule);
 
 describe('diagnose rules on constructed snapshots', () => {
-  it('test_queues_one_connection: a single connection with a big queue reads "1 connection ... has"', () => {
+  it('a single connection with a big queue reads "1 connection ... has"', () => {
     const one = [
       sock('ESTABLISHED', 5432, '10.0.0.9', 50000, { recvQ: 2 << 20 }),
       sock('ESTABLISHED', 40000, '10.0.0.7', 443, { sendQ: 8 << 20 }),

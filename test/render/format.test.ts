@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { formatCount, plural, times } from '../../src/render/format.ts';
 
 describe('formatCount', () => {
-  it('test_format_count_matches_intl: integers read as en-US toLocaleString() prints them', () => {
+  it('integers read as en-US toLocaleString() prints them', () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.integer({ min: -999_999, max: 999_999 })),
@@ -22,7 +22,7 @@ describe('formatCount', () => {
     }
   });
 
-  it('test_format_count_fractions: non-integers still go through Intl', () => {
+  it('non-integers still go through Intl', () => {
     for (const n of [0.5, 1234.5678, -1e-7, Number.NaN, Number.POSITIVE_INFINITY, 1e21]) {
       expect(formatCount(n)).toBe(n.toLocaleString('en-US'));
     }
@@ -30,7 +30,7 @@ describe('formatCount', () => {
 });
 
 describe('plural and times', () => {
-  it('test_plural_counts: singular only for exactly one', () => {
+  it('singular only for exactly one', () => {
     expect(plural(1, 'packet')).toBe('1 packet');
     expect(plural(0, 'packet')).toBe('0 packets');
     expect(plural(12345, 'packet')).toBe('12,345 packets');

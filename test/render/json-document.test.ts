@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { JsonDocumentWriter } from '../../src/render/json-document.ts';
 
 describe('JsonDocumentWriter', () => {
-  it('test_json_document_matches_stringify: fields, an array written item by item, more fields', () => {
+  it('fields, an array written item by item, more fields', () => {
     // Prefixed: integer-like keys would be ordered first by any JS object, which is not what is tested here.
     const key = fc.string({ maxLength: 6 }).map((k) => `k${k}`);
     fc.assert(
@@ -38,7 +38,7 @@ describe('JsonDocumentWriter', () => {
     );
   });
 
-  it('test_json_document_skips_undefined: an undefined field is left out, as JSON.stringify does', () => {
+  it('an undefined field is left out, as JSON.stringify does', () => {
     let out = '';
     const w = new JsonDocumentWriter((t) => {
       out += t;

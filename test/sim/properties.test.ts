@@ -63,7 +63,7 @@ function run(name: string, profile: string, r: RulesInput) {
 }
 
 describe('simulator properties', () => {
-  it('test_syn_received_seg_ack_with_queued_close: the queued CLOSE is a row of its own (found by the property below)', () => {
+  it('the queued CLOSE is a row of its own (found by the property below)', () => {
     // half-close, rfc profile, 30 % loss, seed 992: B closed in SYN-RECEIVED with data pending, so the CLOSE
     // waited for ESTABLISHED; the ACK that got it there also sent the FIN. The step must name both rows.
     const trace = run('half-close', 'rfc', {
@@ -83,7 +83,7 @@ describe('simulator properties', () => {
     ]);
   });
 
-  it('test_syn_received_timer_conn_establish_after_simultaneous_open: the give-up is a row of the table', () => {
+  it('the give-up is a row of the table', () => {
     // simultaneous-open, freebsd, A's first segment dropped, 30 % loss, seed 324: A's SYN-RECEIVED (an active
     // open) ran out of keepinit. Every row the trace names must be in the RFC table.
     const trace = run('simultaneous-open', 'freebsd', {

@@ -183,7 +183,7 @@ describe('bad input', () => {
       /^in: not a listing/,
     );
   });
-  it('test_parse_text_no_rows: a text detected as a listing but with no row read is an error naming where', () => {
+  it('a text detected as a listing but with no row read is an error naming where', () => {
     // The fixtures' provenance page names ss's columns in its prose: detected as ss, yet not one line is a socket.
     const page = readFileSync(new URL('../fixtures/netstat/PROVENANCE.md', import.meta.url));
     const e = error(() => parseTextBytes(page, { name: 'PROVENANCE.md' }));
