@@ -98,3 +98,13 @@ export function describeAge(a: StateAge): string {
   const s = `${Math.round(a.seconds)}s`;
   return a.kind === 'exact' ? s : `at least ${s}`;
 }
+
+/**
+ * How long a socket has received nothing, from tcp_info (netlink reader): the smaller of last_data_recv and
+ * last_ack_recv, in seconds. For CLOSE_WAIT it is a lower bound of the time in the state (the peer's FIN came at
+ * least that long ago, and nothing since), an estimate; undefined without tcp_info.
+ */
+export function idleSec(socket: Socket): number | undefined {
+  const i = socket.tcpInfo;
+  return i === undefined ? undefined : Math.min(i.lastDataRecvMs, i.lastAckRecvMs) / 1000;
+}

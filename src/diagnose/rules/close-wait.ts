@@ -1,6 +1,7 @@
 import type { Finding } from '../../model/finding.ts';
 import type { Socket } from '../../model/snapshot.ts';
-import { formatCount } from '../../render/format.ts';
+import { formatAge, formatCount } from '../../render/format.ts';
+import { idleSec } from '../age.ts';
 import {
   describeSocket,
   groupSockets,
@@ -36,20 +37,32 @@ export function closeWaitRules(ctx: RuleContext): Finding[] {
       continue;
     }
     const knownAgeSec = persisting?.length ? ctx.dtSec : undefined;
-    const critical = n >= t.closeWaitCrit || (knownAgeSec ?? 0) >= t.closeWaitOldCritSec;
+    // tcp_info (netlink reader): nothing received for this long, a lower bound of the time in CLOSE_WAIT.
+    let idleMax: number | undefined;
+    for (const s of sockets) {
+      const idle = idleSec(s);
+      if (idle !== undefined && (idleMax === undefined || idle > idleMax)) idleMax = idle;
+    }
+    const critical =
+      n >= t.closeWaitCrit || Math.max(knownAgeSec ?? 0, idleMax ?? 0) >= t.closeWaitOldCritSec;
+    const idleText = idleMax === undefined ? undefined : formatAge(idleMax * 1000);
     const ageText =
-      knownAgeSec === undefined
-        ? 'age unknown from one look'
-        : `${persisting!.length} of them at least ${Math.round(knownAgeSec)}s old`;
+      idleText !== undefined && (knownAgeSec === undefined || idleMax! >= knownAgeSec)
+        ? `the oldest idle ≥ ${idleText}, an estimate from tcp_info`
+        : knownAgeSec === undefined
+          ? 'age unknown from one look'
+          : `${persisting!.length} of them at least ${Math.round(knownAgeSec)}s old`;
     const ageTextZh =
-      knownAgeSec === undefined
-        ? '仅看一次无法得知存在时长'
-        : `其中 ${persisting!.length} 个已存在至少 ${Math.round(knownAgeSec)} 秒`;
+      idleText !== undefined && (knownAgeSec === undefined || idleMax! >= knownAgeSec)
+        ? `最久的已空闲 ≥ ${idleText}，由 tcp_info 估算`
+        : knownAgeSec === undefined
+          ? '仅看一次无法得知存在时长'
+          : `其中 ${persisting!.length} 个已存在至少 ${Math.round(knownAgeSec)} 秒`;
     const missing: string[] = [];
     if (namelessOwners(sockets))
       missing.push('process names (the source printed only PIDs; `netstat -b` or `tasklist` names them)');
     if (!byProcess) missing.push('process owners (run with -p as root, or the source did not print them)');
-    if (!ctx.previous)
+    if (!ctx.previous && idleMax === undefined)
       missing.push('socket ages (run with --interval, or use watch/record to see how long they stay)');
     findings.push({
       rule: 'close-wait-leak',
@@ -62,6 +75,7 @@ export function closeWaitRules(ctx: RuleContext): Finding[] {
           threshold_warning: t.closeWaitWarn,
           threshold_critical: t.closeWaitCrit,
           ...(persisting ? { persisting: persisting.length, interval_s: Math.round(ctx.dtSec ?? 0) } : {}),
+          ...(idleMax !== undefined ? { idle_max_s_estimate: Math.round(idleMax) } : {}),
           recv_q_bytes: sockets.reduce((a, s) => a + (s.recvQ ?? 0), 0),
         },
         top: [

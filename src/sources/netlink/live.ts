@@ -117,6 +117,22 @@ function readKernelContext(target: NetlinkTarget, warnings: Warning[]): KernelCo
   return kernel;
 }
 
+/**
+ * tcp_info for the CLOSE_WAIT sockets only (a second dump, of that state alone: cheap, since a host has few), so the
+ * close-wait rule and watch can estimate how long each has sat idle from last_data_recv / last_ack_recv.
+ */
+function attachCloseWaitInfo(reader: SockDiagReader, sockets: Socket[]): void {
+  const byCookie = new Map<string, Socket>();
+  for (const s of sockets) if (s.state === 'CLOSE_WAIT' && s.cookie !== undefined) byCookie.set(s.cookie, s);
+  if (byCookie.size === 0) return;
+  const records = reader.dump({ states: ['CLOSE_WAIT'], info: true });
+  for (let i = 0; i < records.count; i++) {
+    const socket = byCookie.get(records.cookie(i));
+    const info = records.tcpInfo(i);
+    if (socket !== undefined && info !== undefined) socket.tcpInfo = info;
+  }
+}
+
 /** A snapshot whose sockets are still records: counts and groups read them in place, `sockets` are built on use. */
 export interface NetlinkRead {
   snapshot: Snapshot;
@@ -140,6 +156,7 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
     const dump: DumpOptions = { states: options.states, info: options.info, memory: options.info };
     const records = reader.dump(dump);
     const sockets: Socket[] = records.sockets();
+    if (!options.info) attachCloseWaitInfo(reader, sockets);
     const snapshot: Snapshot = {
       source: { kind: 'netlink', name: target.label, os: 'linux' },
       takenAt,
