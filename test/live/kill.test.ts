@@ -24,6 +24,7 @@ describe.skipIf(skipReason !== undefined)(
     let pair: NetnsPair;
     let out: string[] = [];
     let holder: ReturnType<NetnsPair['spawn']>;
+    let stagedAt = 0;
 
     const closeWait = (port: number) =>
       pair.ss(pair.a.ns).filter((r) => r.state === 'CLOSE-WAIT' && r.local.endsWith(`:${port}`)).length;
@@ -32,6 +33,7 @@ describe.skipIf(skipReason !== undefined)(
 
     beforeAll(async () => {
       pair = createNetnsPair('tcpst-kill');
+      stagedAt = Date.now();
       holder = pair.spawn(pair.a.ns, 'python3', [
         SCRIPT,
         '127.0.0.1',
@@ -48,6 +50,22 @@ describe.skipIf(skipReason !== undefined)(
     }, 30_000);
 
     afterAll(() => pair?.cleanup());
+
+    it('one look estimates how long the CLOSE_WAIT sockets have sat idle (tcp_info), within the staging time', () => {
+      const r = runCli(['--netns', pair.a.ns, '--json']);
+      expect(r.status).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      const leaks = doc.findings.filter((f: { rule: string }) => f.rule === 'close-wait-leak');
+      expect(leaks.length).toBe(2);
+      for (const f of leaks) {
+        expect(f.title).toMatch(
+          /holds 12 connections in CLOSE_WAIT \(the oldest idle ≥ \d+s, an estimate from tcp_info\)/,
+        );
+        const idle = f.evidence.metrics.idle_max_s_estimate;
+        expect(idle).toBeGreaterThanOrEqual(0);
+        expect(idle).toBeLessThanOrEqual((Date.now() - stagedAt) / 1000 + 1);
+      }
+    });
 
     it('needs a filter', () => {
       const r = runCli(['kill', '--netns', pair.a.ns]);
