@@ -4,6 +4,7 @@
  * Set TCPSTATE_SCREENSHOT=docs/img to also write the dashboard screenshots (light, dark, phone).
  */
 import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -266,6 +267,36 @@ describe.skipIf(!ready)('dashboard in headless Chromium', () => {
       expect(Number(await p.getAttribute('#chart', 'data-first'))).toBe(points[0]!.at / 1000);
       // At least one live point follows them (more may have arrived since).
       expect(Number(await p.getAttribute('#chart', 'data-points'))).toBeGreaterThan(points.length);
+      // Nothing was recorded between the last recorded point and the live ones (an hour): the line breaks there.
+      // Read the drawn pixels: the ESTABLISHED line (#16a34a) runs in the first and last tenth of the plot but not
+      // through the middle (a straight ramp across the gap would cross every column).
+      await p.waitForTimeout(300);
+      const green = await p.evaluate(() => {
+        const canvas = document.querySelector('#chart canvas') as HTMLCanvasElement;
+        const ctx = canvas.getContext('2d')!;
+        const { width, height } = canvas;
+        const pixels = ctx.getImageData(0, 0, width, height).data;
+        const isGreen = (x: number) => {
+          let n = 0;
+          for (let y = 0; y < height; y++) {
+            const i = (y * width + x) * 4;
+            const [r, g, b, a] = [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!, pixels[i + 3]!];
+            if (a > 100 && Math.abs(r - 0x16) < 40 && Math.abs(g - 0xa3) < 40 && Math.abs(b - 0x4a) < 40) n++;
+          }
+          return n;
+        };
+        const columns = (from: number, to: number) => {
+          let n = 0;
+          for (let x = Math.floor(width * from); x < width * to; x++) n += isGreen(x);
+          return n;
+        };
+        return { left: columns(0.05, 0.15), middle: columns(0.3, 0.7), right: columns(0.9, 0.995) };
+      });
+      expect(green.left, JSON.stringify(green)).toBeGreaterThan(0);
+      expect(green.right, JSON.stringify(green)).toBeGreaterThan(0);
+      expect(green.middle, JSON.stringify(green)).toBe(0);
+      expect(await p.getAttribute('#chart', 'data-gaps')).toBe('1');
+      await p.locator('#chart').screenshot({ path: join(tmpdir(), 'tcpstate-dashboard-history-gap.png') });
       await p.close();
     } finally {
       await recorded.close();

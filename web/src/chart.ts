@@ -20,7 +20,8 @@ export const STATE_COLORS: Record<TcpState, string> = {
 
 export interface Series {
   t: number[];
-  states: Record<TcpState, number[]>;
+  /** Counts per state; null where nothing was seen (a gap in the line). */
+  states: Record<TcpState, Array<number | null>>;
   /** Set when the server has a recording (`serve --db`): where to fetch the longer past. */
   history?: string;
 }
@@ -31,16 +32,44 @@ export interface HistoryPoint {
   counts: Partial<Record<TcpState, number>>;
 }
 
-/** The recorded past in front of the live series: only the points older than the first live one. */
+/**
+ * The recorded past in front of the live series: only the points older than the first live one. Where nothing was
+ * recorded between the last recorded point and the first live one (the recorder stopped, or the recording ends
+ * before the server started), the lines break: a null point in between, rather than a straight ramp that draws
+ * counts nobody saw.
+ */
 export function withHistory(series: Series, points: readonly HistoryPoint[]): Series {
   const first = series.t[0] ?? Number.POSITIVE_INFINITY;
   const older = points.filter((p) => p.at / 1000 < first);
+  const t = older.map((p) => p.at / 1000);
+  const states = Object.fromEntries(
+    TCP_STATES.map((s) => [s, older.map((p): number | null => p.counts[s] ?? 0)]),
+  ) as Series['states'];
+  const last = t[t.length - 1];
+  if (
+    last !== undefined &&
+    Number.isFinite(first) &&
+    first - last > 3 * Math.max(typicalStep(t), typicalStep(series.t))
+  ) {
+    t.push((last + first) / 2);
+    for (const s of TCP_STATES) states[s].push(null);
+  }
   return {
-    t: [...older.map((p) => p.at / 1000), ...series.t],
+    t: [...t, ...series.t],
     states: Object.fromEntries(
-      TCP_STATES.map((s) => [s, [...older.map((p) => p.counts[s] ?? 0), ...series.states[s]]]),
+      TCP_STATES.map((s) => [s, [...states[s], ...series.states[s]]]),
     ) as Series['states'],
   };
+}
+
+/** The median time between consecutive points (seconds); 1 when there are too few to tell. */
+function typicalStep(t: readonly number[]): number {
+  const steps = t
+    .slice(1)
+    .map((v, i) => v - t[i]!)
+    .filter((d) => d > 0)
+    .sort((a, b) => a - b);
+  return steps[Math.floor(steps.length / 2)] ?? 1;
 }
 
 const MAX_POINTS = 720;
@@ -83,7 +112,7 @@ export class StateChart {
       grid: { stroke: cssVar('--grid'), width: 1 },
       ticks: { stroke: cssVar('--grid') },
     };
-    const seen = (s: TcpState) => this.data.states[s].some((n) => n > 0);
+    const seen = (s: TcpState) => this.data.states[s].some((n) => n !== null && n > 0);
     this.plot = new uPlot(
       {
         ...this.size(),
@@ -112,6 +141,7 @@ export class StateChart {
     this.limit = Math.max(MAX_POINTS, series.t.length);
     this.container.dataset.points = String(series.t.length);
     this.container.dataset.first = String(series.t[0] ?? '');
+    this.container.dataset.gaps = String(series.states.ESTABLISHED.filter((n) => n === null).length);
     this.build();
   }
 
