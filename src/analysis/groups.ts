@@ -40,7 +40,7 @@ export function processLabel(socket: Socket): string {
 function keyOf(
   socket: Socket,
   by: GroupKey,
-  listening: Set<number>,
+  listening: ReadonlySet<number>,
 ): { key: string; direction?: 'in' | 'out' } | undefined {
   switch (by) {
     case 'service': {
@@ -66,9 +66,16 @@ function keyOf(
   }
 }
 
-/** Groups sockets and counts each group per state; sorted by total, largest first (ties by key). */
-export function groupBy(sockets: readonly Socket[], by: GroupKey): Group[] {
-  const listening = by === 'service' ? listeningPorts(sockets) : new Set<number>();
+/**
+ * Groups sockets and counts each group per state; sorted by total, largest first (ties by key). For `service`,
+ * `listening` says which ports are served here; pass the whole table's when `sockets` is a filtered part of it
+ * (`-s close-wait` removes the listeners, and every socket would look outbound).
+ */
+export function groupBy(
+  sockets: readonly Socket[],
+  by: GroupKey,
+  listening: ReadonlySet<number> = by === 'service' ? listeningPorts(sockets) : new Set<number>(),
+): Group[] {
   const groups = new Map<string, Group>();
   for (const socket of sockets) {
     const k = keyOf(socket, by, listening);

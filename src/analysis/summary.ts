@@ -1,4 +1,4 @@
-import type { Snapshot, Socket } from '../model/snapshot.ts';
+import type { Socket } from '../model/snapshot.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 
 export type StateCounts = Record<TcpState, number>;
@@ -20,7 +20,7 @@ export interface Summary {
   byFamily: { inet: number; inet6: number };
 }
 
-export function summarize(snapshot: Pick<Snapshot, 'sockets'>): Summary {
+export function summarize(snapshot: { readonly sockets: readonly Socket[] }): Summary {
   const byFamily = { inet: 0, inet6: 0 };
   for (const s of snapshot.sockets) byFamily[s.family]++;
   return { total: snapshot.sockets.length, byState: countByState(snapshot.sockets), byFamily };

@@ -1,6 +1,7 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { applyFilter } from '../analysis/filter.ts';
-import { parseSortKey, type SortKey, sortSockets } from '../analysis/sort.ts';
+import type { FilterOptions } from '../analysis/filter.ts';
+import { parseSortKey, type SortKey } from '../analysis/sort.ts';
+import { type SnapshotView, type ViewSpec, viewOf } from '../analysis/view.ts';
 import { diagnose } from '../diagnose/index.ts';
 import { UsageError } from '../errors.ts';
 import type { Finding } from '../model/finding.ts';
@@ -78,17 +79,17 @@ export function addViewOptions<
   return command;
 }
 
-/** Applies the filter flags; the returned snapshot keeps everything else. */
-export function filterSnapshot(snapshot: Snapshot, options: ViewOptions): Snapshot {
-  const filterOptions = {
+/** The view the filter and sort flags ask for. */
+export function viewSpec(options: ViewOptions): ViewSpec {
+  const filter: FilterOptions = {
     ...(options.state ? { states: options.state } : {}),
     ...(options.exclude ? { exclude: options.exclude } : {}),
     ...(options.port ? { ports: options.port } : {}),
     ...(options.process ? { process: options.process } : {}),
     ...(options.filter ? { expression: options.filter } : {}),
   };
-  if (Object.keys(filterOptions).length === 0) return snapshot;
-  return { ...snapshot, sockets: applyFilter(snapshot.sockets, filterOptions) };
+  const sort: SortKey | undefined = options.sort ? parseSortKey(options.sort) : undefined;
+  return { filter, ...(sort ? { sort } : {}) };
 }
 
 export interface EmitExtras {
@@ -97,17 +98,27 @@ export interface EmitExtras {
   out?: NodeJS.WriteStream;
 }
 
+/** Whether the output shows groups (the main view and --json); listings and rows do not need them computed. */
+function showsGroups(options: ViewOptions): boolean {
+  return !(options.ndjson || options.csv || options.listing);
+}
+
 /**
  * The main view of a snapshot with its diagnosis (unless `--no-findings`), the findings rendered for this terminal
- * in the asked language: what `tcpstate` and `tcpstate analyze` print.
+ * in the asked language: what `tcpstate` and `tcpstate analyze` print. Under a filter the findings follow it: the
+ * rules judge the sockets in view, with the whole table as context (listeners, owners, counters).
  */
 export function emitWithFindings(
   snapshot: Snapshot,
   options: ViewOptions & { findings?: boolean; lang: Lang },
   previous?: Snapshot,
 ): void {
-  const findings = options.findings ? diagnose(snapshot, {}, previous) : undefined;
-  emitSnapshot(snapshot, options, {
+  checkOneFormat(options);
+  const view = viewOf(snapshot, viewSpec(options), { groups: showsGroups(options) });
+  const findings = options.findings
+    ? diagnose(snapshot, view.filtered ? { within: view.sockets } : {}, previous)
+    : undefined;
+  emitView(view, options, {
     ...(findings ? { findings } : {}),
     renderFindings: (list) =>
       renderFindings(list, {
@@ -120,20 +131,25 @@ export function emitWithFindings(
 
 /** Prints a snapshot in the format the flags ask for. */
 export function emitSnapshot(snapshot: Snapshot, options: ViewOptions, extras: EmitExtras = {}): void {
-  const out = extras.out ?? process.stdout;
+  checkOneFormat(options);
+  emitView(viewOf(snapshot, viewSpec(options), { groups: showsGroups(options) }), options, extras);
+}
+
+function checkOneFormat(options: ViewOptions): void {
   const formats = [options.json, options.ndjson, options.csv, options.listing].filter(Boolean).length;
   if (formats > 1) throw new UsageError('choose one of --json, --ndjson, --csv, --listing');
+}
+
+/** Prints an analysed view: every format below only formats what `view` holds. */
+export function emitView(view: SnapshotView, options: ViewOptions, extras: EmitExtras = {}): void {
+  const out = extras.out ?? process.stdout;
   const names = options.names ?? 'rfc';
-  const sortKey: SortKey | undefined = options.sort ? parseSortKey(options.sort) : undefined;
-  const filtered = filterSnapshot(snapshot, options);
-  const sockets = sortKey ? sortSockets(filtered.sockets, sortKey) : filtered.sockets;
-  const view = { ...filtered, sockets };
+  const sockets = view.sockets;
 
   if (options.json) {
     const doc = snapshotDocument(view, {
       ...(extras.findings ? { findings: extras.findings } : {}),
       top: options.top ?? 10,
-      unfilteredCount: snapshot.sockets.length,
     });
     writeJsonDocument(out, doc);
     return;
@@ -168,7 +184,6 @@ export function emitSnapshot(snapshot: Snapshot, options: ViewOptions, extras: E
       names,
       top: options.top ?? 5,
       width: out.columns ?? 80,
-      unfilteredCount: snapshot.sockets.length,
       ...(extras.findings ? { findings: extras.findings } : {}),
       ...(extras.renderFindings ? { renderFindings: extras.renderFindings } : {}),
     }),

@@ -24,9 +24,12 @@ export class RuleContext {
   readonly dtSec: number | undefined;
   readonly listening: Set<number>;
   private readonly previousKeys: Map<string, Socket> | undefined;
+  /** The sockets the rules judge: the whole table, or a filtered view of it. */
+  private readonly subjects: readonly Socket[];
 
-  constructor(snapshot: Snapshot, thresholds: Thresholds, previous?: Snapshot) {
+  constructor(snapshot: Snapshot, thresholds: Thresholds, previous?: Snapshot, within?: readonly Socket[]) {
     this.snapshot = snapshot;
+    this.subjects = within ?? snapshot.sockets;
     this.previous = previous;
     this.t = thresholds;
     this.dtSec = previous ? Math.max(0.001, (snapshot.takenAt - previous.takenAt) / 1000) : undefined;
@@ -38,8 +41,9 @@ export class RuleContext {
       : undefined;
   }
 
-  get sockets(): Socket[] {
-    return this.snapshot.sockets;
+  /** The sockets being diagnosed (a filtered view's, with `within`); facts of the host come from `snapshot`. */
+  get sockets(): readonly Socket[] {
+    return this.subjects;
   }
 
   private byState: Map<TcpState, Socket[]> | undefined;
@@ -51,7 +55,7 @@ export class RuleContext {
   inState(state: TcpState): readonly Socket[] {
     if (this.byState === undefined) {
       const buckets = new Map<TcpState, Socket[]>();
-      for (const s of this.snapshot.sockets) {
+      for (const s of this.subjects) {
         const list = buckets.get(s.state);
         if (list) list.push(s);
         else buckets.set(s.state, [s]);

@@ -1,5 +1,5 @@
 import type { Finding, Severity } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { Snapshot, Socket } from '../model/snapshot.ts';
 import { RuleContext } from './context.ts';
 import { missingInChinese } from './missing-zh.ts';
 import { closeWaitRules } from './rules/close-wait.ts';
@@ -17,6 +17,11 @@ export { DEFAULT_THRESHOLDS, type ThresholdName, type Thresholds } from './thres
 export interface DiagnoseOptions {
   /** Override any default threshold (see DEFAULT_THRESHOLDS). */
   thresholds?: Partial<Thresholds>;
+  /**
+   * Diagnose only these sockets (a filtered view), with the whole snapshot as context: which ports have a
+   * listener, whether owners were looked up, the kernel's counters. Host-wide counter rules still run.
+   */
+  within?: readonly Socket[];
 }
 
 const RULES = [
@@ -37,7 +42,12 @@ const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info
  * and sockets seen in both are known to be at least that old. Pure: same inputs, same findings.
  */
 export function diagnose(snapshot: Snapshot, options: DiagnoseOptions = {}, previous?: Snapshot): Finding[] {
-  const ctx = new RuleContext(snapshot, { ...DEFAULT_THRESHOLDS, ...options.thresholds }, previous);
+  const ctx = new RuleContext(
+    snapshot,
+    { ...DEFAULT_THRESHOLDS, ...options.thresholds },
+    previous,
+    options.within,
+  );
   const findings = RULES.flatMap((rule) => rule(ctx));
   for (const f of findings) if (f.missing) f.missingZh = f.missing.map((m) => missingInChinese(m) ?? m);
   return findings.sort(

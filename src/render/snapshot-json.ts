@@ -1,5 +1,6 @@
-import { type Group, groupBy } from '../analysis/groups.ts';
-import { type Summary, summarize } from '../analysis/summary.ts';
+import type { Group } from '../analysis/groups.ts';
+import type { Summary } from '../analysis/summary.ts';
+import type { SnapshotView } from '../analysis/view.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot, Socket } from '../model/snapshot.ts';
 
@@ -13,6 +14,11 @@ export interface SnapshotDocument {
   summary: Summary;
   groups: { service: Group[]; peer: Group[]; process?: Group[] };
   findings?: Finding[];
+  /**
+   * Present when a filter applied: `view` when the findings were diagnosed on the sockets in view (the CLI),
+   * `table` when they cover the whole table (the server's, diagnosed once per snapshot).
+   */
+  findingsCover?: 'view' | 'table';
   sockets: Socket[];
   kernel?: Snapshot['kernel'];
   skipped?: Snapshot['skipped'];
@@ -21,31 +27,36 @@ export interface SnapshotDocument {
   warnings: Snapshot['warnings'];
 }
 
-/** The stable `--json` document: the snapshot plus its summary, groups and findings. */
+/** The stable `--json` document: an analysed view of a snapshot (summary, groups) with its findings. */
 export function snapshotDocument(
-  snapshot: Snapshot,
-  options: { findings?: Finding[]; top?: number; unfilteredCount?: number } = {},
+  view: SnapshotView,
+  options: { findings?: Finding[]; findingsCover?: 'view' | 'table'; top?: number } = {},
 ): SnapshotDocument {
   const top = options.top ?? 10;
+  const snapshot = view.snapshot;
   const doc: SnapshotDocument = {
     schema: SNAPSHOT_SCHEMA,
     source: snapshot.source,
     takenAt: new Date(snapshot.takenAt).toISOString(),
-    summary: summarize(snapshot),
+    summary: view.summary,
     groups: {
-      service: groupBy(snapshot.sockets, 'service').slice(0, top),
-      peer: groupBy(snapshot.sockets, 'peer').slice(0, top),
+      service: view.groups.service.slice(0, top),
+      peer: view.groups.peer.slice(0, top),
     },
-    sockets: snapshot.sockets,
+    sockets: view.sockets as Socket[],
     warnings: snapshot.warnings,
   };
-  if (snapshot.processesLookedUp) doc.groups.process = groupBy(snapshot.sockets, 'process').slice(0, top);
-  if (options.findings) doc.findings = options.findings;
+  if (snapshot.processesLookedUp && view.groups.process)
+    doc.groups.process = view.groups.process.slice(0, top);
+  if (options.findings) {
+    doc.findings = options.findings;
+    if (view.filtered) doc.findingsCover = options.findingsCover ?? 'view';
+  }
   if (snapshot.kernel) doc.kernel = snapshot.kernel;
   if (snapshot.skipped) doc.skipped = snapshot.skipped;
   if (snapshot.processNote) doc.processNote = snapshot.processNote;
-  if (options.unfilteredCount !== undefined && options.unfilteredCount !== snapshot.sockets.length) {
-    doc.filtered = { from: options.unfilteredCount, to: snapshot.sockets.length };
+  if (view.filtered && view.sockets.length !== snapshot.sockets.length) {
+    doc.filtered = { from: snapshot.sockets.length, to: view.sockets.length };
   }
   return doc;
 }

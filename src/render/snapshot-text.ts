@@ -1,5 +1,5 @@
-import { type Group, type GroupKey, groupBy, statesPresent } from '../analysis/groups.ts';
-import { summarize } from '../analysis/summary.ts';
+import { type Group, type GroupKey, statesPresent } from '../analysis/groups.ts';
+import type { SnapshotView } from '../analysis/view.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { type NameStyle, stateName, TCP_STATES, type TcpState } from '../states/states.ts';
@@ -17,8 +17,6 @@ export interface TextViewOptions {
   /** Renders findings; the view prints nothing for findings when absent. */
   renderFindings?: (findings: readonly Finding[]) => string;
   findings?: readonly Finding[];
-  /** Number of sockets before filtering, to say "showing N of M". */
-  unfilteredCount?: number;
 }
 
 const MAX_STATE_COLUMNS = 5;
@@ -45,8 +43,8 @@ function describeSource(snapshot: Snapshot): string {
   return `${what}${host} · ${when}`;
 }
 
-function stateTable(snapshot: Snapshot, o: TextViewOptions): string {
-  const summary = summarize(snapshot);
+function stateTable(view: SnapshotView, o: TextViewOptions): string {
+  const summary = view.summary;
   const max = Math.max(...TCP_STATES.map((s) => summary.byState[s]));
   const barWidth = Math.max(10, Math.min(40, o.width - 32));
   const rows = TCP_STATES.filter((s) => summary.byState[s] > 0).map((state) => {
@@ -111,16 +109,17 @@ function groupTable(groups: readonly Group[], title: string, by: GroupKey, o: Te
   return [heading, table, more, note].filter(Boolean).join('\n');
 }
 
-/** The main human view: header, per-state summary, top services/peers/processes, findings and warnings. */
-export function renderSnapshotText(snapshot: Snapshot, o: TextViewOptions): string {
+/**
+ * The main human view of an analysed snapshot: header, per-state summary, top services/peers/processes, findings
+ * and warnings. It only formats: the counts and groups come computed in `view`.
+ */
+export function renderSnapshotText(view: SnapshotView, o: TextViewOptions): string {
   const c = o.colors;
-  const summary = summarize(snapshot);
+  const snapshot = view.snapshot;
+  const summary = view.summary;
   const out: string[] = [];
   const listening = summary.byState.LISTEN;
-  const filtered =
-    o.unfilteredCount !== undefined && o.unfilteredCount !== summary.total
-      ? ` (filtered from ${formatCount(o.unfilteredCount)})`
-      : '';
+  const filtered = view.filtered ? ` (filtered from ${formatCount(snapshot.sockets.length)})` : '';
   out.push(`${c.bold('tcpstate')} ${c.dim('·')} ${describeSource(snapshot)}`);
   out.push(
     `${c.bold(formatCount(summary.total))} TCP socket${summary.total === 1 ? '' : 's'}${filtered}: ${formatCount(summary.byFamily.inet)} IPv4, ${formatCount(summary.byFamily.inet6)} IPv6 · ${formatCount(listening)} listening`,
@@ -132,23 +131,27 @@ export function renderSnapshotText(snapshot: Snapshot, o: TextViewOptions): stri
       .map(([k, n]) => `${formatCount(n ?? 0)} ${k}`);
     if (parts.length) out.push(c.dim(`skipped (not TCP): ${parts.join(', ')}`));
   }
-  out.push('', stateTable(snapshot, o));
+  out.push('', stateTable(view, o));
 
-  const sections: Array<[GroupKey, string]> = [
-    ['service', 'SERVICES'],
-    ['peer', 'PEERS'],
+  const sections: Array<[GroupKey, string, readonly Group[] | undefined]> = [
+    ['service', 'SERVICES', view.groups.service],
+    ['peer', 'PEERS', view.groups.peer],
+    ['process', 'PROCESSES', view.groups.process],
   ];
-  if (snapshot.processesLookedUp || snapshot.sockets.some((s) => s.processes !== undefined)) {
-    sections.push(['process', 'PROCESSES']);
-  }
-  for (const [by, title] of sections) {
-    const table = groupTable(groupBy(snapshot.sockets, by), title, by, o);
+  for (const [by, title, groups] of sections) {
+    const table = groups ? groupTable(groups, title, by, o) : '';
     if (table) out.push('', table);
   }
   if (snapshot.processNote) out.push('', c.yellow(`note: ${snapshot.processNote}`));
 
   if (o.findings && o.renderFindings) {
     out.push('', o.renderFindings(o.findings));
+    if (view.filtered)
+      out.push(
+        c.dim(
+          `(findings cover the ${formatCount(summary.total)} socket${summary.total === 1 ? '' : 's'} shown, judged with the whole table for context; run without filters for all)`,
+        ),
+      );
   }
 
   if (snapshot.warnings.length) {

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { sortSockets } from '../analysis/sort.ts';
+import { viewOfSockets } from '../analysis/view.ts';
 import { diagnose } from '../diagnose/index.ts';
 import { NotAvailableError, QueryError } from '../errors.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
@@ -227,11 +228,12 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       const all = sample.snapshot.sockets;
       let matched = all.filter(query.predicate);
       if (query.sort) matched = sortSockets(matched, query.sort);
-      const view = { ...sample.snapshot, sockets: matched };
+      const view = viewOfSockets(sample.snapshot, matched, query.filtered);
+      // The sample's findings were diagnosed once, over the whole table: the document says so under a filter.
       const doc = snapshotDocument(view, {
         findings: sample.findings,
+        findingsCover: 'table',
         top: query.top,
-        unfilteredCount: all.length,
       });
       doc.sockets = matched.slice(0, query.limit);
       const out =

@@ -53,6 +53,8 @@ export interface SnapshotQuery {
   limit: number;
   /** Canonical form, for the per-sample response cache. */
   key: string;
+  /** Whether any filter parameter was given. */
+  filtered: boolean;
 }
 
 export const SNAPSHOT_PARAMS = [
@@ -114,7 +116,10 @@ export function snapshotQuery(url: URL): SnapshotQuery {
   const top = intParam(params, 'top', 1, 1000) ?? 10;
   const limit = intParam(params, 'limit', 0, MAX_LIMIT) ?? DEFAULT_LIMIT;
   const key = JSON.stringify([states, exclude, ports, process, expression, sort, top, limit]);
-  const query: SnapshotQuery = { filter, predicate, top, limit, key };
+  const filtered = Boolean(
+    states.length || exclude.length || ports.length || process !== undefined || expression,
+  );
+  const query: SnapshotQuery = { filter, predicate, top, limit, key, filtered };
   if (sort) query.sort = sort;
   return query;
 }
