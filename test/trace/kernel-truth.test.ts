@@ -4,12 +4,12 @@
  * Tracepoints are global, so only changes in the namespaces created here are kept (by namespace inode).
  */
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/sim/index.ts';
 import { traceUnavailable } from '../../src/sources/trace/kernel.ts';
-import { startTraceSession, type TraceSession } from '../../src/sources/trace/session.ts';
+import { monotonicMs, startTraceSession, type TraceSession } from '../../src/sources/trace/session.ts';
 import type { StateChange } from '../../src/track/kernel-trace.ts';
 import { canUseNetns, createNetnsPair, type NetnsPair, waitFor } from '../helpers/netns.ts';
 
@@ -168,4 +168,44 @@ describe.skipIf(why !== undefined)(`kernel trace truth${why ? ` (skipped: ${why}
     for (const c of clientSide) if (c.owner) expect(c.owner.pid).toBe(clients.pid);
     expect(clientSide.filter((c) => c.owner?.pid === clients.pid).length).toBeGreaterThanOrEqual(n);
   }, 30_000);
+
+  it('TIME_WAIT: FIN_WAIT_2 → TIME_WAIT when the mini-socket replaces the socket, and its end when it leaves /proc (±50 ms)', async () => {
+    const port = base + 17;
+    const pid = pair.pidIn(pair.a.ns);
+    // the client (ephemeral port) closes first and keeps the TIME_WAIT
+    await stage(['scenario', 'active-close', pair.a.ns, pair.a.ns, '127.0.0.1', String(port)]);
+    const entered = await waitFor(
+      () => changes.find((c) => c.remote.port === port && c.from === 'FIN_WAIT_2' && c.to === 'TIME_WAIT'),
+      5000,
+    );
+    const local = (entered.local.port as number).toString(16).toUpperCase().padStart(4, '0');
+    const remote = port.toString(16).toUpperCase().padStart(4, '0');
+    const inProc = () =>
+      readFileSync(`/proc/${pid}/net/tcp`, 'utf8')
+        .split('\n')
+        .some((line) => {
+          const f = line.trim().split(/\s+/);
+          return f[1]?.endsWith(`:${local}`) && f[2]?.endsWith(`:${remote}`) && f[3] === '06';
+        });
+    expect(inProc()).toBe(true);
+    // Linux's TIME_WAIT is 60 s plus the timer wheel's granularity at that distance (up to 512 jiffies): watch
+    // /proc closely from just before 60 s on, and note when the mini-socket is gone.
+    const startWatch = entered.atMs + 59_900 - monotonicMs();
+    await new Promise((r) => setTimeout(r, Math.max(0, startWatch)));
+    let goneAt: number | undefined;
+    while (goneAt === undefined && monotonicMs() - entered.atMs < 70_000) {
+      if (!inProc()) goneAt = monotonicMs();
+      else await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(goneAt, `still in /proc 70 s after entering TIME_WAIT (seen by ${entered.how})`).toBeDefined();
+    const ended = await waitFor(
+      () => changes.find((c) => c.id === entered.id && c.from === 'TIME_WAIT'),
+      3000,
+    );
+    expect(ended.to).toBe('CLOSED');
+    const stay = ended.stayMs as number;
+    expect(stay).toBeGreaterThanOrEqual(60_000);
+    expect(stay).toBeLessThanOrEqual(60_000 + 2_100);
+    expect(Math.abs(ended.atMs - (goneAt as number))).toBeLessThanOrEqual(50);
+  }, 100_000);
 });
