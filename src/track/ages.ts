@@ -54,6 +54,7 @@ export function oldestPerState(
   connections: Iterable<TrackedConnection>,
   now: number,
   perState: number,
+  ageOf: (connection: TrackedConnection, now: number) => TrackedAge = trackedAge,
 ): Map<TcpState, Array<{ connection: TrackedConnection; age: TrackedAge }>> {
   const by = new Map<TcpState, Array<{ connection: TrackedConnection; age: TrackedAge }>>();
   for (const c of connections) {
@@ -62,7 +63,7 @@ export function oldestPerState(
       list = [];
       by.set(c.state, list);
     }
-    const item = { connection: c, age: trackedAge(c, now) };
+    const item = { connection: c, age: ageOf(c, now) };
     // Keep only the top n: a small sorted insert beats sorting every socket at 100k.
     if (list.length < perState || item.age.minMs > list[list.length - 1]!.age.minMs) {
       let i = list.length;

@@ -16,10 +16,13 @@ import {
   type WatchSort,
 } from '../../render/watch-screen.ts';
 import { type LiveSourceOptions, takeLiveSnapshot } from '../../sources/live.ts';
+import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
+import { monotonicMs } from '../../sources/trace/session.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import { formatTrackedAge, oldestPerState } from '../../track/ages.ts';
+import { KernelEntryTimes } from '../../track/kernel-ages.ts';
 import type { TrackedConnection } from '../../track/tracker.ts';
-import { ConnectionTracker, serviceOf } from '../../track/tracker.ts';
+import { ConnectionTracker, serviceOf, trackedAge } from '../../track/tracker.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
 import { addLiveOptions } from '../live-options.ts';
@@ -27,6 +30,7 @@ import { runAction } from '../run.ts';
 import { Ticker } from '../ticker.ts';
 
 interface WatchOptions extends LiveSourceOptions {
+  trace?: TraceMode;
   interval: string;
   duration?: string;
   sort: string;
@@ -47,6 +51,12 @@ export function registerWatch(program: Command): void {
     .option('--sort <how>', `order of the states: ${WATCH_SORTS.join(', ')}`, 'count')
     .option('-f, --filter <state-or-port>', 'show only a state (close-wait) or a port (:8080)')
     .option('--plain', 'one line per look even on a terminal (the default when stdout is not a terminal)')
+    .option(
+      '--trace <mode>',
+      'exact ages from the kernel for connections that change state while watching (BPF; root): auto, on, off',
+      parseTraceMode,
+      'auto' as TraceMode,
+    )
     .addHelpText(
       'after',
       `
@@ -87,6 +97,18 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
   const tty = Boolean(process.stdout.isTTY) && !options.plain;
   const c = colorsFor(process.stdout);
   const tracker = new ConnectionTracker();
+  // Ages from the kernel where it reported the entry (exact), from the looks otherwise (≥ bounds).
+  const kernel = await openKernelFeed(options.trace ?? 'off', options);
+  if (kernel.unavailable !== undefined && options.trace === 'auto') {
+    process.stderr.write(
+      `tcpstate watch: kernel trace off (${kernel.unavailable}); ages are bounds from the looks\n`,
+    );
+  }
+  const entries = new KernelEntryTimes();
+  const wallOffsetMs = Date.now() - monotonicMs();
+  kernel.feed?.subscribe((changes) => entries.add(changes, wallOffsetMs));
+  const ageOf = (t: TrackedConnection, now: number) =>
+    entries.age(t.socket.local, t.socket.remote, t.state, now) ?? trackedAge(t, now);
   const ticker = new Ticker(intervalMs);
   const history = new Map<TcpState, number[]>();
   let previousCounts: StateCounts | undefined;
@@ -136,7 +158,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
     previousCounts = counts;
     const tracked: TrackedConnection[] = [];
     for (const t of tracker.current()) if (!predicate || predicate(t.socket)) tracked.push(t);
-    const perState = oldestPerState(tracked, snapshot.takenAt, 8);
+    const perState = oldestPerState(tracked, snapshot.takenAt, 8, ageOf);
     const oldest: WatchModel['oldest'] = [];
     const statesByAge = [...perState.entries()]
       .filter(([s]) => !QUIET_STATES.has(s))
@@ -168,7 +190,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
     }
     const ports = [...services.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
     model = {
-      source: snapshot.source.name,
+      source: kernel.feed ? `${snapshot.source.name} + kernel trace` : snapshot.source.name,
       at: snapshot.takenAt,
       intervalMs,
       looks: (model?.looks ?? 0) + 1,
@@ -255,6 +277,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
       if (!ui.paused) await look();
     }
   } finally {
+    await kernel.feed?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     if (tty) {
