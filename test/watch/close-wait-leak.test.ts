@@ -56,7 +56,10 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
     const lines = first.split('\n');
     // The reader: netlink where the addon is built, /proc otherwise.
     const source = netlinkUnavailableReason() === undefined ? 'netlink' : '\\/proc\\/net\\/tcp';
-    expect(lines[0]).toMatch(new RegExp(`^tcpstate watch · ${source} · \\d\\d:\\d\\d:\\d\\d · \\d+ sockets`));
+    // `+ kernel trace` where tracing runs (root, BTF: watch --trace auto)
+    expect(lines[0]).toMatch(
+      new RegExp(`^tcpstate watch · ${source}( \\+ kernel trace)? · \\d\\d:\\d\\d:\\d\\d · \\d+ sockets`),
+    );
     expect(lines.every((l) => l.length <= 80)).toBe(true);
     // The screen's count lies between what ss saw a little before and right after.
     const shown = Number(first.match(/^CLOSE_WAIT\s+(\d+)/m)![1]);
