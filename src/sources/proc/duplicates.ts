@@ -12,22 +12,28 @@ import type { Socket } from '../../model/snapshot.ts';
  * The first row wins. Returns how many rows were dropped.
  */
 export function dropDuplicateRows(sockets: Socket[]): number {
+  // Numbers as keys, no strings built: this runs on every look at 100k-socket tables.
   const byInode = new Map<number, Socket>();
-  let orphans: Set<string> | undefined;
+  let byPorts: Map<number, Socket[]> | undefined;
   let kept = 0;
   for (let i = 0; i < sockets.length; i++) {
     const s = sockets[i]!;
-    let duplicate: boolean;
+    let duplicate = false;
     if (s.inode) {
       // Inodes are unique among live sockets; the same inode on another tuple would be a reused inode, not a copy.
       const first = byInode.get(s.inode);
-      duplicate = first !== undefined && sameTuple(first, s);
       if (first === undefined) byInode.set(s.inode, s);
+      else duplicate = sameTuple(first, s);
     } else {
-      orphans ??= new Set();
-      const key = `${s.family}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}|${s.state}`;
-      duplicate = orphans.has(key);
-      orphans.add(key);
+      byPorts ??= new Map();
+      // Both ports in a small integer (collisions are told apart below).
+      const ports = (s.local.port ?? 0) ^ ((s.remote.port ?? 0) << 14);
+      const seen = byPorts.get(ports);
+      if (seen === undefined) byPorts.set(ports, [s]);
+      else {
+        duplicate = seen.some((o) => o.state === s.state && sameTuple(o, s));
+        if (!duplicate) seen.push(s);
+      }
     }
     if (!duplicate) sockets[kept++] = s;
   }
