@@ -96,6 +96,7 @@ export {
   type Timers,
   type UserCall,
 } from './fsm/index.ts';
+export { formatIpv6 } from './internal/address.ts';
 export type { Evidence, Finding, Severity } from './model/finding.ts';
 // A recording's rows (what `report` and /api/history read) and the store they come from.
 export {
@@ -177,7 +178,6 @@ export {
 export { type NetnsTarget, openNetns } from './sources/proc/netns.ts';
 export {
   decodeProcAddress,
-  formatIpv6,
   ProcNetTcpParser,
   parseProcNetTcp,
   parseProcNetTcpBytes,

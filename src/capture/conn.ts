@@ -3,8 +3,9 @@
  * state, the inferred RFC 9293 state history, counters and anomalies. The tracker keeps live connections in flat
  * arrays (flows.ts) and builds these objects once a connection has ended: they are what callers get and keep.
  */
+
+import { formatAddress, formatIpv4 } from '../internal/address.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
-import { formatAddress, formatIpv4 } from './address.ts';
 
 /** Zeek's per-endpoint states (TCP_Endpoint.h), kept verbatim so conn_state can be computed exactly like Zeek. */
 export const Z_INACTIVE = 0;

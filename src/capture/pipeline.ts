@@ -19,6 +19,12 @@ import { Tracker, type TrackerOptions, type TrackerStats } from './tracker.ts';
 export interface CaptureOptions extends TrackerOptions, DecodeOptions {
   /** Called now and then with bytes read so far and the total (undefined for stdin). */
   onProgress?: (bytesRead: number, total: number | undefined) => void;
+  /**
+   * Asked between chunks of input by the asynchronous readers (readCaptureFdPaced, readCaptureStream): a promise
+   * makes reading wait for it. The output's backpressure: while a slow reader of what onConnection writes has
+   * not taken it, no more input is read, so memory stays bounded.
+   */
+  pace?: () => Promise<void> | undefined;
 }
 
 export interface CaptureResult {
@@ -37,7 +43,8 @@ export class CapturePipeline {
   private readonly seg = new DecodedSegment();
 
   constructor(source: string, options: CaptureOptions = {}) {
-    this.tracker = new Tracker(options);
+    // A paced reader hands connections over in batches between its waits (see drainPaced).
+    this.tracker = new Tracker({ ...options, deferEmit: options.pace !== undefined });
     const seg = this.seg;
     const stats = this.decode;
     const tracker = this.tracker;
@@ -85,9 +92,28 @@ export class CapturePipeline {
   }
 
   end(): CaptureResult {
+    this.endInput();
+    this.tracker.emitPending();
+    return this.result();
+  }
+
+  /** No more input: the connections still open end with the capture (queued if the tracker defers them). */
+  endInput(): void {
     this.reader.end();
     this.tracker.finish();
-    return this.result();
+  }
+
+  /**
+   * Hands the connections that ended over in batches, waiting for `pace` between batches: a sweep may end tens
+   * of thousands at once, and their output should not all wait in memory for a slow reader.
+   */
+  async drainPaced(pace: (() => Promise<void> | undefined) | undefined): Promise<void> {
+    for (;;) {
+      const more = this.tracker.emitPending(EMIT_BATCH);
+      const wait = pace?.();
+      if (wait !== undefined) await wait;
+      if (!more) return;
+    }
   }
 
   result(): CaptureResult {
@@ -116,19 +142,37 @@ export class CapturePipeline {
 }
 
 const CHUNK = 4 * 1024 * 1024;
+/** Connections handed over between two looks at the output's backpressure. */
+const EMIT_BATCH = 512;
 
 /** Reads a capture file synchronously (fastest path), streaming finished connections to options.onConnection. */
 export function readCaptureFile(path: string, options: CaptureOptions = {}): CaptureResult {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw new SourceError(`cannot open: ${(error as Error).message}`, path, error);
-  }
+  const fd = openCapture(path);
   try {
     return readCaptureFd(fd, path, options);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** readCaptureFile, waiting for options.pace() between chunks (an output's backpressure). */
+export async function readCaptureFilePaced(
+  path: string,
+  options: CaptureOptions = {},
+): Promise<CaptureResult> {
+  const fd = openCapture(path);
+  try {
+    return await readCaptureFdPaced(fd, path, options);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openCapture(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (error) {
+    throw new SourceError(`cannot open: ${(error as Error).message}`, path, error);
   }
 }
 
@@ -137,20 +181,47 @@ export function readCaptureFile(path: string, options: CaptureOptions = {}): Cap
  * large synchronous reads; the caller closes it. The file's size sizes the tracker's store and the progress.
  */
 export function readCaptureFd(fd: number, source: string, options: CaptureOptions = {}): CaptureResult {
+  const { pipeline, total } = fdPipeline(fd, source, options);
+  for (const _ of fdChunks(fd, total, pipeline, options));
+  return pipeline.end();
+}
+
+/** readCaptureFd, waiting for options.pace() between chunks (an output's backpressure). */
+export async function readCaptureFdPaced(
+  fd: number,
+  source: string,
+  options: CaptureOptions = {},
+): Promise<CaptureResult> {
+  const { pipeline, total } = fdPipeline(fd, source, options);
+  for (const _ of fdChunks(fd, total, pipeline, options)) await pipeline.drainPaced(options.pace);
+  pipeline.endInput();
+  await pipeline.drainPaced(options.pace);
+  return pipeline.result();
+}
+
+function fdPipeline(fd: number, source: string, options: CaptureOptions) {
   const stat = fstatSync(fd);
   if (stat.isDirectory()) throw new SourceError('is a directory, not a capture file', source);
-  const total = stat.size;
-  const pipeline = new CapturePipeline(source, { ...options, captureBytes: total });
+  return { pipeline: new CapturePipeline(source, { ...options, captureBytes: stat.size }), total: stat.size };
+}
+
+/** Reads and feeds the file chunk by chunk, yielding after each. */
+function* fdChunks(
+  fd: number,
+  total: number,
+  pipeline: CapturePipeline,
+  options: CaptureOptions,
+): Generator<void> {
   let buf = new Uint8Array(CHUNK);
   let filled = 0;
   let read = 0;
   for (;;) {
     const n = readSync(fd, buf, filled, buf.length - filled, null);
-    if (n === 0) break;
+    if (n === 0) return;
     read += n;
     filled += n;
     const used = pipeline.feed(buf.subarray(0, filled));
-    if (pipeline.corrupt !== undefined) break;
+    if (pipeline.corrupt !== undefined) return;
     // Move the incomplete tail to the front and read after it; grow only for a record larger than the buffer.
     buf.copyWithin(0, used, filled);
     filled -= used;
@@ -160,8 +231,8 @@ export function readCaptureFd(fd: number, source: string, options: CaptureOption
       buf = bigger;
     }
     options.onProgress?.(read, total);
+    yield;
   }
-  return pipeline.end();
 }
 
 /** Marks a read that an abort signal cut short. */
@@ -199,8 +270,11 @@ export async function readCaptureStream(
     // kill the writer with SIGPIPE.
     pipeline.push(chunk);
     options.onProgress?.(read, undefined);
+    await pipeline.drainPaced(options.pace);
   }
-  return { ...pipeline.end(), stopped };
+  pipeline.endInput();
+  await pipeline.drainPaced(options.pace);
+  return { ...pipeline.result(), stopped };
 }
 
 /** The next chunk, or STOPPED if the signal aborts first. The listener goes with each read, so none pile up. */

@@ -74,6 +74,12 @@ export interface TrackerOptions {
   /** Called with every finished connection, in the order they end. */
   onConnection?: (conn: Connection, stats: TrackerStats) => void;
   /**
+   * Connections that end are queued instead of handed over at once, until emitPending() is called: a reader
+   * that waits for a slow output between chunks can then also wait between batches of a sweep's connections
+   * (a sweep can end tens of thousands at once). The order they are handed over in is the same.
+   */
+  deferEmit?: boolean;
+  /**
    * Size of the capture in bytes, when known: the store of live connections is sized for it up front (address
    * space only; memory is used as connections arrive), since growing it later copies every live connection.
    */
@@ -114,7 +120,9 @@ function initialCapacity(captureBytes: number | undefined): number {
 }
 
 export class Tracker {
-  readonly options: Required<Omit<TrackerOptions, 'onConnection' | 'serverPorts' | 'captureBytes'>>;
+  readonly options: Required<
+    Omit<TrackerOptions, 'onConnection' | 'serverPorts' | 'captureBytes' | 'deferEmit'>
+  >;
   private readonly serverPorts: ReadonlySet<number>;
   readonly infer: InferOptions;
   readonly stats: TrackerStats = {
@@ -136,6 +144,10 @@ export class Tracker {
   private endAt = 0;
   /** Scratch for sweep(): the slots of the connections that ended. */
   private readonly sweepEnded: number[] = [];
+  private readonly deferEmit: boolean;
+  /** With deferEmit: slots of ended connections not handed over yet, in order, from pendingHead on. */
+  private pendingEnds: number[] = [];
+  private pendingHead = 0;
 
   constructor(options: TrackerOptions = {}) {
     this.options = {
@@ -148,6 +160,7 @@ export class Tracker {
     this.onConnection = options.onConnection ?? (() => {});
     this.serverPorts = options.serverPorts ?? LIKELY_SERVER_PORTS;
     this.zeekMode = this.options.split === 'zeek';
+    this.deferEmit = options.deferEmit ?? false;
     this.flows = new FlowStore(initialCapacity(options.captureBytes));
     // Sweeps only bound memory (expiry times come from each connection's own state), so they can be rare.
     this.sweepEvery = this.zeekMode ? 5 : 30;
@@ -246,8 +259,25 @@ export class Tracker {
     for (let c = 0; c < n; c++) if (st.i32[c * CI + CI_LIVE] === 1) all.push(c);
     byId(st, all);
     this.index.clear();
-    for (const c of all) this.emit(c, 'end', this.stats.last);
+    for (const c of all) this.ended(c, 'end', this.stats.last);
     this.stats.live = 0;
+  }
+
+  /** With deferEmit: hands over up to `max` queued connections, in order; says whether any are left. */
+  emitPending(max = Number.POSITIVE_INFINITY): boolean {
+    const st = this.flows;
+    const queue = this.pendingEnds;
+    let k = this.pendingHead;
+    for (let n = 0; n < max && k < queue.length; n++, k++) {
+      const c = queue[k]!;
+      this.emit(c, REASONS[st.i32[c * CI + CI_END_REASON]!]!, st.f64[c * CD + CD_END_AT]!);
+    }
+    if (k === queue.length) {
+      queue.length = 0;
+      k = 0;
+    }
+    this.pendingHead = k;
+    return k < queue.length;
   }
 
   /** Connections still in the table (for progress displays and tests). */
@@ -301,30 +331,30 @@ export class Tracker {
       const closedAt = cd[d + CD_CLOSED_AT]!;
       const zLast = cd[d + CD_Z_LAST]!;
       if (now >= attemptAt && (oz === Z_SYN_SENT || oz === Z_SYN_ACK_SENT) && rz === Z_INACTIVE) {
-        return this.ended('attempt', attemptAt);
+        return this.ending('attempt', attemptAt);
       }
-      if (now >= closedAt + ZEEK_CLOSE_DELAY) return this.ended('closed', closedAt + ZEEK_CLOSE_DELAY);
+      if (now >= closedAt + ZEEK_CLOSE_DELAY) return this.ending('closed', closedAt + ZEEK_CLOSE_DELAY);
       if (
         (oClosed || rClosed) &&
         now > zLast + ZEEK_LINGER &&
         (oz === Z_RESET || rz === Z_RESET || oz === Z_INACTIVE || rz === Z_INACTIVE)
       ) {
-        return this.ended('closed', zLast + ZEEK_LINGER);
+        return this.ending('closed', zLast + ZEEK_LINGER);
       }
-      if (now >= zLast + ZEEK_INACTIVITY) return this.ended('idle', zLast + ZEEK_INACTIVITY);
+      if (now >= zLast + ZEEK_INACTIVITY) return this.ending('idle', zLast + ZEEK_INACTIVITY);
       return false;
     }
     settle(st, o, now, this.infer);
     settle(st, r, now, this.infer);
     const last = cd[d + CD_LAST]!;
-    if (finished(st, o) && finished(st, r) && now > last + ZEEK_LINGER) return this.ended('closed', now);
+    if (finished(st, o) && finished(st, r) && now > last + ZEEK_LINGER) return this.ending('closed', now);
     if ((oClosed || rClosed) && now > last + this.options.timeWait + ZEEK_LINGER)
-      return this.ended('closed', now);
-    if (now > last + this.options.idleTimeout) return this.ended('idle', now);
+      return this.ending('closed', now);
+    if (now > last + this.options.idleTimeout) return this.ending('idle', now);
     return false;
   }
 
-  private ended(reason: Connection['endReason'], at: number): true {
+  private ending(reason: Connection['endReason'], at: number): true {
     this.endReason = reason;
     this.endAt = at;
     return true;
@@ -356,12 +386,26 @@ export class Tracker {
   /** Removes a connection from the table and emits it. */
   private end(c: number, reason: Connection['endReason'], at: number): void {
     this.index.remove(this.flows.i32[c * CI + CI_HASH]!, c);
-    this.emit(c, reason, at);
+    this.stats.live--;
+    this.ended(c, reason, at);
+  }
+
+  /** Emits an ended connection now, or queues it (deferEmit). No packet reaches it once it is out of the index. */
+  private ended(c: number, reason: Connection['endReason'], at: number): void {
+    if (!this.deferEmit) {
+      this.emit(c, reason, at);
+      return;
+    }
+    const st = this.flows;
+    // Not live any more (sweeps and finish() skip it), but its slot is released only once it is handed over.
+    st.i32[c * CI + CI_LIVE] = 0;
+    st.i32[c * CI + CI_END_REASON] = REASONS.indexOf(reason);
+    st.f64[c * CD + CD_END_AT] = at;
+    this.pendingEnds.push(c);
   }
 
   private emit(c: number, reason: Connection['endReason'], at: number): void {
     const st = this.flows;
-    this.stats.live--;
     const o = st.orig(c);
     settle(st, o, at, this.infer);
     settle(st, o ^ 1, at, this.infer);

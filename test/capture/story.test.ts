@@ -7,7 +7,7 @@ import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import { readConnections } from '../../src/capture/pipeline.ts';
 import { connectionRecord } from '../../src/capture/record.ts';
-import { renderStory, renderSummary } from '../../src/capture/render.ts';
+import { renderStory, renderSummary } from '../../src/render/capture-text.ts';
 
 const plain = pc.createColors(false);
 

@@ -1,41 +1,30 @@
 import { fstatSync } from 'node:fs';
 import { type Command, Option } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
-import { AtCollector } from '../../capture/at.ts';
 import type { Connection } from '../../capture/conn.ts';
 import {
   type CaptureOptions,
   type CaptureResult,
-  readCaptureFd,
-  readCaptureFile,
+  readCaptureFdPaced,
+  readCaptureFilePaced,
 } from '../../capture/pipeline.ts';
-import {
-  type ConnectionRecord,
-  connectionRecord,
-  zeekFooter,
-  zeekHeader,
-  zeekLine,
-} from '../../capture/record.ts';
-import {
-  connectionRow,
-  duration,
-  renderConnectionTable,
-  renderStory,
-  renderSummary,
-} from '../../capture/render.ts';
-import { sparklines, Timeline, timelineSvg } from '../../capture/timeline.ts';
+import { Timeline } from '../../capture/timeline.ts';
 import type { SplitMode, TrackerStats } from '../../capture/tracker.ts';
-import { connState } from '../../capture/zeek.ts';
 import { UsageError } from '../../errors.ts';
 import { colorsFor } from '../../render/color.ts';
-import { JsonDocumentWriter } from '../../render/json-document.ts';
 import { parseDuration } from '../duration.ts';
+import { PacedOutput } from '../output.ts';
+import { AtSink } from '../pcap-sinks/at.ts';
+import { JsonSink } from '../pcap-sinks/json.ts';
+import { NdjsonSink } from '../pcap-sinks/ndjson.ts';
+import type { CaptureSink } from '../pcap-sinks/sink.ts';
+import { SummarySink } from '../pcap-sinks/summary.ts';
+import { ZeekSink } from '../pcap-sinks/zeek.ts';
 import { runAction } from '../run.ts';
 import { readStdinUntilStopped } from '../stdin-capture.ts';
-import { addViewOptions, emitSnapshot, type ViewOptions } from '../view.ts';
-import { writeOutputFile } from '../write-file.ts';
+import { addViewOptions, type ViewOptions } from '../view.ts';
 
-interface PcapOptions extends ViewOptions {
+export interface PcapOptions extends ViewOptions {
   zeek?: boolean;
   split?: SplitMode;
   at?: string;
@@ -52,22 +41,6 @@ interface PcapOptions extends ViewOptions {
 
 /** A duration flag (`60s`, `2m`), in the seconds the capture tracker counts in. */
 const seconds = (flag: string) => (value: string) => parseDuration(value, flag, { allowZero: true }) / 1000;
-
-/** `--at`: epoch seconds, an ISO date, `+S` seconds after the first packet, or `end`. */
-function parseAt(text: string, first: number, last: number): number {
-  if (text === 'end') return last;
-  if (text.startsWith('+')) {
-    const n = Number(text.slice(1));
-    if (Number.isFinite(n)) return first + n;
-  } else if (/^\d+(\.\d+)?$/.test(text)) {
-    return Number(text);
-  } else if (/^\d{4}-\d\d-\d\d/.test(text)) {
-    // Only ISO dates: Date.parse alone takes '-5' for a day in 2001.
-    const ms = Date.parse(text);
-    if (!Number.isNaN(ms)) return ms / 1000;
-  }
-  throw new UsageError(`--at: '${text}' is not a time (use +SECONDS, epoch seconds, an ISO date or 'end')`);
-}
 
 export function registerPcap(program: Command): void {
   const command = program
@@ -119,18 +92,20 @@ Examples:
   tcpstate pcap f.pcap --zeek > conn.log       Zeek-compatible conn.log
   tcpstate pcap f.pcap --timeline --svg t.svg  state counts over time`,
   );
-  command.action((file, options) => runAction(() => run(file, options as PcapOptions)));
+  command.action((file, options) => runAction(() => runPcap(file, options as PcapOptions)));
 }
 
-async function run(file: string, options: PcapOptions): Promise<number | undefined> {
-  const out = process.stdout;
-  const c = colorsFor(out);
+/** `tcpstate pcap`, writing to `stdout` (a test passes a slow stream of its own). */
+export async function runPcap(
+  file: string,
+  options: PcapOptions,
+  stdout: NodeJS.WriteStream = process.stdout,
+): Promise<number | undefined> {
   const split: SplitMode = options.split ?? (options.zeek ? 'zeek' : 'product');
   if (options.zeek && (options.json || options.ndjson || options.at !== undefined)) {
     throw new UsageError('--zeek cannot be combined with --json, --ndjson or --at');
   }
-  const atMode = options.at !== undefined;
-  if (!atMode) {
+  if (options.at === undefined) {
     // These shape the socket table of one moment; without --at there is none, and ignoring them would mislead.
     const given = [
       options.csv && '--csv',
@@ -150,64 +125,16 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
       );
     }
   }
+  const out = new PacedOutput(stdout);
   const timeline = options.timeline || options.svg !== undefined ? new Timeline() : undefined;
-  const limit = options.all ? Number.POSITIVE_INFINITY : (options.limit ?? 50);
-  const connStates = new Map<string, number>();
-  const anomalies = new Map<string, number>();
-  /** Connections kept whole for --at (when its time is only known at the end). */
-  const kept: Connection[] = [];
-  /** Records of the connections listed, made while each connection is at hand. */
-  const records: ConnectionRecord[] = [];
-  /** --json: the document, its connections written as they end (memory follows the live connections). */
-  let jsonDoc: JsonDocumentWriter | undefined;
-  if (options.json && !atMode) {
-    jsonDoc = new JsonDocumentWriter((text) => out.write(text));
-    jsonDoc.field('schema', 'tcpstate.capture/1');
-    jsonDoc.field('source', file === '-' ? 'stdin' : file);
-    jsonDoc.openArray('connections');
-  }
-  let total = 0;
-  let at: AtCollector | undefined;
+  const sink = chooseSink(file, options, out, timeline);
   let first = Number.NaN;
-  const zeekOut: string[] = [];
-  let pendingNdjson = '';
-
-  if (options.zeek) out.write(`${zeekHeader(new Date())}\n`);
-
-  let atTime = Number.NaN;
   const onConnection = (conn: Connection, stats: TrackerStats): void => {
-    total++;
-    if (Number.isNaN(first)) first = stats.first;
-    if (timeline) timeline.add(conn, first);
-    if (atMode) {
-      if (at === undefined && options.at !== 'end') {
-        atTime = parseAt(options.at!, first, Number.POSITIVE_INFINITY);
-        at = new AtCollector(atTime);
-      }
-      if (at !== undefined) at.add(conn);
-      else kept.push(conn);
-      return;
+    if (timeline) {
+      if (Number.isNaN(first)) first = stats.first;
+      timeline.add(conn, first);
     }
-    if (options.zeek) {
-      zeekOut.push(zeekLine(conn));
-      if (zeekOut.length >= 1024) out.write(`${zeekOut.splice(0).join('\n')}\n`);
-      return;
-    }
-    const state = connState(conn);
-    connStates.set(state, (connStates.get(state) ?? 0) + 1);
-    if (conn.anomalies !== undefined) {
-      for (const a of conn.anomalies) anomalies.set(a.kind, (anomalies.get(a.kind) ?? 0) + 1);
-    }
-    if (options.ndjson) {
-      pendingNdjson += `${JSON.stringify({ type: 'connection', ...connectionRecord(conn) })}\n`;
-      if (pendingNdjson.length > 1 << 16) {
-        out.write(pendingNdjson);
-        pendingNdjson = '';
-      }
-      return;
-    }
-    if (jsonDoc !== undefined) jsonDoc.item(connectionRecord(conn));
-    else if (records.length < limit) records.push(connectionRecord(conn));
+    sink.connection(conn, stats);
   };
 
   let bar: cliProgress.SingleBar | undefined;
@@ -218,6 +145,8 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
     ...(options.timeWait !== undefined ? { timeWait: options.timeWait } : {}),
     ...(options.idleTimeout !== undefined ? { idleTimeout: options.idleTimeout } : {}),
     onConnection,
+    // The reader waits while the output is backed up, so memory stays bounded however slow stdout's reader is.
+    pace: () => out.ready(),
     onProgress: (read, size) => {
       if (!showProgress || size === undefined || size < 16 * 1024 * 1024) return;
       if (bar === undefined) {
@@ -238,120 +167,41 @@ async function run(file: string, options: PcapOptions): Promise<number | undefin
   try {
     if (file === '-') {
       result = fstatSync(0).isFile()
-        ? readCaptureFd(0, 'stdin', captureOptions)
+        ? await readCaptureFdPaced(0, 'stdin', captureOptions)
         : await readStdinUntilStopped(captureOptions);
     } else {
-      result = readCaptureFile(file, captureOptions);
+      result = await readCaptureFilePaced(file, captureOptions);
     }
   } finally {
     bar?.stop();
   }
-  // A capture cut short or with a corrupt block is still read and shown in full up to there, and then it is an
-  // error (exit 1).
-  const exit =
-    result.reader.truncatedAt !== undefined || result.reader.corruptAt !== undefined ? 1 : undefined;
   for (const w of result.warnings) {
     process.stderr.write(
       `tcpstate: ${result.source}${w.offset !== undefined ? `: byte ${w.offset}` : ''}: ${w.message}\n`,
     );
   }
-  const origin = result.tracker.first;
-
-  if (options.zeek) {
-    if (zeekOut.length > 0) out.write(`${zeekOut.join('\n')}\n`);
-    out.write(`${zeekFooter(new Date())}\n`);
-    return exit;
-  }
-  if (atMode) {
-    if (at === undefined) {
-      atTime = parseAt(options.at!, origin, result.tracker.last);
-      at = new AtCollector(atTime);
-      for (const conn of kept) at.add(conn);
-    }
-    warnOutside(options.at!, atTime, origin, result.tracker.last);
-    const snapshot = at.snapshot(result.source);
-    snapshot.warnings.push(...result.warnings);
-    emitSnapshot(snapshot, options);
-    return exit;
-  }
-  if (options.ndjson) {
-    out.write(pendingNdjson);
-    out.write(`${JSON.stringify({ type: 'summary', ...summaryDoc(result, connStates, anomalies) })}\n`);
-    return exit;
-  }
-  if (jsonDoc !== undefined) {
-    jsonDoc.closeArray();
-    // The summary follows the connections: it is only known once they are all read.
-    const { source: _source, connections: _count, ...summary } = summaryDoc(result, connStates, anomalies);
-    for (const [key, value] of Object.entries(summary)) jsonDoc.field(key, value);
-    if (timeline) jsonDoc.field('timeline', timeline.series());
-    jsonDoc.end();
-    if (options.svg && timeline) writeSvg(options.svg, timeline, result);
-    return exit;
-  }
-
-  const text: string[] = [renderSummary(result, connStates, anomalies, c), ''];
-  records.sort((a, b) => a.id - b.id);
-  const story = options.story ?? total <= 10;
-  if (story) {
-    for (const rec of records) text.push(renderStory(rec, origin, c), '');
-  } else if (records.length > 0) {
-    text.push(renderConnectionTable(records.map((r) => connectionRow(r, origin, c))));
-  }
-  if (total > records.length) {
-    text.push(c.dim(`(${records.length} of ${total} connections shown; --all for every one, --limit N)`));
-  }
-  if (timeline) {
-    timeline.setEnd(result.tracker.last);
-    text.push('', c.bold('Endpoint states over time'), ...sparklines(timeline));
-    if (options.svg) writeSvg(options.svg, timeline, result);
-  }
-  out.write(`${text.join('\n').trimEnd()}\n`);
-  return exit;
+  sink.finish(result);
+  await out.flushed();
+  // A capture cut short or with a corrupt block is still read and shown in full up to there, and then it is an
+  // error (exit 1).
+  return result.reader.truncatedAt !== undefined || result.reader.corruptAt !== undefined ? 1 : undefined;
 }
 
-function writeSvg(path: string, timeline: Timeline, result: CaptureResult): void {
-  timeline.setEnd(result.tracker.last);
-  writeOutputFile(path, timelineSvg(timeline, `TCP endpoint states: ${result.source}`));
-  process.stderr.write(`tcpstate: timeline written to ${path}\n`);
-}
-
-function summaryDoc(result: CaptureResult, connStates: Map<string, number>, anomalies: Map<string, number>) {
-  return {
-    source: result.source,
-    format: result.reader.format,
-    packets: result.reader.packets,
-    tcpSegments: result.decode.tcp,
-    connections: result.tracker.connections,
-    first: result.tracker.first,
-    last: result.tracker.last,
-    connStates: Object.fromEntries(connStates),
-    anomalies: Object.fromEntries(anomalies),
-    notAnalysed: {
-      otherIp: result.decode.otherIp,
-      nonIp: result.decode.nonIp,
-      fragments: result.decode.fragments,
-      tunnels: result.decode.tunnels,
-      truncated: result.decode.truncated,
-      badChecksums: result.decode.badChecksums,
-      unknownLinktypes: result.decode.unknownLinktypes,
-    },
-    ...(result.reader.truncatedAt !== undefined ? { truncatedAt: result.reader.truncatedAt } : {}),
-    ...(result.reader.corruptAt !== undefined ? { corruptAt: result.reader.corruptAt } : {}),
-    warnings: result.warnings,
-  };
-}
-
-/** `--at` before the first packet or after the last one is allowed, but what it shows there is not observed. */
-function warnOutside(text: string, t: number, first: number, last: number): void {
-  if (Number.isNaN(first)) return;
-  if (t < first) {
-    process.stderr.write(
-      `tcpstate: --at ${text} is ${duration(first - t)} before the capture's first packet: nothing was seen yet\n`,
-    );
-  } else if (t > last) {
-    process.stderr.write(
-      `tcpstate: --at ${text} is ${duration(t - last)} after the capture's last packet: the states shown are what the timers imply, not observed\n`,
-    );
-  }
+/** One sink per output format. */
+function chooseSink(
+  file: string,
+  options: PcapOptions,
+  out: PacedOutput,
+  timeline: Timeline | undefined,
+): CaptureSink {
+  if (options.at !== undefined) return new AtSink(out, options.at, options);
+  if (options.zeek) return new ZeekSink(out);
+  if (options.ndjson) return new NdjsonSink(out);
+  if (options.json) return new JsonSink(out, file === '-' ? 'stdin' : file, timeline, options.svg);
+  return new SummarySink(out, colorsFor(out.stream as NodeJS.WriteStream), {
+    limit: options.all ? Number.POSITIVE_INFINITY : (options.limit ?? 50),
+    story: options.story,
+    timeline,
+    svg: options.svg,
+  });
 }

@@ -1,6 +1,6 @@
+import { formatIpv6 } from '../../internal/address.ts';
 import type { Endpoint, Family, Socket, SocketMemory, SocketTimer, TcpInfo } from '../../model/snapshot.ts';
 import { stateFromLinuxCode, type TcpState } from '../../states/states.ts';
-import { formatIpv6 } from '../proc/proc-net-tcp.ts';
 
 /**
  * The records the native reader (native/sock_diag.c) hands over: one fixed-size record per socket in one

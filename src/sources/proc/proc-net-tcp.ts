@@ -1,3 +1,4 @@
+import { formatIpv6 } from '../../internal/address.ts';
 import { os } from '../../internal/platform.ts';
 import type { Endpoint, Family, Socket, SocketTimer, Warning } from '../../model/snapshot.ts';
 import { stateFromLinuxCode, type TcpState } from '../../states/states.ts';
@@ -46,35 +47,6 @@ export function decodeProcAddress(hex: string, littleEndian = os.littleEndian): 
     pushWordBytes(bytes, Number.parseInt(hex.slice(w * 8, w * 8 + 8), 16) >>> 0, littleEndian);
   }
   return formatIpv6(bytes);
-}
-
-/** RFC 5952 text form; IPv4-mapped addresses (::ffff:a.b.c.d) are returned as plain IPv4. */
-export function formatIpv6(bytes: readonly number[]): string {
-  const isMapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  if (isMapped) return bytes.slice(12).join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
-  // Longest run of two or more zero groups becomes "::" (first one on ties).
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  const head = hex.slice(0, bestStart).join(':');
-  const tail = hex.slice(bestStart + bestLen).join(':');
-  return `${head}::${tail}`;
 }
 
 export interface ProcNetTcpOptions {

@@ -2,14 +2,15 @@
  * Text output for captures: a summary, a one-line-per-connection table, and the "story" of a connection (each
  * endpoint's states with times, and what went wrong).
  */
-import type { Colors } from '../render/color.ts';
-import { stateColor } from '../render/color.ts';
-import { formatCount, plural } from '../render/format.ts';
-import { renderTable } from '../render/table.ts';
+
+import type { CaptureResult } from '../capture/pipeline.ts';
+import type { ConnectionRecord, EndpointRecord } from '../capture/record.ts';
+import { CONN_STATE_TEXT, type ConnState } from '../capture/zeek.ts';
 import type { TcpState } from '../states/states.ts';
-import type { CaptureResult } from './pipeline.ts';
-import type { ConnectionRecord, EndpointRecord } from './record.ts';
-import { CONN_STATE_TEXT, type ConnState } from './zeek.ts';
+import type { Colors } from './color.ts';
+import { stateColor } from './color.ts';
+import { formatCount, plural } from './format.ts';
+import { renderTable } from './table.ts';
 
 function endpointText(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

@@ -1,0 +1,47 @@
+/**
+ * Output written with backpressure. write() never blocks (stdout into a pipe is asynchronous in Node: what the
+ * reader has not taken waits in memory); the producer asks ready() at its own pace, between chunks of input, and
+ * waits while the stream holds more than its high-water mark. So memory stays bounded however slow the reader is
+ * (`tcpstate pcap big.pcap --json | jq`).
+ */
+export class PacedOutput {
+  readonly stream: NodeJS.WritableStream;
+  private waiting: Promise<void> | undefined;
+
+  constructor(stream: NodeJS.WritableStream) {
+    this.stream = stream;
+  }
+
+  write(chunk: string | Uint8Array): void {
+    if (!this.stream.write(chunk) && this.waiting === undefined) {
+      this.waiting = drained(this.stream).then(() => {
+        this.waiting = undefined;
+      });
+    }
+  }
+
+  /** A promise while the stream is over its high-water mark (resolved once it drains or closes), else undefined. */
+  ready(): Promise<void> | undefined {
+    return this.waiting;
+  }
+
+  /** Resolves once everything written so far has been taken. */
+  async flushed(): Promise<void> {
+    while (this.waiting !== undefined) await this.waiting;
+  }
+}
+
+/** Resolves on 'drain', or on 'close'/'error' (a reader that went away: the write's own error reports that). */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
+}
