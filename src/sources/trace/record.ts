@@ -2,8 +2,9 @@
  * The binary records of `tcpstate-trace` (bpf/tcpstate.h: 104 bytes, little-endian), decoded one at a time into
  * plain values. Keep in step with the C struct.
  */
+
+import { formatIpv6 } from '../../internal/address.ts';
 import type { Family } from '../../model/snapshot.ts';
-import { formatIpv6 } from '../proc/proc-net-tcp.ts';
 
 export const RECORD_SIZE = 104;
 
