@@ -93,6 +93,9 @@ function tokenize(text: string): string[] {
   return text.match(/\(|\)|!=|==|>=|<=|=|<|>|!|[^\s()!=<>]+/g) ?? [];
 }
 
+/** How deep `(` and `not` may nest in a filter expression; real ones use a handful. */
+export const MAX_FILTER_DEPTH = 100;
+
 /** Parses an ss-style expression; errors name the word where parsing stopped. */
 export function parseExpression(text: string): SocketPredicate {
   const tokens = tokenize(text);
@@ -104,37 +107,47 @@ export function parseExpression(text: string): SocketPredicate {
     throw new UsageError(`filter expression: ${what} ${at}: ${text}`);
   };
 
+  // A chain of `and`/`or` is a list checked in a loop, not nested closures: 100,000 terms must not overflow the stack.
   const orExpr = (): SocketPredicate => {
-    let left = andExpr();
+    const terms = [andExpr()];
     while (peek() === 'or' || peek() === '||') {
       next();
-      const right = andExpr();
-      const l = left;
-      left = (s) => l(s) || right(s);
+      terms.push(andExpr());
     }
-    return left;
+    return terms.length === 1 ? terms[0]! : (s) => terms.some((t) => t(s));
   };
   const andExpr = (): SocketPredicate => {
-    let left = unary();
+    const terms = [unary()];
     for (;;) {
       const t = peek();
-      if (t === undefined || t === ')' || t === 'or' || t === '||') return left;
+      if (t === undefined || t === ')' || t === 'or' || t === '||') break;
       if (t === 'and' || t === '&&') next();
-      const right = unary();
-      const l = left;
-      left = (s) => l(s) && right(s);
+      terms.push(unary());
     }
+    return terms.length === 1 ? terms[0]! : (s) => terms.every((t) => t(s));
+  };
+  // Each nesting level is a stack frame here and again when the predicate runs: bound it with a clear error.
+  let depth = 0;
+  const nested = <T>(inner: () => T): T => {
+    if (++depth > MAX_FILTER_DEPTH) {
+      throw new UsageError(
+        `filter expression: nested deeper than ${MAX_FILTER_DEPTH} levels of '(' or 'not' (word ${i + 1})`,
+      );
+    }
+    const out = inner();
+    depth--;
+    return out;
   };
   const unary = (): SocketPredicate => {
     const t = peek();
     if (t === 'not' || t === '!') {
       next();
-      const inner = unary();
+      const inner = nested(unary);
       return (s) => !inner(s);
     }
     if (t === '(') {
       next();
-      const inner = orExpr();
+      const inner = nested(orExpr);
       if (next() !== ')') fail("expected ')'");
       return inner;
     }

@@ -5,6 +5,7 @@ import { applyFilter, parseExpression } from '../../src/analysis/filter.ts';
 import { isTcpstateError } from '../../src/errors.ts';
 import type { Socket } from '../../src/model/snapshot.ts';
 import type { TcpState } from '../../src/states/states.ts';
+import { runCli } from '../helpers/cli.ts';
 
 function sock(
   state: TcpState,
@@ -33,6 +34,25 @@ const sockets: Socket[] = [
 const states = (list: Socket[]) => list.map((s) => s.state);
 
 describe('filters', () => {
+  it('a filter nested 5,000 deep is a usage error naming the limit, not a crash (exit 2)', () => {
+    for (const deep of [
+      `${'( '.repeat(5000)}sport = :1${' )'.repeat(5000)}`,
+      `${'not '.repeat(5000)}sport = :1`,
+    ]) {
+      expect(() => parseExpression(deep)).toThrow(/nested deeper than 100/);
+    }
+    // Long flat chains are lists, not nesting.
+    const chain = parseExpression(Array.from({ length: 100_000 }, () => 'sport = :1').join(' and '));
+    expect(chain({ local: { address: '10.0.0.1', port: 1 } } as Socket)).toBe(true);
+    // Deep but within the limit still works.
+    const ok = parseExpression(`${'( '.repeat(100)}sport = :1${' )'.repeat(100)}`);
+    expect(ok({ local: { address: '10.0.0.1', port: 1 } } as Socket)).toBe(true);
+    const r = runCli(['analyze', '-', '-f', `${'( '.repeat(5000)}sport = :1${' )'.repeat(5000)}`], {
+      input: 'State Recv-Q Send-Q Local Address:Port Peer Address:Port\nESTAB 0 0 10.0.0.1:1 10.0.0.2:2\n',
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^tcpstate: filter expression: nested deeper than 100/);
+  });
   it('keeps states and groups like ss', () => {
     expect(states(applyFilter(sockets, { states: ['time-wait'] }))).toEqual(['TIME_WAIT']);
     expect(states(applyFilter(sockets, { states: ['bucket'] }))).toEqual(['TIME_WAIT', 'SYN_RECEIVED']);

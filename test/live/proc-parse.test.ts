@@ -295,5 +295,8 @@ describe('process attribution', () => {
     expect('processes' in hidden).toBe(false);
     expect(tw).toMatchObject({ processes: [] });
     expect(note).toMatch(/^2 of 42 processes could not be inspected.*; the owner of 1 socket is unknown$/);
+    const three = [6, 7, 8].map((inode): Socket => ({ ...base, inode }));
+    const plural = attachProcesses(three, { byInode: new Map(), processes: 40, denied: [1, 2] });
+    expect(plural).toMatch(/; the owners of 3 sockets are unknown$/);
   });
 });

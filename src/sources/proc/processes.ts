@@ -104,6 +104,6 @@ export function attachProcesses(sockets: Socket[], owners: SocketOwners): string
   const who = process.getuid?.() === 0 ? '' : ' (not root)';
   return (
     `${owners.denied.length} of ${owners.denied.length + owners.processes} processes could not be inspected${who}; ` +
-    `the owner of ${unknown} socket${unknown === 1 ? ' is' : 's are'} unknown`
+    (unknown === 1 ? 'the owner of 1 socket is unknown' : `the owners of ${unknown} sockets are unknown`)
   );
 }
