@@ -1,6 +1,7 @@
 import type { Finding, Severity } from '../model/finding.ts';
 import type { Lang } from '../states/explain/types.ts';
 import type { Colors } from './color.ts';
+import { printable } from './printable.ts';
 import { wrap } from './wrap.ts';
 
 const MARK: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING', info: 'INFO' };
@@ -44,19 +45,19 @@ export function renderFindings(
   for (const f of findings) {
     const color = severityColor(c, f.severity);
     out.push('', `${color(MARK[f.severity].padEnd(8))} ${c.bold(f.rule)}`);
-    const title = lang === 'zh' ? (f.titleZh ?? f.title) : f.title;
+    const title = printable(lang === 'zh' ? (f.titleZh ?? f.title) : f.title);
     out.push(...wrap(title, w - 9).map((line) => `         ${line}`));
     if (o.brief) continue;
     const metrics = Object.entries(f.evidence.metrics)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => printable(`${k}=${v}`))
       .join('  ');
     out.push(...wrap(metrics, w - 9).map((line) => `         ${c.dim(line)}`));
     if (f.evidence.top?.length) {
-      const top = f.evidence.top.map((t) => `${t.kind} ${t.key} (${t.count})`).join(', ');
+      const top = f.evidence.top.map((t) => `${t.kind} ${printable(t.key)} (${t.count})`).join(', ');
       out.push(...wrap(`top: ${top}`, w - 9).map((line) => `         ${c.dim(line)}`));
     }
     for (const ex of f.evidence.examples?.slice(0, 2) ?? [])
-      out.push(`         ${c.dim(`${l.examples} ${ex}`)}`);
+      out.push(`         ${c.dim(`${l.examples} ${printable(ex)}`)}`);
     const why = f.explanation[lang] ?? f.explanation.en;
     out.push(...wrap(`${l.why}: ${why}`, w - 9).map((line) => `         ${line}`));
     const fix = f.fix[lang] ?? f.fix.en;

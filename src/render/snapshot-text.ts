@@ -5,6 +5,7 @@ import type { Snapshot } from '../model/snapshot.ts';
 import { type NameStyle, stateName, TCP_STATES, type TcpState } from '../states/states.ts';
 import { type Colors, stateColor } from './color.ts';
 import { bar, formatCount, formatPercent } from './format.ts';
+import { printable } from './printable.ts';
 import { renderTable } from './table.ts';
 
 export interface TextViewOptions {
@@ -40,7 +41,7 @@ function describeSource(snapshot: Snapshot): string {
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, ' UTC');
-  return `${what}${host} · ${when}`;
+  return printable(`${what}${host} · ${when}`);
 }
 
 function stateTable(view: SnapshotView, o: TextViewOptions): string {
@@ -84,7 +85,7 @@ function groupTable(groups: readonly Group[], title: string, by: GroupKey, o: Te
     ...(other.length ? ['OTHER'] : []),
   ];
   const rows = shown.map((g) => {
-    const label = by === 'service' ? `${g.direction === 'in' ? 'in ' : 'out'} :${g.key}` : g.key;
+    const label = by === 'service' ? `${g.direction === 'in' ? 'in ' : 'out'} :${g.key}` : printable(g.key);
     const cells = states.map((s) => (g.byState[s] ? formatCount(g.byState[s]) : o.colors.dim('·')));
     const otherCount = other.reduce((n, s) => n + g.byState[s], 0);
     return [
@@ -142,7 +143,7 @@ export function renderSnapshotText(view: SnapshotView, o: TextViewOptions): stri
     const table = groups ? groupTable(groups, title, by, o) : '';
     if (table) out.push('', table);
   }
-  if (snapshot.processNote) out.push('', c.yellow(`note: ${snapshot.processNote}`));
+  if (snapshot.processNote) out.push('', c.yellow(`note: ${printable(snapshot.processNote)}`));
 
   if (o.findings && o.renderFindings) {
     out.push('', o.renderFindings(o.findings));
@@ -158,7 +159,7 @@ export function renderSnapshotText(view: SnapshotView, o: TextViewOptions): stri
     const first = snapshot.warnings.slice(0, 3).map((w) => {
       const where =
         w.line !== undefined ? `line ${w.line}: ` : w.offset !== undefined ? `byte ${w.offset}: ` : '';
-      return `  ${where}${w.message}${w.text ? `: ${w.text}` : ''}`;
+      return printable(`  ${where}${w.message}${w.text ? `: ${w.text}` : ''}`);
     });
     const more =
       snapshot.warnings.length > 3 ? [`  … and ${snapshot.warnings.length - 3} more (see --json)`] : [];

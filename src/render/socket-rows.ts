@@ -2,6 +2,7 @@ import { formatEndpoint } from '../analysis/address.ts';
 import type { Socket, TcpInfo } from '../model/snapshot.ts';
 import { type NameStyle, stateName } from '../states/states.ts';
 import { formatTimer } from './format.ts';
+import { printable } from './printable.ts';
 
 export const CSV_COLUMNS = [
   'state',
@@ -66,7 +67,7 @@ export function listingCells(s: Socket, style: NameStyle): string[] {
       : procs.length === 0
         ? '-'
         : `users:(${procs.map((p) => `("${p.command}",pid=${p.pid}${p.fd === undefined ? '' : `,fd=${p.fd}`})`).join(',')})`;
-  return [
+  const cells = [
     stateName(s.state, style),
     String(s.recvQ ?? ''),
     String(s.sendQ ?? ''),
@@ -81,6 +82,7 @@ export function listingCells(s: Socket, style: NameStyle): string[] {
       .filter(Boolean)
       .join(' '),
   ];
+  return cells.map(printable);
 }
 
 const ms = (n: number) => String(Math.round(n * 1000) / 1000);

@@ -2,6 +2,7 @@ import type { StateCounts } from '../analysis/summary.ts';
 import type { Severity } from '../model/finding.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { type Colors, stateColor } from './color.ts';
+import { printable } from './printable.ts';
 import { clock } from './report-text.ts';
 import { sparkline } from './sparkline.ts';
 
@@ -117,8 +118,8 @@ export function renderWatchScreen(
     if (i === -1) return c.dim(title.padEnd(col));
     if (!item) return ''.padEnd(col);
     const count = String(item[1]);
-    const key =
-      item[0].length > col - count.length - 2 ? `${item[0].slice(0, col - count.length - 3)}…` : item[0];
+    const name = printable(item[0]);
+    const key = name.length > col - count.length - 2 ? `${name.slice(0, col - count.length - 3)}…` : name;
     return `${key} ${c.dim(count)}`.padEnd(col + (c.dim(count).length - count.length));
   };
   const topRows = Math.max(m.top.ports.length, m.top.peers.length, m.top.processes.length);
@@ -155,7 +156,7 @@ export function renderWatchScreen(
       .sort((a, b) => m.oldest.indexOf(a) - m.oldest.indexOf(b));
     for (const o of chosen) {
       lines.push(
-        `${stateColor(c, o.state)(o.state.padEnd(12))} ${o.age.padStart(8)}  ${o.local} → ${o.remote}${o.process ? c.dim(`  ${o.process}`) : ''}`,
+        `${stateColor(c, o.state)(o.state.padEnd(12))} ${o.age.padStart(8)}  ${o.local} → ${o.remote}${o.process ? c.dim(`  ${printable(o.process)}`) : ''}`,
       );
     }
   }
