@@ -3,9 +3,9 @@
  * self-contained SVG chart.
  */
 import { TIMELINE_STATES, type Timeline } from '../capture/timeline.ts';
+import { maxOf } from '../internal/extent.ts';
+import { resample, sparkline } from './sparkline.ts';
 import { esc } from './svg.ts';
-
-const BARS = '▁▂▃▄▅▆▇█';
 
 /** One sparkline per state that occurs, `width` characters wide (each character is the max of its samples). */
 export function sparklines(timeline: Timeline, width = 60): string[] {
@@ -15,17 +15,9 @@ export function sparklines(timeline: Timeline, width = 60): string[] {
   const span = (times[times.length - 1]! - times[0]!).toFixed(3);
   for (const state of TIMELINE_STATES) {
     const series = counts[state];
-    const max = Math.max(...series);
+    const max = maxOf(series, 0);
     if (max === 0) continue;
-    let line = '';
-    const cols = Math.min(width, series.length);
-    for (let c = 0; c < cols; c++) {
-      const lo = Math.floor((c * series.length) / cols);
-      const hi = Math.max(lo + 1, Math.floor(((c + 1) * series.length) / cols));
-      let m = 0;
-      for (let k = lo; k < hi; k++) m = Math.max(m, series[k]!);
-      line += m === 0 ? ' ' : BARS[Math.min(7, Math.floor((m / max) * 7.999))];
-    }
+    const line = sparkline(resample(series, width), width, { blankZero: true });
     lines.push(`${state.padEnd(12)} ${line} max ${max}`);
   }
   lines.push(`${''.padEnd(12)} 0 s … ${span} s`);

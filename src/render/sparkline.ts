@@ -2,11 +2,21 @@ import { maxOf, minOf } from '../internal/extent.ts';
 
 const BARS = '▁▂▃▄▅▆▇█';
 
+export interface SparklineOptions {
+  /** Draw a zero as a blank instead of the lowest bar, so "none" and "a few" look different (capture timelines). */
+  blankZero?: boolean;
+}
+
 /**
- * A one-line chart of the last `width` values, scaled from `min` (default: the smallest value, or 0 when all are
- * non-negative and the series is flat) to its maximum. An empty or all-zero series draws as a flat baseline.
+ * The one sparkline (watch, report, pcap --timeline): a one-line chart of the last `width` values, scaled from 0
+ * (or the smallest value, when one is negative) to the largest. An empty or all-zero series draws as a flat
+ * baseline, or blank with `blankZero`. Use `resample` first to fit a longer series into `width` keeping its peaks.
  */
-export function sparkline(values: readonly number[], width = values.length): string {
+export function sparkline(
+  values: readonly number[],
+  width = values.length,
+  options: SparklineOptions = {},
+): string {
   const shown = values.slice(-width);
   if (shown.length === 0) return '';
   const max = maxOf(shown);
@@ -14,9 +24,12 @@ export function sparkline(values: readonly number[], width = values.length): str
   const span = max - min;
   return shown
     .map((v) =>
-      span === 0
-        ? BARS[0]!
-        : BARS[Math.min(BARS.length - 1, Math.round(((v - min) / span) * (BARS.length - 1)))]!,
+      options.blankZero && v === 0
+        ? ' '
+        : span === 0
+          ? BARS[0]!
+          : // The lowest eighth-block at least as tall as the value: half the maximum draws ▄, not ▅.
+            BARS[Math.max(0, Math.min(BARS.length - 1, Math.ceil(((v - min) / span) * BARS.length) - 1))]!,
     )
     .join('');
 }
