@@ -949,10 +949,18 @@ function retransmissionTimeout(s: Step): void {
   } else {
     // Retransmit everything outstanding from SND.UNA: data, then the FIN if it is unacknowledged.
     t.rto = Math.min(t.rto * 2, p.maxRto);
-    const end = t.finSeq !== null && !s.finAcked() ? t.finSeq : t.sndNxt;
-    const dataLen = Math.max(0, seqDiff(end, t.sndUna));
-    const f = t.finSeq !== null && !s.finAcked() ? flags('fin', 'ack') : flags('ack');
-    s.send(f, t.sndUna, t.rcvNxt, dataLen);
+    let from = t.sndUna;
+    if (from === t.iss) {
+      // Our SYN is still unacknowledged (close() in SYN-RECEIVED went to FIN-WAIT-1 before the handshake's ACK
+      // came): its slot is a SYN, not a data byte. Resend the SYN,ACK as it was, then what follows it.
+      s.sendSynAck();
+      from = seqAdd(t.iss, 1);
+    }
+    const finPending = t.finSeq !== null && !s.finAcked();
+    const end = finPending ? (t.finSeq as number) : t.sndNxt;
+    const dataLen = Math.max(0, seqDiff(end, from));
+    if (dataLen > 0 || finPending || from === t.sndUna)
+      s.send(finPending ? flags('fin', 'ack') : flags('ack'), from, t.rcvNxt, dataLen);
   }
   s.start('RETRANSMISSION', t.rto);
 }

@@ -119,7 +119,10 @@ export function simulate(input: SimulationInput): Trace {
 
   const transmit = (side: EndpointName, seg: Segment, now: number): void => {
     const id = ++segId;
-    const key = `${seg.seq}/${seg.ack}/${seg.len}/${seg.flags.syn}${seg.flags.fin}${seg.flags.rst}`;
+    // The same sequence slots with the same flags: a retransmission, even when the ACK it carries moved on. A
+    // segment with no slots (a bare ACK, a RST) is one only if it is the same segment again, ACK number included.
+    const slots = seg.flags.syn || seg.flags.fin || seg.len > 0;
+    const key = `${seg.seq}/${slots ? '' : seg.ack}/${seg.len}/${seg.flags.syn}${seg.flags.fin}${seg.flags.rst}${seg.flags.ack}`;
     const retransmission = sent[side].has(key);
     sent[side].set(key, id);
     let dropRule: string | undefined;
