@@ -1,6 +1,7 @@
 import type { Socket } from '../model/snapshot.ts';
 import type { TcpState } from '../states/states.ts';
 import { formatEndpoint } from './address.ts';
+import { cgroupLabel } from './cgroup-label.ts';
 import { emptyCounts, type StateCounts } from './summary.ts';
 
 /**
@@ -11,8 +12,18 @@ import { emptyCounts, type StateCounts } from './summary.ts';
  * - `peer`: the remote address (listeners and wildcards are left out).
  * - `process`: `command (pid)` of the owning process, `(no owner)` for inode-0 sockets, `(unknown)` when not looked up.
  * - `destination`: remote address and port, the unit of ephemeral-port pressure.
+ * - `cgroup`: the socket's cgroup (netlink reader) as a systemd unit or container id; `(none)` for sockets without
+ *   one (TIME_WAIT, request sockets), `(unknown)` when the source has no cgroups.
  */
-export const GROUP_KEYS = ['service', 'local-port', 'remote-port', 'peer', 'process', 'destination'] as const;
+export const GROUP_KEYS = [
+  'service',
+  'local-port',
+  'remote-port',
+  'peer',
+  'process',
+  'destination',
+  'cgroup',
+] as const;
 export type GroupKey = (typeof GROUP_KEYS)[number];
 
 export interface Group {
@@ -63,6 +74,15 @@ function keyOf(
         : { key: formatEndpoint(socket.remote.address, socket.remote.port) };
     case 'process':
       return { key: processLabel(socket) };
+    case 'cgroup':
+      return {
+        key:
+          socket.cgroup !== undefined
+            ? cgroupLabel(socket.cgroup)
+            : socket.cgroupId !== undefined
+              ? `cgroup ${socket.cgroupId}`
+              : '(none)',
+      };
   }
 }
 

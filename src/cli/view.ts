@@ -1,5 +1,6 @@
 import { type Command, Option } from '@commander-js/extra-typings';
 import type { FilterOptions } from '../analysis/filter.ts';
+import { GROUP_KEYS, type GroupKey } from '../analysis/groups.ts';
 import { parseSortKey, type SortKey } from '../analysis/sort.ts';
 import { type SnapshotView, type ViewSpec, viewOf } from '../analysis/view.ts';
 import { diagnose } from '../diagnose/index.ts';
@@ -30,6 +31,10 @@ export interface ViewOptions {
   sort?: string;
   top?: number;
   names?: NameStyle;
+  /** `--by`: more group tables. */
+  by?: GroupKey[];
+  /** `-i` (the live view): tcp_info and cgroup in the listing. */
+  info?: boolean | undefined;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -69,6 +74,19 @@ export function addViewOptions<
     .option(
       '--sort <key>',
       'sort the listing by state, local, remote, port, recv-q, send-q, timer or process',
+    )
+    .addOption(
+      new Option(
+        '--by <key>',
+        'another group table (repeatable): cgroup (netlink), destination, local-port, remote-port',
+      )
+        .choices(GROUP_KEYS)
+        .argParser((value: string, previous: GroupKey[] | undefined) => {
+          if (!(GROUP_KEYS as readonly string[]).includes(value)) {
+            throw new UsageError(`--by: '${value}' is not one of ${GROUP_KEYS.join(', ')}`);
+          }
+          return [...(previous ?? []), value as GroupKey];
+        }),
     )
     .option('--top <n>', 'rows in each group table (default 5; 10 in JSON)', positiveInt('--top'))
     .addOption(
@@ -150,6 +168,7 @@ export function emitView(view: SnapshotView, options: ViewOptions, extras: EmitE
     const doc = snapshotDocument(view, {
       ...(extras.findings ? { findings: extras.findings } : {}),
       top: options.top ?? 10,
+      ...(options.by ? { by: options.by } : {}),
     });
     writeJsonDocument(out, doc);
     return;
@@ -168,7 +187,7 @@ export function emitView(view: SnapshotView, options: ViewOptions, extras: EmitE
     return;
   }
   if (options.listing) {
-    const rows = sockets.map((s) => listingCells(s, names));
+    const rows = sockets.map((s) => listingCells(s, names, options.info === true));
     out.write(
       `${renderTable(rows, {
         head: ['State', 'Recv-Q', 'Send-Q', 'Local Address:Port', 'Peer Address:Port', 'Process / Timer'],
@@ -184,6 +203,7 @@ export function emitView(view: SnapshotView, options: ViewOptions, extras: EmitE
       names,
       top: options.top ?? 5,
       width: out.columns ?? 80,
+      ...(options.by ? { by: options.by } : {}),
       ...(extras.findings ? { findings: extras.findings } : {}),
       ...(extras.renderFindings ? { renderFindings: extras.renderFindings } : {}),
     }),

@@ -1,4 +1,4 @@
-import type { Group } from '../analysis/groups.ts';
+import { type Group, type GroupKey, groupBy } from '../analysis/groups.ts';
 import type { Summary } from '../analysis/summary.ts';
 import type { SnapshotView } from '../analysis/view.ts';
 import type { Finding } from '../model/finding.ts';
@@ -12,7 +12,7 @@ export interface SnapshotDocument {
   source: Snapshot['source'];
   takenAt: string;
   summary: Summary;
-  groups: { service: Group[]; peer: Group[]; process?: Group[] };
+  groups: { service: Group[]; peer: Group[]; process?: Group[] } & Partial<Record<GroupKey, Group[]>>;
   findings?: Finding[];
   /**
    * Present when a filter applied: `view` when the findings were diagnosed on the sockets in view (the CLI),
@@ -30,7 +30,13 @@ export interface SnapshotDocument {
 /** The stable `--json` document: an analysed view of a snapshot (summary, groups) with its findings. */
 export function snapshotDocument(
   view: SnapshotView,
-  options: { findings?: Finding[]; findingsCover?: 'view' | 'table'; top?: number } = {},
+  options: {
+    findings?: Finding[];
+    findingsCover?: 'view' | 'table';
+    top?: number;
+    /** More groups (`--by cgroup` ...). */
+    by?: readonly GroupKey[];
+  } = {},
 ): SnapshotDocument {
   const top = options.top ?? 10;
   const snapshot = view.snapshot;
@@ -48,6 +54,7 @@ export function snapshotDocument(
   };
   if (snapshot.processesLookedUp && view.groups.process)
     doc.groups.process = view.groups.process.slice(0, top);
+  for (const by of options.by ?? []) doc.groups[by] ??= groupBy(view.sockets, by).slice(0, top);
   if (options.findings) {
     doc.findings = options.findings;
     if (view.filtered) doc.findingsCover = options.findingsCover ?? 'view';

@@ -1,4 +1,15 @@
-import { type Group, type GroupKey, statesPresent } from '../analysis/groups.ts';
+import { type Group, type GroupKey, groupBy, statesPresent } from '../analysis/groups.ts';
+
+const GROUP_HEADS: Record<GroupKey, string> = {
+  service: 'PORT',
+  'local-port': 'LOCAL PORT',
+  'remote-port': 'REMOTE PORT',
+  peer: 'PEER',
+  process: 'PROCESS',
+  destination: 'DESTINATION',
+  cgroup: 'CGROUP',
+};
+
 import type { SnapshotView } from '../analysis/view.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
@@ -9,6 +20,8 @@ import { printable } from './printable.ts';
 import { renderTable } from './table.ts';
 
 export interface TextViewOptions {
+  /** More group tables (`--by cgroup`, `--by destination` ...). */
+  by?: readonly GroupKey[];
   colors: Colors;
   names: NameStyle;
   /** Rows per group table. */
@@ -79,7 +92,7 @@ function groupTable(groups: readonly Group[], title: string, by: GroupKey, o: Te
     states = states.filter((s) => keep.has(s));
   }
   const head = [
-    by === 'service' ? 'PORT' : by === 'process' ? 'PROCESS' : 'PEER',
+    GROUP_HEADS[by],
     'TOTAL',
     ...states.map((s) => stateName(s, o.names === 'rfc' ? 'ss' : o.names)),
     ...(other.length ? ['OTHER'] : []),
@@ -139,6 +152,10 @@ export function renderSnapshotText(view: SnapshotView, o: TextViewOptions): stri
     ['peer', 'PEERS', view.groups.peer],
     ['process', 'PROCESSES', view.groups.process],
   ];
+  for (const by of o.by ?? []) {
+    if (by === 'service' || by === 'peer' || by === 'process') continue;
+    sections.push([by, by === 'cgroup' ? 'CGROUPS' : `BY ${by.toUpperCase()}`, groupBy(view.sockets, by)]);
+  }
   for (const [by, title, groups] of sections) {
     const table = groups ? groupTable(groups, title, by, o) : '';
     if (table) out.push('', table);

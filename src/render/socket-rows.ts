@@ -58,8 +58,8 @@ export function socketsCsv(sockets: readonly Socket[], style: NameStyle = 'rfc')
   return `${lines.join('\n')}\n`;
 }
 
-/** The cells of one `ss -tanop`-like listing row. */
-export function listingCells(s: Socket, style: NameStyle): string[] {
+/** The cells of one `ss -tanop`-like listing row; with `info`, tcp_info and the cgroup as `ss -i --cgroup` adds. */
+export function listingCells(s: Socket, style: NameStyle, info = false): string[] {
   const procs = s.processes;
   const users =
     procs === undefined

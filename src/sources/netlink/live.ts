@@ -16,6 +16,7 @@ import {
 import { netnsPath, ownNetnsInode } from '../proc/netns.ts';
 import { attachProcesses, readSocketOwners } from '../proc/processes.ts';
 import { loadSockDiag } from './addon.ts';
+import { CgroupPaths } from './cgroups.ts';
 import { type DumpOptions, SockDiagReader } from './reader.ts';
 import type { SockDiagRecords } from './records.ts';
 
@@ -133,6 +134,21 @@ function attachCloseWaitInfo(reader: SockDiagReader, sockets: Socket[]): void {
   }
 }
 
+const cgroupPaths = new CgroupPaths();
+
+/** Sets `cgroup` (the path under the cgroup2 mount) on every socket with a cgroup id. */
+function attachCgroups(sockets: Socket[]): void {
+  const ids = new Set<number>();
+  for (const s of sockets) if (s.cgroupId !== undefined) ids.add(s.cgroupId);
+  if (ids.size === 0) return;
+  const paths = cgroupPaths.resolve(ids);
+  for (const s of sockets) {
+    if (s.cgroupId === undefined) continue;
+    const path = paths.get(s.cgroupId);
+    if (path !== undefined) s.cgroup = path;
+  }
+}
+
 /** A snapshot whose sockets are still records: counts and groups read them in place, `sockets` are built on use. */
 export interface NetlinkRead {
   snapshot: Snapshot;
@@ -157,6 +173,7 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
     const records = reader.dump(dump);
     const sockets: Socket[] = records.sockets();
     if (!options.info) attachCloseWaitInfo(reader, sockets);
+    attachCgroups(sockets);
     const snapshot: Snapshot = {
       source: { kind: 'netlink', name: target.label, os: 'linux' },
       takenAt,

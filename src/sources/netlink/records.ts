@@ -303,9 +303,10 @@ export class SockDiagRecords {
     // One object literal with every key, in one order: adding keys later moves them out of the object's own slots,
     // which for 100k sockets costs more than the rest of the decoding. Absent values are undefined (JSON skips them;
     // nothing tests for a key's presence), hence the cast past exactOptionalPropertyTypes.
+    const family: Family = b[o] === AF_INET6 ? 'inet6' : 'inet';
     const socket = {
-      protocol: 'tcp',
-      family: b[o] === AF_INET6 ? 'inet6' : 'inet',
+      protocol: 'tcp' as const,
+      family,
       state,
       local,
       remote,
@@ -322,6 +323,7 @@ export class SockDiagRecords {
       tcpInfo: info,
       memory: (flags & F_SKMEMINFO) === 0 ? undefined : this.memory(i),
       cgroupId: (flags & F_CGROUP) === 0 ? undefined : Number(this.view.getBigUint64(o + 80, true)),
+      cgroup: undefined as string | undefined,
     };
     return socket as Socket;
   }
