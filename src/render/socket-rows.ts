@@ -76,8 +76,8 @@ export function listingCells(s: Socket, style: NameStyle, info = false): string[
     [
       users,
       formatTimer(s.timer),
-      s.tcpInfo ? tcpInfoText(s.tcpInfo) : '',
-      s.cgroup ? `cgroup:${s.cgroup}` : '',
+      info && s.tcpInfo ? tcpInfoText(s.tcpInfo) : '',
+      info && s.cgroup ? `cgroup:${s.cgroup}` : '',
     ]
       .filter(Boolean)
       .join(' '),
