@@ -1,5 +1,14 @@
 import { type Group, type GroupKey, groupBy, statesPresent } from '../analysis/groups.ts';
 
+import type { SnapshotView } from '../analysis/view.ts';
+import type { Finding } from '../model/finding.ts';
+import type { Snapshot } from '../model/snapshot.ts';
+import { type NameStyle, stateName, TCP_STATES, type TcpState } from '../states/states.ts';
+import { type Colors, stateColor } from './color.ts';
+import { bar, formatCount, formatPercent } from './format.ts';
+import { printable } from './printable.ts';
+import { renderTable } from './table.ts';
+
 const GROUP_HEADS: Record<GroupKey, string> = {
   service: 'PORT',
   'local-port': 'LOCAL PORT',
@@ -9,15 +18,6 @@ const GROUP_HEADS: Record<GroupKey, string> = {
   destination: 'DESTINATION',
   cgroup: 'CGROUP',
 };
-
-import type { SnapshotView } from '../analysis/view.ts';
-import type { Finding } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
-import { type NameStyle, stateName, TCP_STATES, type TcpState } from '../states/states.ts';
-import { type Colors, stateColor } from './color.ts';
-import { bar, formatCount, formatPercent } from './format.ts';
-import { printable } from './printable.ts';
-import { renderTable } from './table.ts';
 
 export interface TextViewOptions {
   /** More group tables (`--by cgroup`, `--by destination` ...). */
