@@ -5,7 +5,7 @@
 import { SourceError, UsageError } from '../../errors.ts';
 import type { StateChange } from '../../track/kernel-trace.ts';
 import { traceUnavailable } from './kernel.ts';
-import { startTraceSession, type TraceSession } from './session.ts';
+import { namespaceInode, startTraceSession, type TraceSession } from './session.ts';
 
 export type TraceMode = 'auto' | 'on' | 'off';
 export const TRACE_MODES: readonly TraceMode[] = ['auto', 'on', 'off'];
@@ -34,6 +34,16 @@ export async function openKernelFeed(
   scope: { netns?: string | undefined; nsOf?: number | undefined },
 ): Promise<{ feed?: KernelChangeFeed; unavailable?: string }> {
   if (mode === 'off') return {};
+  try {
+    namespaceInode({
+      ...(scope.netns !== undefined ? { netns: scope.netns } : {}),
+      ...(scope.nsOf !== undefined ? { nsOf: scope.nsOf } : {}),
+    });
+  } catch (error) {
+    // A namespace that cannot be opened is the live source's error to report (once), not the trace's.
+    if (mode === 'on') throw error;
+    return {};
+  }
   const why = traceUnavailable();
   if (why !== undefined) {
     if (mode === 'on') throw new SourceError(why, 'trace');

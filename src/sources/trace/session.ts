@@ -36,7 +36,9 @@ export interface TraceSession {
   done: Promise<void>;
 }
 
-function namespaceInode(options: TraceSessionOptions): number | undefined {
+export function namespaceInode(
+  options: Pick<TraceSessionOptions, 'netns' | 'nsOf' | 'allNamespaces'>,
+): number | undefined {
   if (options.allNamespaces) return undefined;
   const path =
     options.netns !== undefined
