@@ -15,7 +15,13 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)')
   // Root options (the live view's) must not swallow a subcommand's flags of the same name, such as --json.
   .enablePositionalOptions()
-  .configureOutput({ outputError: (text, write) => write(text) })
+  .configureOutput({ outputError: (text, write) => write(`tcpstate: ${text}`) })
+  // commander's own errors (unknown option, missing argument, bad choice) are usage errors: exit 2 like ours,
+  // not commander's 1, which means "an error" in our table; under `check` 3 (UNKNOWN), as a monitoring plugin
+  // must answer (2 would read as CRITICAL). Help and --version stay 0.
+  .exitOverride((error) =>
+    process.exit(error.exitCode === 0 ? 0 : firstWord(process.argv.slice(2)) === 'check' ? 3 : 2),
+  )
   .addHelpText(
     'after',
     `
@@ -34,7 +40,8 @@ Examples:
   tcpstate kill -s close-wait --port 80 close matching sockets like ss -K (dry run without --yes)
 
 Colours only on a terminal; NO_COLOR turns them off, FORCE_COLOR on.
-Exit codes: 0 ok, 1 error, 2 usage error, 3 not available; check uses 0-3 as monitoring plugins do.`,
+Exit codes: 0 ok, 1 error, 2 usage error, 3 not available here, 4 --strict found an unreadable line,
+70 a bug (please report it); check uses 0-3 = OK/WARNING/CRITICAL/UNKNOWN as monitoring plugins do.`,
   );
 
 type Register = (program: Command) => void;

@@ -25,9 +25,22 @@ interface Glyphs {
   lost: string;
   timer: string;
   expire: string;
+  /** Between a call and the state it leads to, and along a path of states. */
+  then: string;
+  dot: string;
 }
 
-const UNICODE: Glyphs = { line: '─', life: '│', right: '▶', left: '◀', lost: '✕', timer: '⏱', expire: '⏲' };
+const UNICODE: Glyphs = {
+  line: '─',
+  life: '│',
+  right: '▶',
+  left: '◀',
+  lost: '✕',
+  timer: '⏱',
+  expire: '⏲',
+  then: '→',
+  dot: '·',
+};
 const ASCII: Glyphs = {
   line: '-',
   life: '|',
@@ -36,6 +49,8 @@ const ASCII: Glyphs = {
   lost: 'X',
   timer: 'timer',
   expire: 'expired:',
+  then: '->',
+  dot: '-',
 };
 
 function pad(text: string, width: number, align: 'left' | 'right' = 'left'): string {
@@ -72,8 +87,10 @@ export function renderSequenceText(trace: Trace, title: string, options: TextOpt
   lines.push(title);
   lines.push(
     dim(
-      `profile ${trace.profile} · one-way delay ${durationLabel(trace.rules.delay)}${
-        trace.rules.loss > 0 ? ` · loss ${Math.round(trace.rules.loss * 100)}% seed ${trace.rules.seed}` : ''
+      `profile ${trace.profile} ${g.dot} one-way delay ${durationLabel(trace.rules.delay)}${
+        trace.rules.loss > 0
+          ? ` ${g.dot} loss ${Math.round(trace.rules.loss * 100)}% seed ${trace.rules.seed}`
+          : ''
       }`,
     ),
   );
@@ -82,7 +99,11 @@ export function renderSequenceText(trace: Trace, title: string, options: TextOpt
   const row = (time: string, left: string, mid: string, right: string, leftRaw = left, rightRaw = right) => {
     const l = pad(leftRaw, SIDE_W, 'right').replace(leftRaw, left);
     const r = pad(rightRaw, SIDE_W).replace(rightRaw, right);
-    lines.push(`${pad(time, TIME_W, 'right')} ${l} ${g.life}${mid}${g.life} ${r}`.trimEnd());
+    let head = `${pad(time, TIME_W, 'right')} ${l}`;
+    // A note wider than its column borrows from the blank time column, so the lifelines stay where they are.
+    const over = [...leftRaw].length - SIDE_W;
+    if (over > 0) head = head.replace(new RegExp(`^ {0,${over}}`), '');
+    lines.push(`${head} ${g.life}${mid}${g.life} ${r}`.trimEnd());
   };
   const blank = ' '.repeat(MID_W);
   row('', 'A', blank, 'B');
@@ -105,7 +126,7 @@ export function renderSequenceText(trace: Trace, title: string, options: TextOpt
         (prev.key.endsWith(':call') && key.endsWith(':state')) ||
         (prev.key.endsWith(':timer') && key.endsWith(':timer'));
       if (joinable) {
-        const sep = key.endsWith(':state') ? ' → ' : ', ';
+        const sep = key.endsWith(':state') ? ` ${g.then} ` : ', ';
         const extra = key.endsWith(':timer') ? rendered[i].replace(/^\S+ /, '') : rendered[i];
         const j = i === 0 ? 3 : 4;
         const extraStyled = key.endsWith(':timer') ? dim(extra) : rendered[j];
@@ -127,8 +148,8 @@ export function renderSequenceText(trace: Trace, title: string, options: TextOpt
   lines.push(
     `final: A ${stateLabel(trace.final.A)}, B ${stateLabel(trace.final.B)} at ${clockLabel(trace.endedAt)}`,
   );
-  lines.push(`A: ${trace.path.A.map(stateLabel).join(' → ')}`);
-  lines.push(`B: ${trace.path.B.map(stateLabel).join(' → ')}`);
+  lines.push(`A: ${trace.path.A.map(stateLabel).join(` ${g.then} `)}`);
+  lines.push(`B: ${trace.path.B.map(stateLabel).join(` ${g.then} `)}`);
   return `${lines.join('\n')}\n`;
 }
 
