@@ -21,8 +21,14 @@ function slots(seg: {
 }): Array<[number, Kind]> {
   const out: Array<[number, Kind]> = [];
   let seq = seg.seq >>> 0;
-  if (seg.flags.syn) out.push([seq, 'SYN']), (seq = (seq + 1) >>> 0);
-  for (let i = 0; i < seg.len; i++) out.push([seq, 'data']), (seq = (seq + 1) >>> 0);
+  if (seg.flags.syn) {
+    out.push([seq, 'SYN']);
+    seq = (seq + 1) >>> 0;
+  }
+  for (let i = 0; i < seg.len; i++) {
+    out.push([seq, 'data']);
+    seq = (seq + 1) >>> 0;
+  }
   if (seg.flags.fin) out.push([seq, 'FIN']);
   return out;
 }

@@ -26,7 +26,7 @@ interface Glyphs {
   timer: string;
   expire: string;
   /** Between a call and the state it leads to, and along a path of states. */
-  then: string;
+  leadsTo: string;
   dot: string;
 }
 
@@ -38,7 +38,7 @@ const UNICODE: Glyphs = {
   lost: '✕',
   timer: '⏱',
   expire: '⏲',
-  then: '→',
+  leadsTo: '→',
   dot: '·',
 };
 const ASCII: Glyphs = {
@@ -49,7 +49,7 @@ const ASCII: Glyphs = {
   lost: 'X',
   timer: 'timer',
   expire: 'expired:',
-  then: '->',
+  leadsTo: '->',
   dot: '-',
 };
 
@@ -126,7 +126,7 @@ export function renderSequenceText(trace: Trace, title: string, options: TextOpt
         (prev.key.endsWith(':call') && key.endsWith(':state')) ||
         (prev.key.endsWith(':timer') && key.endsWith(':timer'));
       if (joinable) {
-        const sep = key.endsWith(':state') ? ` ${g.then} ` : ', ';
+        const sep = key.endsWith(':state') ? ` ${g.leadsTo} ` : ', ';
         const extra = key.endsWith(':timer') ? rendered[i].replace(/^\S+ /, '') : rendered[i];
         const j = i === 0 ? 3 : 4;
         const extraStyled = key.endsWith(':timer') ? dim(extra) : rendered[j];
@@ -148,8 +148,8 @@ export function renderSequenceText(trace: Trace, title: string, options: TextOpt
   lines.push(
     `final: A ${stateLabel(trace.final.A)}, B ${stateLabel(trace.final.B)} at ${clockLabel(trace.endedAt)}`,
   );
-  lines.push(`A: ${trace.path.A.map(stateLabel).join(` ${g.then} `)}`);
-  lines.push(`B: ${trace.path.B.map(stateLabel).join(` ${g.then} `)}`);
+  lines.push(`A: ${trace.path.A.map(stateLabel).join(` ${g.leadsTo} `)}`);
+  lines.push(`B: ${trace.path.B.map(stateLabel).join(` ${g.leadsTo} `)}`);
   return `${lines.join('\n')}\n`;
 }
 
