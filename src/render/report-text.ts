@@ -24,6 +24,9 @@ export function renderReportText(report: Report, name: string, c: Colors, width 
   out.push(
     c.bold(`tcpstate report · ${name}`),
     `${clock(report.from, true)} → ${clock(report.to, long)} (${formatDuration(report.to - report.from)}) · ${report.looks} looks${report.intervalMs ? ` every ${formatDuration(report.intervalMs)}` : ''}${report.rows !== report.looks ? ` (${report.rows} rows after downsampling)` : ''}`,
+    ...(report.kernelTrace
+      ? ['with the kernel trace (sock:inet_sock_set_state): stays begun after the first look are exact']
+      : []),
     '',
   );
   if (report.rows === 0) {
@@ -84,12 +87,25 @@ export function renderReportText(report: Report, name: string, c: Colors, width 
         ),
       );
     }
-    const head = ['STATE', 'ENDED', ...AGE_BUCKET_LABELS, 'MEDIAN', 'OPEN', 'LONGEST'];
+    const kernel = report.kernelTrace || report.timeInState.some((t) => t.exactTotal > 0);
+    if (kernel) {
+      out.push(c.dim('  KERNEL: of ENDED, stays the kernel reported, exact to the microsecond'));
+    }
+    const head = [
+      'STATE',
+      'ENDED',
+      ...(kernel ? ['KERNEL'] : []),
+      ...AGE_BUCKET_LABELS,
+      'MEDIAN',
+      'OPEN',
+      'LONGEST',
+    ];
     const tis: Array<Array<string | number>> = [];
     for (const t of report.timeInState) {
       tis.push([
         stateColor(c, t.state)(t.state),
         t.endedTotal,
+        ...(kernel ? [t.exactTotal || c.dim('·')] : []),
         ...t.ended.map((n) => (n ? String(n) : c.dim('·'))),
         t.median ?? '-',
         t.open.reduce((a, b) => a + b, 0) || c.dim('·'),
@@ -99,6 +115,7 @@ export function renderReportText(report: Report, name: string, c: Colors, width 
         tis.push([
           c.dim('  ≥'),
           `≥${t.atLeastTotal}`,
+          ...(kernel ? [''] : []),
           ...t.atLeast.map((n) => (n ? `≥${n}` : c.dim('·'))),
           '',
           '',

@@ -1,8 +1,9 @@
-import { type GroupKey, groupBy } from '../analysis/groups.ts';
+import { type GroupKey, groupBy, listeningPorts } from '../analysis/groups.ts';
 import type { Finding } from '../model/finding.ts';
 import type { GroupCountRow, StoredGroupKind } from '../model/recording.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { TCP_STATES } from '../states/states.ts';
+import { type KernelStays, serviceOfTuple } from '../track/kernel-stays.ts';
 import type { ConnectionTracker, TrackStep } from '../track/tracker.ts';
 import type { SnapshotWrite } from './types.ts';
 
@@ -41,4 +42,17 @@ export function buildSnapshotWrite(
     step,
     connections: tracker.current(),
   };
+}
+
+/** Adds the kernel's complete stays since the previous look, named by service as this look's listeners say. */
+export function attachKernelStays(
+  write: SnapshotWrite,
+  snapshot: Snapshot,
+  stays: KernelStays,
+): SnapshotWrite {
+  const listening = listeningPorts(snapshot.sockets);
+  write.kernel = {
+    stays: stays.take().map((k) => ({ ...k, service: serviceOfTuple(k.local, k.remote, listening) })),
+  };
+  return write;
 }

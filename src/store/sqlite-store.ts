@@ -343,7 +343,10 @@ export class SqliteStore implements SnapshotStore {
       for (const event of step.events) {
         const stay = endedStay(event, write.at);
         if (stay === undefined) continue;
-        w.duration.run(id, stay.state, stay.service, stay.bound, bucketOf(stay.ms), 1);
+        // With the kernel trace, a stay begun after the first look is one the kernel reported exactly (below).
+        if (!(write.kernel !== undefined && stay.bound === 'within')) {
+          w.duration.run(id, stay.state, stay.service, stay.bound, bucketOf(stay.ms), 1);
+        }
         const c = event.connection;
         const row = this.openSpanRows.get(c.id);
         if (row !== undefined) {
@@ -352,6 +355,24 @@ export class SqliteStore implements SnapshotStore {
           w.closeSpan.run(endAfter, write.at, row);
           this.openSpanRows.delete(c.id);
         }
+      }
+      for (const k of write.kernel?.stays ?? []) {
+        w.duration.run(id, k.state, k.service, 'exact', bucketOf(k.ms), 1);
+        if (k.ms < this.spanMinMs) continue;
+        // Known to the microsecond: both bounds of each end are the same moment.
+        const span = w.openSpan.run(
+          k.conn,
+          k.state,
+          k.service,
+          null,
+          formatEndpoint(k.local.address, k.local.port),
+          formatEndpoint(k.remote.address, k.remote.port),
+          null,
+          k.enteredAt,
+          k.enteredAt,
+          k.enteredAt,
+        );
+        w.closeSpan.run(k.leftAt, k.leftAt, Number(span.lastInsertRowid));
       }
       this.writeConnections(step, write.connections);
       for (const c of write.connections) {
@@ -653,6 +674,15 @@ export class SqliteStore implements SnapshotStore {
       )
       .all(since) as StoredFinding[];
     return rows;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.writers();
+    try {
+      this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+    } catch (error) {
+      throw writeFailure(this.path, error);
+    }
   }
 
   meta(): Record<string, string> {

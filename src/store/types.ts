@@ -8,6 +8,7 @@ import type {
   StoredFinding,
   StoredSnapshot,
 } from '../model/recording.ts';
+import type { ExactStay } from '../track/kernel-stays.ts';
 import type { ConnectionTracker, TrackedConnection, TrackStep } from '../track/tracker.ts';
 
 /** One look, as the recorder writes it. */
@@ -20,6 +21,11 @@ export interface SnapshotWrite {
   step: TrackStep;
   /** Connections known at this look (for spans that reach the minimum length). */
   connections: Iterable<TrackedConnection>;
+  /**
+   * Present when the kernel trace ran through this look: the complete stays it reported since the previous look
+   * (stored as `exact`). The looks' own `within` stays are then left out, since the kernel saw each of them exactly.
+   */
+  kernel?: { stays: ReadonlyArray<ExactStay & { service: string }> };
 }
 
 export interface MaintenanceOptions {
@@ -52,5 +58,7 @@ export interface SnapshotStore {
   openStays(): SpanRow[];
   findings(since?: number): StoredFinding[];
   meta(): Record<string, string>;
+  /** Sets one key of the recording's metadata (e.g. `trace`: how stays were known). */
+  setMeta(key: string, value: string): void;
   close(): void;
 }

@@ -106,6 +106,8 @@ export interface Report {
   /** Connections longest in a stuck-ish state at the end of the window. */
   stuck: Array<{ span: SpanRow; ageMs: number; atLeast: boolean }>;
   findings: FindingHistory[];
+  /** The recording ran with the kernel trace: complete stays are exact (`record --trace`). */
+  kernelTrace?: boolean;
 }
 
 export interface ReportInput {

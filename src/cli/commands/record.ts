@@ -3,9 +3,12 @@ import { type Command, Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { type LiveSourceOptions, takeLiveSnapshot } from '../../sources/live.ts';
-import { buildSnapshotWrite } from '../../store/snapshot-write.ts';
+import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
+import { monotonicMs } from '../../sources/trace/session.ts';
+import { attachKernelStays, buildSnapshotWrite } from '../../store/snapshot-write.ts';
 import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { formatDuration } from '../../track/ages.ts';
+import { KernelStays } from '../../track/kernel-stays.ts';
 import { ConnectionTracker } from '../../track/tracker.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
@@ -22,6 +25,7 @@ interface RecordOptions extends LiveSourceOptions {
   downsampleTo: string;
   spanMin: string;
   quiet?: boolean;
+  trace?: TraceMode;
 }
 
 export function registerRecord(program: Command): void {
@@ -40,6 +44,12 @@ export function registerRecord(program: Command): void {
     .option('--downsample-after <duration>', 'merge looks older than this ...', '1d')
     .option('--downsample-to <duration>', '... into rows this wide (average and maximum kept)', '1m')
     .option('--span-min <duration>', 'keep individual connections that stay this long in one state', '30s')
+    .option(
+      '--trace <mode>',
+      'exact stays from the kernel, including connections shorter than the interval (BPF; root): auto, on, off',
+      parseTraceMode,
+      'auto' as TraceMode,
+    )
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
       'after',
@@ -75,6 +85,23 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
   const log = (text: string) => {
     if (!options.quiet) process.stderr.write(`tcpstate record: ${text}\n`);
   };
+  // Opened before the first look, so every stay begun after it is one the kernel reports whole.
+  let kernel: Awaited<ReturnType<typeof openKernelFeed>>;
+  try {
+    kernel = await openKernelFeed(options.trace ?? 'off', options);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  if (kernel.unavailable !== undefined && options.trace === 'auto') {
+    process.stderr.write(
+      `tcpstate record: kernel trace off (${kernel.unavailable}); stays are bounds from the looks\n`,
+    );
+  }
+  const stays = new KernelStays();
+  const wallOffsetMs = Date.now() - monotonicMs();
+  kernel.feed?.subscribe((changes) => stays.add(changes, wallOffsetMs));
+  if (kernel.feed) store.setMeta('trace', 'kernel');
   const tracker = new ConnectionTracker();
   const ticker = new Ticker(intervalMs);
   const stop = () => ticker.stop();
@@ -94,7 +121,9 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
       const snapshot = await takeLiveSnapshot({ ...options, backlog: false });
       const step = tracker.update(snapshot);
       const findings = diagnose(snapshot, previous);
-      store.append(buildSnapshotWrite(snapshot, step, tracker, findings));
+      const write = buildSnapshotWrite(snapshot, step, tracker, findings);
+      if (kernel.feed) attachKernelStays(write, snapshot, stays);
+      store.append(write);
       looks++;
       previous = snapshot;
       if (snapshot.takenAt - lastMaintenance >= 60_000) {
@@ -107,9 +136,15 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await kernel.feed?.close();
     store.close();
   }
   const size = statSync(options.db).size;
+  if (kernel.feed && (kernel.feed.dropped > 0 || stays.overflow > 0)) {
+    log(
+      `kernel trace: ${kernel.feed.dropped + stays.overflow} changes lost (too many at once); some stays missing`,
+    );
+  }
   log(
     `${looks} look${looks === 1 ? '' : 's'} in ${formatDuration(Date.now() - started)}; ${options.db} is ${(size / 1024).toFixed(0)} KiB`,
   );

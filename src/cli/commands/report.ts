@@ -54,6 +54,7 @@ export function report(options: ReportOptions): number {
       },
       { minPerMinute: Number(options.minRate) },
     );
+    if (store.meta().trace === 'kernel') built.kernelTrace = true;
   } finally {
     store.close();
   }
