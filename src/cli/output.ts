@@ -12,11 +12,24 @@ export class PacedOutput {
     this.stream = stream;
   }
 
-  write(chunk: string | Uint8Array): void {
+  /**
+   * Writes; says whether the stream is done with the chunk (nothing queued: stdout into a file, or a pipe with
+   * room, takes it at once), so a buffer can be reused.
+   */
+  write(chunk: string | Uint8Array): boolean {
     if (!this.stream.write(chunk) && this.waiting === undefined) {
       this.waiting = drained(this.stream).then(() => {
         this.waiting = undefined;
       });
+    }
+    return (this.stream as { writableLength?: number }).writableLength === 0;
+  }
+
+  /** Writes a long text in slices, waiting for the reader between them. */
+  async writeText(text: string, slice = 1 << 20): Promise<void> {
+    for (let i = 0; i < text.length; i += slice) {
+      this.write(text.slice(i, i + slice));
+      await this.ready();
     }
   }
 

@@ -10,12 +10,14 @@ import type { Snapshot } from '../model/snapshot.ts';
 import { colorsFor } from '../render/color.ts';
 import { renderFindings } from '../render/findings.ts';
 import { JsonByteWriter } from '../render/json-bytes.ts';
+import { JsonDocumentWriter } from '../render/json-document.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { renderSnapshotText } from '../render/snapshot-text.ts';
-import { listingCells, socketsCsv } from '../render/socket-rows.ts';
+import { csvRows, listingCells, socketsCsv } from '../render/socket-rows.ts';
 import { renderTable } from '../render/table.ts';
 import type { Lang } from '../states/explain/types.ts';
 import { NAME_STYLES, type NameStyle } from '../states/states.ts';
+import { PacedOutput } from './output.ts';
 
 /** Output and filter flags shared by `tcpstate` and `tcpstate analyze` (and anything else that shows a snapshot). */
 export interface ViewOptions {
@@ -130,13 +132,13 @@ export function emitWithFindings(
   snapshot: Snapshot,
   options: ViewOptions & { findings?: boolean; lang: Lang },
   previous?: Snapshot,
-): void {
+): Promise<void> {
   checkOneFormat(options);
   const view = viewOf(snapshot, viewSpec(options), { groups: showsGroups(options) });
   const findings = options.findings
     ? diagnose(snapshot, view.filtered ? { within: view.sockets } : {}, previous)
     : undefined;
-  emitView(view, options, {
+  return emitView(view, options, {
     ...(findings ? { findings } : {}),
     renderFindings: (list) =>
       renderFindings(list, {
@@ -148,9 +150,13 @@ export function emitWithFindings(
 }
 
 /** Prints a snapshot in the format the flags ask for. */
-export function emitSnapshot(snapshot: Snapshot, options: ViewOptions, extras: EmitExtras = {}): void {
+export function emitSnapshot(
+  snapshot: Snapshot,
+  options: ViewOptions,
+  extras: EmitExtras = {},
+): Promise<void> {
   checkOneFormat(options);
-  emitView(viewOf(snapshot, viewSpec(options), { groups: showsGroups(options) }), options, extras);
+  return emitView(viewOf(snapshot, viewSpec(options), { groups: showsGroups(options) }), options, extras);
 }
 
 function checkOneFormat(options: ViewOptions): void {
@@ -158,83 +164,76 @@ function checkOneFormat(options: ViewOptions): void {
   if (formats > 1) throw new UsageError('choose one of --json, --ndjson, --csv, --listing');
 }
 
-/** Prints an analysed view: every format below only formats what `view` holds. */
-export function emitView(view: SnapshotView, options: ViewOptions, extras: EmitExtras = {}): void {
-  const out = extras.out ?? process.stdout;
+/** Sockets written between two looks at the output's backpressure. */
+const SLICE = 4096;
+
+/**
+ * Prints an analysed view: every format below only formats what `view` holds. The streaming formats (--json,
+ * --ndjson, --csv, -l) are written a slice at a time, waiting while the output is backed up, so a slow reader of
+ * a 1M-socket listing does not make the whole of it wait in memory.
+ */
+export async function emitView(
+  view: SnapshotView,
+  options: ViewOptions,
+  extras: EmitExtras = {},
+): Promise<void> {
+  const stream = extras.out ?? process.stdout;
+  const out = new PacedOutput(stream);
   const names = options.names ?? 'rfc';
   const sockets = view.sockets;
 
   if (options.json) {
-    const doc = snapshotDocument(view, {
+    const { sockets: all, ...head } = snapshotDocument(view, {
       ...(extras.findings ? { findings: extras.findings } : {}),
       top: options.top ?? 10,
       ...(options.by ? { by: options.by } : {}),
     });
-    writeJsonDocument(out, doc);
-    return;
-  }
-  if (options.ndjson) {
-    const w = new JsonByteWriter((chunk) => writtenThrough(out, chunk));
-    for (const s of sockets) {
-      w.value(s);
+    // The sockets go last, one per line: still one valid JSON value, readable, and far cheaper than
+    // pretty-printing 100k sockets (each on ~20 lines) into one 40 MB string.
+    const doc = new JsonDocumentWriter((chunk) => out.write(chunk));
+    for (const [key, value] of Object.entries(head)) doc.field(key, value);
+    doc.openArray('sockets', 'line');
+    for (let i = 0; i < all.length; i++) {
+      doc.item(all[i]);
+      if (i % SLICE === SLICE - 1) await out.ready();
+    }
+    doc.closeArray();
+    doc.end();
+  } else if (options.ndjson) {
+    const w = new JsonByteWriter((chunk) => out.write(chunk));
+    for (let i = 0; i < sockets.length; i++) {
+      w.value(sockets[i]);
       w.raw('\n');
+      if (i % SLICE === SLICE - 1) await out.ready();
     }
     w.flush();
-    return;
-  }
-  if (options.csv) {
-    out.write(socketsCsv(sockets, names));
-    return;
-  }
-  if (options.listing) {
+  } else if (options.csv) {
+    out.write(socketsCsv([], names));
+    for (let i = 0; i < sockets.length; i += SLICE) {
+      out.write(csvRows(sockets.slice(i, i + SLICE), names));
+      await out.ready();
+    }
+  } else if (options.listing) {
     const rows = sockets.map((s) => listingCells(s, names, options.info === true));
-    out.write(
+    await out.writeText(
       `${renderTable(rows, {
         head: ['State', 'Recv-Q', 'Send-Q', 'Local Address:Port', 'Peer Address:Port', 'Process / Timer'],
         align: ['left', 'right', 'right', 'left', 'left', 'left'],
         plain: true,
       })}\n`,
     );
-    return;
+  } else {
+    await out.writeText(
+      renderSnapshotText(view, {
+        colors: colorsFor(stream),
+        names,
+        top: options.top ?? 5,
+        width: stream.columns ?? 80,
+        ...(options.by ? { by: options.by } : {}),
+        ...(extras.findings ? { findings: extras.findings } : {}),
+        ...(extras.renderFindings ? { renderFindings: extras.renderFindings } : {}),
+      }),
+    );
   }
-  out.write(
-    renderSnapshotText(view, {
-      colors: colorsFor(out),
-      names,
-      top: options.top ?? 5,
-      width: out.columns ?? 80,
-      ...(options.by ? { by: options.by } : {}),
-      ...(extras.findings ? { findings: extras.findings } : {}),
-      ...(extras.renderFindings ? { renderFindings: extras.renderFindings } : {}),
-    }),
-  );
-}
-
-/**
- * Writes the document with one socket per line: still one valid JSON value, readable, and far cheaper than
- * pretty-printing 100k sockets (each on ~20 lines) into one 40 MB string.
- */
-/**
- * Writes and says whether the stream is done with the chunk: stdout to a file or a pipe writes synchronously on
- * Linux, and then nothing is left queued that could still refer to it.
- */
-function writtenThrough(out: NodeJS.WritableStream, chunk: Buffer): boolean {
-  out.write(chunk);
-  return (out as { writableLength?: number }).writableLength === 0;
-}
-
-function writeJsonDocument(out: NodeJS.WritableStream, doc: ReturnType<typeof snapshotDocument>): void {
-  const { sockets, ...rest } = doc;
-  const head = JSON.stringify({ ...rest, sockets: [] }, null, 2);
-  const cut = head.lastIndexOf('"sockets": []');
-  const w = new JsonByteWriter((chunk) => writtenThrough(out, chunk));
-  w.bytes(Buffer.from(`${head.slice(0, cut)}"sockets": [`, 'utf8'));
-  for (let i = 0; i < sockets.length; i++) {
-    w.raw(i === 0 ? '\n    ' : ',\n    ');
-    w.value(sockets[i]);
-  }
-  w.bytes(
-    Buffer.from(`${sockets.length ? '\n  ' : ''}]${head.slice(cut + '"sockets": []'.length)}\n`, 'utf8'),
-  );
-  w.flush();
+  await out.flushed();
 }

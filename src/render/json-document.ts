@@ -1,16 +1,29 @@
+import { JsonByteWriter } from './json-bytes.ts';
+
 /**
- * Writes one JSON document field by field, with one array whose items are written as they come: the output is
- * exactly `JSON.stringify(doc, null, 2)`, but no step holds the whole document. A capture's `--json` can hold
- * hundreds of thousands of connections, and as one string it passed V8's string limit (~512 MB).
+ * How an array's items are laid out: `pretty` as `JSON.stringify(doc, null, 2)` nests them; `line`, one item per
+ * line (compact, written straight into bytes: for 100k sockets pretty-printing each on ~20 lines into strings
+ * cost more than reading them), still one valid JSON value.
+ */
+export type ItemLayout = 'pretty' | 'line';
+
+/**
+ * Writes one JSON document field by field, with one array whose items are written as they come: with `pretty`
+ * items the output is exactly `JSON.stringify(doc, null, 2)`, but no step holds the whole document. A capture's
+ * `--json` can hold hundreds of thousands of connections, and as one string it passed V8's string limit
+ * (~512 MB). The one JSON streamer of the command line: captures' documents and snapshots' (`line` items).
  */
 export class JsonDocumentWriter {
   private pending = '';
   private fields = 0;
   private items = 0;
-  private readonly write: (text: string) => void;
+  private layout: ItemLayout = 'pretty';
+  private bytes: JsonByteWriter | undefined;
+  private readonly write: (chunk: string | Buffer) => boolean | undefined;
   private readonly flushAt: number;
 
-  constructor(write: (text: string) => void, flushAt = 1 << 16) {
+  /** `write` says whether it is done with a Buffer it was given (then the buffer is reused). */
+  constructor(write: (chunk: string | Buffer) => boolean | undefined, flushAt = 1 << 16) {
     this.write = write;
     this.flushAt = flushAt;
   }
@@ -24,18 +37,28 @@ export class JsonDocumentWriter {
   }
 
   /** Opens an array field; item() adds to it until closeArray(). */
-  openArray(key: string): void {
+  openArray(key: string, layout: ItemLayout = 'pretty'): void {
     this.key(key);
     this.pending += '[';
     this.items = 0;
+    this.layout = layout;
   }
 
   item(value: unknown): void {
-    this.pending += `${this.items++ === 0 ? '\n' : ',\n'}    ${indent(JSON.stringify(value, null, 2) ?? 'null', '    ')}`;
+    const separator = this.items++ === 0 ? '\n    ' : ',\n    ';
+    if (this.layout === 'line') {
+      this.flush();
+      this.bytes ??= new JsonByteWriter((chunk) => this.write(chunk));
+      this.bytes.raw(separator);
+      this.bytes.value(value);
+      return;
+    }
+    this.pending += `${separator}${indent(JSON.stringify(value, null, 2) ?? 'null', '    ')}`;
     if (this.pending.length >= this.flushAt) this.flush();
   }
 
   closeArray(): void {
+    this.bytes?.flush();
     this.pending += this.items === 0 ? ']' : '\n  ]';
   }
 

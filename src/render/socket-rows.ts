@@ -30,7 +30,12 @@ function csvCell(value: string | number | undefined): string {
 
 /** RFC 4180 CSV, one socket a row, header first. */
 export function socketsCsv(sockets: readonly Socket[], style: NameStyle = 'rfc'): string {
-  const lines = [CSV_COLUMNS.join(',')];
+  return `${CSV_COLUMNS.join(',')}\n${csvRows(sockets, style)}`;
+}
+
+/** The CSV rows of these sockets, without the header (a long table is written a slice at a time). */
+export function csvRows(sockets: readonly Socket[], style: NameStyle = 'rfc'): string {
+  const lines: string[] = [];
   for (const s of sockets) {
     const p = s.processes?.[0];
     lines.push(
@@ -55,7 +60,7 @@ export function socketsCsv(sockets: readonly Socket[], style: NameStyle = 'rfc')
         .join(','),
     );
   }
-  return `${lines.join('\n')}\n`;
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 /** The cells of one `ss -tanop`-like listing row; with `info`, tcp_info and the cgroup as `ss -i --cgroup` adds. */

@@ -52,7 +52,7 @@ export function registerAnalyze(program: Command): void {
             exitCode: 4,
           });
         }
-        emitWithFindings(snapshot, options);
+        await emitWithFindings(snapshot, options);
         return 0;
       }),
     );

@@ -180,7 +180,7 @@ export async function runPcap(
       `tcpstate: ${result.source}${w.offset !== undefined ? `: byte ${w.offset}` : ''}: ${w.message}\n`,
     );
   }
-  sink.finish(result);
+  await sink.finish(result);
   await out.flushed();
   // A capture cut short or with a corrupt block is still read and shown in full up to there, and then it is an
   // error (exit 1).

@@ -52,7 +52,7 @@ export function registerSnapshot(program: Command): void {
         await new Promise((resolve) => setTimeout(resolve, intervalMs));
       }
       const snapshot = await takeLiveSnapshot(live);
-      emitWithFindings(snapshot, options, previous);
+      await emitWithFindings(snapshot, options, previous);
       return 0;
     }),
   );

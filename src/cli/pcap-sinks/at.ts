@@ -52,7 +52,7 @@ export class AtSink implements CaptureSink {
     this.collector.add(conn, stats.last);
   }
 
-  finish(result: CaptureResult): void {
+  async finish(result: CaptureResult): Promise<void> {
     const first = result.tracker.first;
     const last = result.tracker.last;
     const collector = this.collector ?? new AtCollector(parseAt(this.text, first, last));
@@ -61,7 +61,7 @@ export class AtSink implements CaptureSink {
     warnOutside(this.text, t, first, last);
     const snapshot = collector.snapshot(result.source);
     snapshot.warnings.push(...result.warnings);
-    emitSnapshot(snapshot, this.options, { out: this.out.stream as NodeJS.WriteStream });
+    await emitSnapshot(snapshot, this.options, { out: this.out.stream as NodeJS.WriteStream });
   }
 }
 

@@ -13,7 +13,7 @@ import { writeOutputFile } from '../write-file.ts';
 
 export interface CaptureSink {
   connection(conn: Connection, stats: TrackerStats): void;
-  finish(result: CaptureResult): void;
+  finish(result: CaptureResult): void | Promise<void>;
 }
 
 /** conn_state and anomaly counts over every connection (the summary's and the documents' totals). */
