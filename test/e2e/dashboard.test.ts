@@ -231,10 +231,12 @@ describe.skipIf(!ready)('dashboard in headless Chromium', () => {
   });
 
   it('starts the chart with the recorded past when the server has a recording (serve --db)', async () => {
-    const hourAgo = Date.now() - 3_600_000;
+    // Recorded every 5 s until 50 s ago, then nothing until the live samples: the gap spans most of the x axis, and
+    // a few live seconds take the last few percent of it (an hour's gap would squeeze them under one pixel).
+    const minuteAgo = Date.now() - 60_000;
     const zeros = Object.fromEntries(TCP_STATES.map((st) => [st, 0])) as Record<TcpState, number>;
     const points = [0, 1, 2].map((i) => ({
-      at: hourAgo + i * 60_000,
+      at: minuteAgo + i * 5_000,
       resolutionMs: 0,
       samples: 1,
       total: 5 + i,
@@ -267,7 +269,14 @@ describe.skipIf(!ready)('dashboard in headless Chromium', () => {
       expect(Number(await p.getAttribute('#chart', 'data-first'))).toBe(points[0]!.at / 1000);
       // At least one live point follows them (more may have arrived since).
       expect(Number(await p.getAttribute('#chart', 'data-points'))).toBeGreaterThan(points.length);
-      // Nothing was recorded between the last recorded point and the live ones (an hour): the line breaks there.
+      // The chart draws lines, not points: wait for four live samples (the server takes one every INTERVAL_MS), so
+      // the live line is long enough to find in the last tenth of the plot.
+      await p.waitForFunction(
+        (n) => Number(document.querySelector('#chart')?.getAttribute('data-points')) >= n,
+        points.length + 4,
+        { timeout: 10_000 },
+      );
+      // Nothing was recorded between the last recorded point and the live ones (~50 s): the line breaks there.
       // Read the drawn pixels: the ESTABLISHED line (#16a34a) runs in the first and last tenth of the plot but not
       // through the middle (a straight ramp across the gap would cross every column).
       await p.waitForTimeout(300);
