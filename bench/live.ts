@@ -112,7 +112,9 @@ function peakRss(cmd: string): number | undefined {
 async function main(): Promise<void> {
   execFileSync('ip', ['netns', 'add', ns]);
   execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_local_port_range=1024 65535']);
+  // Ephemeral ports start above the holders' listening ports (9000 + i): the holders start at once, and one's client
+  // could otherwise take a later holder's port first (EADDRINUSE).
+  execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_local_port_range=10000 65535']);
   const t0 = Date.now();
   const ready: Promise<void>[] = [];
   for (let i = 0; i < PROCESSES; i++) {
