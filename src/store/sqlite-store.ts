@@ -343,8 +343,14 @@ export class SqliteStore implements SnapshotStore {
       for (const event of step.events) {
         const stay = endedStay(event, write.at);
         if (stay === undefined) continue;
-        // With the kernel trace, a stay begun after the first look is one the kernel reported exactly (below).
-        if (!(write.kernel !== undefined && stay.bound === 'within')) {
+        // With the kernel trace, a stay begun after tracing began is one the kernel reported exactly (below).
+        const startAfter = event.kind === 'changed' ? event.fromAfter : event.connection.stateAfter;
+        const kernelSaw =
+          write.kernel !== undefined &&
+          stay.bound === 'within' &&
+          startAfter !== undefined &&
+          startAfter >= write.kernel.since;
+        if (!kernelSaw) {
           w.duration.run(id, stay.state, stay.service, stay.bound, bucketOf(stay.ms), 1);
         }
         const c = event.connection;

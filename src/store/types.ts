@@ -23,9 +23,10 @@ export interface SnapshotWrite {
   connections: Iterable<TrackedConnection>;
   /**
    * Present when the kernel trace ran through this look: the complete stays it reported since the previous look
-   * (stored as `exact`). The looks' own `within` stays are then left out, since the kernel saw each of them exactly.
+   * (stored as `exact`). The looks' own `within` stays begun after `since` (wall ms at which tracing began) are
+   * then left out, since the kernel saw each of them exactly; older ones (a resumed recording) are kept.
    */
-  kernel?: { stays: ReadonlyArray<ExactStay & { service: string }> };
+  kernel?: { since: number; stays: ReadonlyArray<ExactStay & { service: string }> };
 }
 
 export interface MaintenanceOptions {

@@ -77,7 +77,7 @@ describe('record --trace: kernel stays into the store and report', () => {
     stays.add([change(40003, 3000, 'ESTABLISHED', 'CLOSE_WAIT', undefined)], offset);
     for (const at of [1_000_000, 1_005_000]) {
       const s = snap(at, [listener]);
-      store.append(attachKernelStays(buildSnapshotWrite(s, tracker.update(s), tracker, []), s, stays));
+      store.append(attachKernelStays(buildSnapshotWrite(s, tracker.update(s), tracker, []), s, stays, 0));
     }
     store.close();
 
@@ -121,35 +121,44 @@ describe('record --trace: kernel stays into the store and report', () => {
     expect(row!.trim().split(/\s+/).slice(1, 3)).toEqual(['2', '2']);
   });
 
-  it('leaves the looks own "within" stays out when the kernel reported them, keeps "≥" ones', () => {
-    const path = join(dir, 'w.db');
-    const store = openSqliteStore(path, { write: true });
-    const tracker = new ConnectionTracker();
-    const stays = new KernelStays();
-    const conn = (port: number, state: TcpState): Socket => ({
-      protocol: 'tcp',
-      family: 'inet',
-      state,
-      local: { address: '127.0.0.1', port: 8080 },
-      remote: { address: '127.0.0.1', port },
-      inode: 200 + port,
-    });
-    const looks: Array<[number, Socket[]]> = [
-      [0, [listener, conn(1, 'ESTABLISHED')]],
-      [1000, [listener, conn(1, 'CLOSE_WAIT'), conn(2, 'ESTABLISHED')]],
-      [2000, [listener, conn(2, 'CLOSE_WAIT')]],
-    ];
-    for (const [at, sockets] of looks) {
-      const s = snap(at, sockets);
-      store.append(attachKernelStays(buildSnapshotWrite(s, tracker.update(s), tracker, []), s, stays));
-    }
-    const bounds = store
-      .durations()
-      .map((d) => `${d.state}:${d.bound}`)
-      .sort();
-    store.close();
+  it.each([
     // Port 1's ESTABLISHED was under way at the first look (≥, kept); its CLOSE_WAIT and port 2's ESTABLISHED
-    // began after it, so the kernel reported them and the looks' `within` copies are not stored twice.
-    expect(bounds).toEqual(['ESTABLISHED:atLeast']);
-  });
+    // began after it, so the kernel reported them and the looks' `within` copies are not stored twice ...
+    [0, ['ESTABLISHED:atLeast']],
+    // ... unless tracing began later (a resumed recording): then the kernel never saw their start.
+    [500, ['CLOSE_WAIT:within', 'ESTABLISHED:atLeast', 'ESTABLISHED:within']],
+  ] as const)(
+    'with tracing from %d, leaves the looks own "within" stays out only where the kernel saw them',
+    (since, expected) => {
+      const path = join(dir, `w${since}.db`);
+      const store = openSqliteStore(path, { write: true });
+      const tracker = new ConnectionTracker();
+      const stays = new KernelStays();
+      const conn = (port: number, state: TcpState): Socket => ({
+        protocol: 'tcp',
+        family: 'inet',
+        state,
+        local: { address: '127.0.0.1', port: 8080 },
+        remote: { address: '127.0.0.1', port },
+        inode: 200 + port,
+      });
+      const looks: Array<[number, Socket[]]> = [
+        [0, [listener, conn(1, 'ESTABLISHED')]],
+        [1000, [listener, conn(1, 'CLOSE_WAIT'), conn(2, 'ESTABLISHED')]],
+        [2000, [listener, conn(2, 'CLOSE_WAIT')]],
+      ];
+      for (const [at, sockets] of looks) {
+        const s = snap(at, sockets);
+        store.append(
+          attachKernelStays(buildSnapshotWrite(s, tracker.update(s), tracker, []), s, stays, since),
+        );
+      }
+      const bounds = store
+        .durations()
+        .map((d) => `${d.state}:${d.bound}`)
+        .sort();
+      store.close();
+      expect(bounds).toEqual(expected);
+    },
+  );
 });

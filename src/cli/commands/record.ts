@@ -122,7 +122,7 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
       const step = tracker.update(snapshot);
       const findings = diagnose(snapshot, previous);
       const write = buildSnapshotWrite(snapshot, step, tracker, findings);
-      if (kernel.feed) attachKernelStays(write, snapshot, stays);
+      if (kernel.feed) attachKernelStays(write, snapshot, stays, kernel.feed.startedAtMs + wallOffsetMs);
       store.append(write);
       looks++;
       previous = snapshot;
