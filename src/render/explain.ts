@@ -1,4 +1,4 @@
-import { TIMER_VALUES_ZH } from '../states/explain/facts-zh.ts';
+import { TIMER_SETTINGS_ZH, TIMER_VALUES_ZH } from '../states/explain/facts-zh.ts';
 import type { Lang, StateExplanation } from '../states/explain/types.ts';
 import { STACKS } from '../states/explain/types.ts';
 import { type NameStyle, stateName } from '../states/states.ts';
@@ -70,7 +70,8 @@ export function renderExplanation(
     const f = e.timers[stack];
     const head = `  ${STACK_LABELS[stack].padEnd(9)} `;
     const value = o.lang === 'zh' ? (TIMER_VALUES_ZH[f.value] ?? f.value) : f.value;
-    const text = `${value}${f.setting ? ` [${f.setting}]` : ''}`;
+    const setting = f.setting && o.lang === 'zh' ? (TIMER_SETTINGS_ZH[f.setting] ?? f.setting) : f.setting;
+    const text = `${value}${setting ? ` [${setting}]` : ''}`;
     const wrapped = wrap(text, w - head.length);
     return [head + wrapped[0], ...wrapped.slice(1).map((l) => ' '.repeat(head.length) + l)].join('\n');
   });

@@ -20,35 +20,57 @@ function isWide(cp: number): boolean {
   );
 }
 
+/** A line may not end with these (kinsoku): opening brackets and quotes. */
+const OPENING = /[（《「『“‘〔【〈([{]$/;
+/** A line may not start with these (kinsoku): closing brackets and quotes, and punctuation. */
+const CLOSING = /^[，。、；：！？）》」』”’〕】〉・…]/;
+
 /**
- * Wraps text to `width` columns. Latin text breaks at spaces; CJK text may break between any two characters
- * (but not before closing punctuation).
+ * Wraps text to `width` columns. Latin text breaks at spaces; CJK text may break between any two characters, but
+ * never after an opening bracket or quote, nor before closing punctuation (the usual kinsoku rule): such a
+ * character moves to the next line together with its neighbour.
  */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
-  let line = '';
-  let lineWidth = 0;
+  let line: string[] = [];
+  const widthOf = (tokens: readonly string[]) => displayWidth(tokens.join(''));
   // Tokens: a run of non-space Latin characters, a single wide character, or a space.
   const tokens = text.match(/[^\s\u2e80-\ua4cf\uff00-\uff60]+|[\u2e80-\ua4cf\uff00-\uff60]|\s+/g) ?? [];
+  const flush = (keep: string[]) => {
+    const done = line.join('').trimEnd();
+    if (done) lines.push(done);
+    line = keep;
+  };
   for (const token of tokens) {
     if (/^\s+$/.test(token)) {
-      if (line) {
-        line += ' ';
-        lineWidth += 1;
-      }
+      if (line.length) line.push(' ');
       continue;
     }
-    const w = displayWidth(token);
-    const closing = /^[，。、；：！？）》」』]$/.test(token);
-    if (lineWidth + w > width && line.trim() && !closing) {
-      lines.push(line.trimEnd());
-      line = '';
-      lineWidth = 0;
+    if (widthOf(line) + displayWidth(token) <= width || !line.join('').trim()) {
+      line.push(token);
+      continue;
     }
-    line += token;
-    lineWidth += w;
+    // Break here. Carry over the tail that may not end a line, or whose follower may not start one.
+    let cut = line.length;
+    if (CLOSING.test(token)) {
+      // Carry the character before it, and before any closing run ("算）。" stays together).
+      cut -= 1;
+      while (cut > 0 && CLOSING.test(line[cut] ?? '')) cut -= 1;
+    }
+    while (cut > 0 && /^\s+$/.test(line[cut - 1] ?? '')) cut -= 1;
+    while (cut > 0 && OPENING.test(line[cut - 1] ?? '')) cut -= 1;
+    const head = line.slice(0, cut);
+    if (!head.join('').trim()) {
+      // Nothing would be left on the line: keep it whole (overflowing) rather than loop.
+      line.push(token);
+      continue;
+    }
+    const carried = line.slice(cut);
+    while (carried.length && /^\s+$/.test(carried[0] ?? '')) carried.shift();
+    line = head;
+    flush([...carried, token]);
   }
-  if (line.trim()) lines.push(line.trimEnd());
+  flush([]);
   return lines.length ? lines : [''];
 }
 

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
-import { TIMER_VALUES_ZH } from '../../src/states/explain/facts-zh.ts';
+import { renderExplanation } from '../../src/render/explain.ts';
+import { displayWidth as displayWidthOf, wrap } from '../../src/render/wrap.ts';
+import { TIMER_SETTINGS_ZH, TIMER_VALUES_ZH } from '../../src/states/explain/facts-zh.ts';
 import { explainAll, explainState } from '../../src/states/explain/index.ts';
 import { renderStatesDoc } from '../../src/states/explain/markdown.ts';
 import { EXPLAIN_LANGS, STACKS } from '../../src/states/explain/types.ts';
@@ -137,5 +140,51 @@ describe('tcpstate explain', () => {
   it('prints JSON', () => {
     const r = runCli(['explain', 'LISTEN', '--json']);
     expect(JSON.parse(r.stdout).state).toBe('LISTEN');
+  });
+
+  it('prints the per-OS timer notes in Chinese with --lang zh (issue 16)', () => {
+    for (const state of ['time-wait', 'fin-wait-2', 'syn-sent', 'established']) {
+      const r = runCli(['explain', state, '--lang', 'zh']);
+      expect(r.status).toBe(0);
+      const timers = r.stdout.slice(
+        r.stdout.indexOf('定时器'),
+        r.stdout.indexOf('\n\n', r.stdout.indexOf('定时器')),
+      );
+      // Names of settings (net.ipv4.tcp_fin_timeout, TCP_LINGER2, keepcnt ...) stay; English prose does not.
+      const words = timers
+        .split(/[\s[\]（）()，；：,;:]+/)
+        .filter((w) => /^[a-z]{2,}$/.test(w) && !/^(keepcnt|keepintvl|keepinit|connect)$/.test(w));
+      expect(words, `${state}: ${timers}`).toEqual([]);
+      expect(timers).not.toMatch(/not tunable|caps the count|per socket/);
+    }
+    for (const e of explainAll())
+      for (const s of STACKS) {
+        const setting = e.timers[s].setting;
+        if (setting && /\b(not|the|per|max|caps|count)\b/.test(setting))
+          expect(TIMER_SETTINGS_ZH[setting], `${e.state} ${s}: ${setting}`).toBeDefined();
+      }
+  });
+
+  it('never ends a wrapped line with an opening bracket nor starts one with closing punctuation (issue 16)', () => {
+    const opening = /[（《「『“‘〔【〈]$/;
+    const closing = /^\s*[，。、；：！？）》」』”’〕】〉]/;
+    const colors = pc.createColors(false);
+    for (const e of explainAll())
+      for (const width of [40, 53, 61, 80, 97]) {
+        const text = renderExplanation(e, { lang: 'zh', colors, width, names: 'rfc' });
+        for (const line of text.split('\n')) {
+          expect(line, `${e.state} at ${width}`).not.toMatch(opening);
+          expect(line, `${e.state} at ${width}`).not.toMatch(closing);
+        }
+      }
+    for (let width = 6; width <= 30; width++)
+      for (const line of wrap(
+        '默认 120 秒（Windows 2000 为 240 秒）；范围「30-300 秒」。时间戳“更大”，可以复用。',
+        width,
+      )) {
+        expect(line, `${width}`).not.toMatch(opening);
+        expect(line, `${width}`).not.toMatch(closing);
+        expect(displayWidthOf(line), `${width}: ${line}`).toBeLessThanOrEqual(Math.max(width, 14));
+      }
   });
 });

@@ -41,3 +41,14 @@ export const TIMER_VALUES_ZH: Record<string, string> = {
   'retransmit SYN-ACK; give up after R2 >= 3 min': '重传 SYN-ACK；R2（至少 3 分钟）后放弃',
   'syncache entry retransmits SYN-ACK 3 times, then is dropped': 'syncache 条目重传 SYN-ACK 3 次后被丢弃',
 };
+
+/**
+ * Chinese wording of the timer settings in facts.ts that carry prose besides the names of settings, keyed by the
+ * English text (a test checks none is missing). Settings that are only names are printed as they are.
+ */
+export const TIMER_SETTINGS_ZH: Record<string, string> = {
+  'TCP_TIMEWAIT_LEN (not tunable); net.ipv4.tcp_max_tw_buckets caps the count':
+    'TCP_TIMEWAIT_LEN（不可调）；net.ipv4.tcp_max_tw_buckets 限制其数量',
+  'net.ipv4.tcp_fin_timeout (per socket: TCP_LINGER2, max 120 s)':
+    'net.ipv4.tcp_fin_timeout（单个套接字可用 TCP_LINGER2 设置，最大 120 秒）',
+};
