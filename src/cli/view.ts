@@ -18,6 +18,7 @@ import { renderTable } from '../render/table.ts';
 import type { Lang } from '../states/explain/types.ts';
 import { NAME_STYLES, type NameStyle } from '../states/states.ts';
 import { PacedOutput } from './output.ts';
+import { outputWidth } from './width.ts';
 
 /** Output and filter flags shared by `tcpstate` and `tcpstate analyze` (and anything else that shows a snapshot). */
 export interface ViewOptions {
@@ -144,7 +145,7 @@ export function emitWithFindings(
       renderFindings(list, {
         colors: colorsFor(process.stdout),
         lang: options.lang,
-        width: process.stdout.columns ?? 80,
+        width: outputWidth(process.stdout),
       }),
   });
 }
@@ -228,7 +229,7 @@ export async function emitView(
         colors: colorsFor(stream),
         names,
         top: options.top ?? 5,
-        width: stream.columns ?? 80,
+        width: outputWidth(stream),
         ...(options.by ? { by: options.by } : {}),
         ...(extras.findings ? { findings: extras.findings } : {}),
         ...(extras.renderFindings ? { renderFindings: extras.renderFindings } : {}),

@@ -38,7 +38,7 @@ export function renderFindings(
 ): string {
   const c = o.colors;
   const lang = o.lang ?? 'en';
-  const w = Math.max(50, Math.min(o.width ?? 80, 110));
+  const w = Math.max(30, Math.min(o.width ?? 80, 110));
   const l = L[lang];
   if (findings.length === 0) return c.green(l.none);
   const out: string[] = [c.bold(`${l.heading} (${findings.length})`)];

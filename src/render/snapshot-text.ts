@@ -8,6 +8,7 @@ import { type Colors, stateColor } from './color.ts';
 import { bar, formatCount, formatPercent } from './format.ts';
 import { printable } from './printable.ts';
 import { renderTable } from './table.ts';
+import { displayWidth, wrap } from './wrap.ts';
 
 const GROUP_HEADS: Record<GroupKey, string> = {
   service: 'PORT',
@@ -57,37 +58,98 @@ function describeSource(snapshot: Snapshot): string {
   return printable(`${what}${host} · ${when}`);
 }
 
+function widest(text: string): number {
+  let w = 0;
+  for (const line of text.split('\n')) w = Math.max(w, displayWidth(line));
+  return w;
+}
+
+/** Wraps a line of text to the view's width, continuation lines indented by `indent`. */
+function fitText(text: string, width: number, indent = 0): string {
+  const lead = /^ */.exec(text)?.[0].length ?? 0;
+  const rest = Math.max(lead, indent);
+  const lines = wrap(text.slice(lead), Math.max(1, width - rest));
+  return lines.map((l, i) => ' '.repeat(i === 0 ? lead : rest) + l).join('\n');
+}
+
 function stateTable(view: SnapshotView, o: TextViewOptions): string {
   const summary = view.summary;
   const max = Math.max(...TCP_STATES.map((s) => summary.byState[s]));
-  const barWidth = Math.max(10, Math.min(40, o.width - 32));
-  const rows = TCP_STATES.filter((s) => summary.byState[s] > 0).map((state) => {
+  const present = TCP_STATES.filter((s) => summary.byState[s] > 0);
+  if (present.length === 0) return o.colors.dim('no TCP sockets');
+  const cells = (state: TcpState) => {
     const n = summary.byState[state];
+    return [stateName(state, o.names), formatCount(n), formatPercent(n, summary.total)];
+  };
+  const options = {
+    align: ['left', 'right', 'right', 'left'] as Array<'left' | 'right'>,
+    plain: true as const,
+  };
+  // The bar takes what the numbers leave of the width (at most 40 cells); on a narrow terminal it goes.
+  const numbers = widest(renderTable(present.map(cells), { head: ['STATE', 'COUNT', '%'], ...options }));
+  const barWidth = Math.min(40, o.width - numbers - 2);
+  const withBar = barWidth >= 4;
+  const rows = present.map((state) => {
     const color = stateColor(o.colors, state);
+    const [name, count, percent] = cells(state);
     return [
-      color(stateName(state, o.names)),
-      formatCount(n),
-      formatPercent(n, summary.total),
-      color(bar(n, max, barWidth)),
+      color(name ?? ''),
+      count ?? '',
+      percent ?? '',
+      ...(withBar ? [color(bar(summary.byState[state], max, barWidth))] : []),
     ];
   });
-  if (rows.length === 0) return o.colors.dim('no TCP sockets');
   return renderTable(rows, {
-    head: ['STATE', 'COUNT', '%', ''],
-    align: ['left', 'right', 'right', 'left'],
-    plain: true,
+    head: ['STATE', 'COUNT', '%', ...(withBar ? [''] : [])],
+    ...options,
+    align: [...options.align],
   });
 }
 
 function groupTable(groups: readonly Group[], title: string, by: GroupKey, o: TextViewOptions): string {
   if (groups.length === 0) return '';
+  // Fewer state columns (the rest summed into OTHER), then shorter labels, until the table fits the width.
+  let table = '';
+  for (let columns = MAX_STATE_COLUMNS; columns >= 2; columns--) {
+    table = groupTableWith(groups, title, by, o, columns, Number.POSITIVE_INFINITY);
+    if (widest(table) <= o.width) return table;
+  }
+  const over = widest(table) - o.width;
+  const labels = groups.slice(0, o.top).map((g) => displayWidth(groupLabel(g, by)));
+  const labelMax = Math.max(6, Math.max(...labels, 0) - over);
+  return groupTableWith(groups, title, by, o, 2, labelMax);
+}
+
+function groupLabel(g: Group, by: GroupKey): string {
+  return by === 'service' ? `${g.direction === 'in' ? 'in ' : 'out'} :${g.key}` : printable(g.key);
+}
+
+/** Cuts a label to `max` columns with an ellipsis at the end. */
+function cut(label: string, max: number): string {
+  if (displayWidth(label) <= max) return label;
+  let out = '';
+  for (const ch of label) {
+    if (displayWidth(`${out}${ch}`) > max - 1) break;
+    out += ch;
+  }
+  return `${out}…`;
+}
+
+function groupTableWith(
+  groups: readonly Group[],
+  title: string,
+  by: GroupKey,
+  o: TextViewOptions,
+  maxColumns: number,
+  labelMax: number,
+): string {
   const shown = groups.slice(0, o.top);
   let states = statesPresent(shown, TCP_STATES);
   const other: TcpState[] = [];
-  if (states.length > MAX_STATE_COLUMNS) {
+  if (states.length > maxColumns) {
     // Keep the columns with the most sockets; the rest are summed into "other".
     const weight = (s: TcpState) => shown.reduce((n, g) => n + g.byState[s], 0);
-    const keep = new Set([...states].sort((a, b) => weight(b) - weight(a)).slice(0, MAX_STATE_COLUMNS - 1));
+    const keep = new Set([...states].sort((a, b) => weight(b) - weight(a)).slice(0, maxColumns - 1));
     other.push(...states.filter((s) => !keep.has(s)));
     states = states.filter((s) => keep.has(s));
   }
@@ -98,7 +160,7 @@ function groupTable(groups: readonly Group[], title: string, by: GroupKey, o: Te
     ...(other.length ? ['OTHER'] : []),
   ];
   const rows = shown.map((g) => {
-    const label = by === 'service' ? `${g.direction === 'in' ? 'in ' : 'out'} :${g.key}` : printable(g.key);
+    const label = cut(groupLabel(g, by), labelMax);
     const cells = states.map((s) => (g.byState[s] ? formatCount(g.byState[s]) : o.colors.dim('·')));
     const otherCount = other.reduce((n, s) => n + g.byState[s], 0);
     return [
@@ -112,9 +174,18 @@ function groupTable(groups: readonly Group[], title: string, by: GroupKey, o: Te
     groups.length > shown.length ? o.colors.dim(`  … ${formatCount(groups.length - shown.length)} more`) : '';
   const note =
     by === 'service'
-      ? o.colors.dim('  in = a port served here (has a listener); out = a remote port this host connects to')
+      ? o.colors.dim(
+          fitText(
+            '  in = a port served here (has a listener); out = a remote port this host connects to',
+            o.width,
+            2,
+          ),
+        )
       : '';
-  const heading = `${o.colors.bold(title)} ${o.colors.dim(`(${formatCount(groups.length)} in all)`)}`;
+  const heading = fitText(
+    `${o.colors.bold(title)} ${o.colors.dim(`(${formatCount(groups.length)} in all)`)}`,
+    o.width,
+  );
   const table = renderTable(rows, {
     head,
     align: ['left', ...head.slice(1).map(() => 'right' as const)],
@@ -134,16 +205,21 @@ export function renderSnapshotText(view: SnapshotView, o: TextViewOptions): stri
   const out: string[] = [];
   const listening = summary.byState.LISTEN;
   const filtered = view.filtered ? ` (filtered from ${formatCount(snapshot.sockets.length)})` : '';
-  out.push(`${c.bold('tcpstate')} ${c.dim('·')} ${describeSource(snapshot)}`);
+  const w = o.width;
+  out.push(fitText(`${c.bold('tcpstate')} ${c.dim('·')} ${describeSource(snapshot)}`, w, 2));
   out.push(
-    `${c.bold(formatCount(summary.total))} TCP socket${summary.total === 1 ? '' : 's'}${filtered}: ${formatCount(summary.byFamily.inet)} IPv4, ${formatCount(summary.byFamily.inet6)} IPv6 · ${formatCount(listening)} listening`,
+    fitText(
+      `${c.bold(formatCount(summary.total))} TCP socket${summary.total === 1 ? '' : 's'}${filtered}: ${formatCount(summary.byFamily.inet)} IPv4, ${formatCount(summary.byFamily.inet6)} IPv6 · ${formatCount(listening)} listening`,
+      w,
+      2,
+    ),
   );
   const skipped = snapshot.skipped;
   if (skipped) {
     const parts = Object.entries(skipped)
       .filter(([, n]) => n && n > 0)
       .map(([k, n]) => `${formatCount(n ?? 0)} ${k}`);
-    if (parts.length) out.push(c.dim(`skipped (not TCP): ${parts.join(', ')}`));
+    if (parts.length) out.push(c.dim(fitText(`skipped (not TCP): ${parts.join(', ')}`, w, 2)));
   }
   out.push('', stateTable(view, o));
 
@@ -160,27 +236,44 @@ export function renderSnapshotText(view: SnapshotView, o: TextViewOptions): stri
     const table = groups ? groupTable(groups, title, by, o) : '';
     if (table) out.push('', table);
   }
-  if (snapshot.processNote) out.push('', c.yellow(`note: ${printable(snapshot.processNote)}`));
+  if (snapshot.processNote) out.push('', c.yellow(fitText(`note: ${printable(snapshot.processNote)}`, w, 2)));
 
   if (o.findings && o.renderFindings) {
     out.push('', o.renderFindings(o.findings));
     if (view.filtered)
       out.push(
         c.dim(
-          `(findings cover the ${formatCount(summary.total)} socket${summary.total === 1 ? '' : 's'} shown, judged with the whole table for context; run without filters for all)`,
+          fitText(
+            `(findings cover the ${formatCount(summary.total)} socket${summary.total === 1 ? '' : 's'} shown, judged with the whole table for context; run without filters for all)`,
+            w,
+            1,
+          ),
         ),
       );
   }
 
   if (snapshot.warnings.length) {
-    const first = snapshot.warnings.slice(0, 3).map((w) => {
+    const first = snapshot.warnings.slice(0, 3).map((warning) => {
       const where =
-        w.line !== undefined ? `line ${w.line}: ` : w.offset !== undefined ? `byte ${w.offset}: ` : '';
-      return printable(`  ${where}${w.message}${w.text ? `: ${w.text}` : ''}`);
+        warning.line !== undefined
+          ? `line ${warning.line}: `
+          : warning.offset !== undefined
+            ? `byte ${warning.offset}: `
+            : '';
+      return fitText(
+        printable(`  ${where}${warning.message}${warning.text ? `: ${warning.text}` : ''}`),
+        w,
+        4,
+      );
     });
     const more =
       snapshot.warnings.length > 3 ? [`  … and ${snapshot.warnings.length - 3} more (see --json)`] : [];
-    out.push('', c.yellow(`${snapshot.warnings.length} warning(s):`), ...first, ...more);
+    out.push(
+      '',
+      c.yellow(`${snapshot.warnings.length} warning(s):`),
+      ...first,
+      ...more.map((m) => fitText(m, w, 4)),
+    );
   }
   return `${out.join('\n')}\n`;
 }

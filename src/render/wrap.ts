@@ -41,7 +41,7 @@ export function wrap(text: string, width: number): string[] {
     if (done) lines.push(done);
     line = keep;
   };
-  for (const token of tokens) {
+  for (const token of splitLong(tokens, width)) {
     if (/^\s+$/.test(token)) {
       if (line.length) line.push(' ');
       continue;
@@ -72,6 +72,31 @@ export function wrap(text: string, width: number): string[] {
   }
   flush([]);
   return lines.length ? lines : [''];
+}
+
+/** Cuts a Latin run wider than a line (a long path, a long name) into pieces a line long; colour codes stay whole. */
+function splitLong(tokens: readonly string[], width: number): string[] {
+  const out: string[] = [];
+  for (const token of tokens) {
+    if (width < 1 || displayWidth(token) <= width) {
+      out.push(token);
+      continue;
+    }
+    let piece = '';
+    let w = 0;
+    for (const part of token.match(/\x1b\[[0-9;]*m|[\s\S]/gu) ?? []) {
+      const pw = displayWidth(part);
+      if (w + pw > width && w > 0) {
+        out.push(piece);
+        piece = '';
+        w = 0;
+      }
+      piece += part;
+      w += pw;
+    }
+    if (piece) out.push(piece);
+  }
+  return out;
 }
 
 /** Wraps and indents every line after the first by `indent` spaces (for "label: text" blocks). */

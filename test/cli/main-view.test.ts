@@ -60,3 +60,19 @@ describe('tcpstate (live view)', () => {
     expect(r.stdout).toMatch(/^Usage: tcpstate explain/);
   });
 });
+
+describe('the main view on a narrow terminal (issue 16)', () => {
+  it('fits 40 columns (COLUMNS when not a terminal) and keeps every state count', async () => {
+    const { displayWidth } = await import('../../src/render/wrap.ts');
+    for (const [file, counts] of [
+      ['linux-netstat-aeep-1.txt', ['LISTEN           4', 'ESTABLISHED      2']],
+      ['linux-netstat-nap-state-histogram-1.txt', ['4,726', '7,744']],
+    ] as const) {
+      const r = runCli(['analyze', `test/fixtures/netstat/${file}`], { env: { COLUMNS: '40' } });
+      expect(r.status, r.stderr).not.toBe(2);
+      for (const line of r.stdout.split('\n'))
+        expect(displayWidth(line), `${file}: ${line}`).toBeLessThanOrEqual(40);
+      for (const count of counts) expect(r.stdout).toContain(count);
+    }
+  });
+});
