@@ -14,7 +14,7 @@ import {
   sysctlPath,
 } from '../proc/kernel.ts';
 import { netnsPath, ownNetnsInode } from '../proc/netns.ts';
-import { attachProcesses, readSocketOwners } from '../proc/processes.ts';
+import { attachSnapshotProcesses } from '../proc/processes.ts';
 import { loadSockDiag } from './addon.ts';
 import { CgroupPaths } from './cgroups.ts';
 import { type DumpOptions, SockDiagReader } from './reader.ts';
@@ -180,13 +180,7 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
       sockets,
       warnings,
     };
-    if (options.processes) {
-      const wanted = new Set<number>();
-      for (const s of sockets) if (s.inode) wanted.add(s.inode);
-      const note = attachProcesses(sockets, readSocketOwners('/proc', wanted));
-      snapshot.processesLookedUp = true;
-      if (note !== undefined) snapshot.processNote = note;
-    }
+    if (options.processes) attachSnapshotProcesses(snapshot);
     if (options.kernel !== false) snapshot.kernel = readKernelContext(target, warnings);
     return { snapshot, records };
   } finally {

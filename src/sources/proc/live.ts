@@ -12,7 +12,7 @@ import {
 } from './kernel.ts';
 import { attachBacklogs, startListenBacklogs } from './listen-backlog.ts';
 import { execInNetns, type NetnsTarget, openNetns } from './netns.ts';
-import { attachProcesses, readSocketOwners } from './processes.ts';
+import { attachSnapshotProcesses } from './processes.ts';
 import { readProcNetTcpFiles } from './read-file.ts';
 
 export interface LiveOptions {
@@ -135,13 +135,7 @@ export async function readLiveSnapshot(options: LiveSnapshotOptions = {}): Promi
       sockets,
       warnings,
     };
-    if (options.processes) {
-      const wanted = new Set<number>();
-      for (const s of sockets) if (s.inode) wanted.add(s.inode);
-      const note = attachProcesses(sockets, readSocketOwners('/proc', wanted));
-      snapshot.processesLookedUp = true;
-      if (note !== undefined) snapshot.processNote = note;
-    }
+    if (options.processes) attachSnapshotProcesses(snapshot);
     if (options.kernel !== false) snapshot.kernel = readKernelContext(target, warnings);
     // Collected last: ss has had the whole read to finish.
     const backlogs = await backlogsPending;

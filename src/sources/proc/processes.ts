@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import type { ProcessRef, Socket } from '../../model/snapshot.ts';
+import type { ProcessRef, Snapshot, Socket } from '../../model/snapshot.ts';
 
 export interface SocketOwners {
   /** Socket inode → the processes (one entry per file descriptor) holding it. */
@@ -106,4 +106,13 @@ export function attachProcesses(sockets: Socket[], owners: SocketOwners): string
     `${owners.denied.length} of ${owners.denied.length + owners.processes} processes could not be inspected${who}; ` +
     (unknown === 1 ? 'the owner of 1 socket is unknown' : `the owners of ${unknown} sockets are unknown`)
   );
+}
+
+/** `-p` for a live snapshot, whichever reader made it: owners of the snapshot's inodes from this host's /proc. */
+export function attachSnapshotProcesses(snapshot: Snapshot): void {
+  const wanted = new Set<number>();
+  for (const s of snapshot.sockets) if (s.inode) wanted.add(s.inode);
+  const note = attachProcesses(snapshot.sockets, readSocketOwners('/proc', wanted));
+  snapshot.processesLookedUp = true;
+  if (note !== undefined) snapshot.processNote = note;
 }
