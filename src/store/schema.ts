@@ -5,13 +5,10 @@
 export const SCHEMA_VERSION = 1;
 
 /**
- * The last look's connections, kept up to date from each look's changes (a row per arrival or departure, not per
- * connection per look): a restarted recorder continues from this table instead of counting every open socket as
- * an arrival, and the report knows what was still open at the end, however short its stay.
+ * What is known of one stay in a state: shared by the open connections (one row each) and the spans (a row per stay
+ * worth naming), so a column added to one is added to both.
  */
-const CONNECTIONS_TABLE = `CREATE TABLE IF NOT EXISTS connections (
-  conn TEXT PRIMARY KEY,
-  state TEXT NOT NULL,
+const STAY_COLUMNS = `state TEXT NOT NULL,
   service TEXT,
   process TEXT,
   local TEXT NOT NULL,
@@ -19,7 +16,16 @@ const CONNECTIONS_TABLE = `CREATE TABLE IF NOT EXISTS connections (
   inode INTEGER,
   first_seen INTEGER NOT NULL,
   start_after INTEGER,
-  start_by INTEGER NOT NULL
+  start_by INTEGER NOT NULL`;
+
+/**
+ * The last look's connections, kept up to date from each look's changes (a row per arrival or departure, not per
+ * connection per look): a restarted recorder continues from this table instead of counting every open socket as
+ * an arrival, and the report knows what was still open at the end, however short its stay.
+ */
+const CONNECTIONS_TABLE = `CREATE TABLE IF NOT EXISTS connections (
+  conn TEXT PRIMARY KEY,
+  ${STAY_COLUMNS}
 ) WITHOUT ROWID;`;
 
 /**
@@ -107,15 +113,7 @@ CREATE TABLE IF NOT EXISTS durations (
 CREATE TABLE IF NOT EXISTS spans (
   id INTEGER PRIMARY KEY,
   conn TEXT NOT NULL,
-  state TEXT NOT NULL,
-  service TEXT,
-  process TEXT,
-  local TEXT NOT NULL,
-  remote TEXT NOT NULL,
-  inode INTEGER,
-  first_seen INTEGER NOT NULL,
-  start_after INTEGER,
-  start_by INTEGER NOT NULL,
+  ${STAY_COLUMNS},
   end_after INTEGER,
   end_by INTEGER
 );
