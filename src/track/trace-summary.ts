@@ -19,7 +19,8 @@ export interface StayStats {
 }
 
 export interface TraceSummary {
-  /** Kernel time span covered, ms. */
+  /** Time traced, ms: from tracing ready to its end when the caller says (summary(tracedMs)), else from the first
+   * change to the last. */
   spanMs: number;
   changes: number;
   /** `FROM → TO` counts, most frequent first. */
@@ -98,7 +99,8 @@ export class TraceSummarizer {
     }
   }
 
-  summary(): TraceSummary {
+  /** `tracedMs`: how long tracing ran; without it the span is from the first change seen to the last. */
+  summary(tracedMs?: number): TraceSummary {
     const stays: StayStats[] = [];
     for (const [state, r] of this.stays) {
       const sorted = [...r.values].sort((a, b) => a - b);
@@ -114,7 +116,9 @@ export class TraceSummarizer {
     }
     stays.sort((a, b) => b.count - a.count);
     return {
-      spanMs: this.firstMs === undefined || this.lastMs === undefined ? 0 : this.lastMs - this.firstMs,
+      spanMs:
+        tracedMs ??
+        (this.firstMs === undefined || this.lastMs === undefined ? 0 : this.lastMs - this.firstMs),
       changes: this.changes,
       transitions: [...this.pairs.values()].sort((a, b) => b.count - a.count),
       stays,

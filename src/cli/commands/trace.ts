@@ -211,9 +211,11 @@ export async function trace(options: TraceOptions): Promise<number> {
   if (timer) clearTimeout(timer);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  // The span is the time traced, from ready to now, whether or not anything changed in it.
+  const tracedMs = monotonicMs() - startedAtMs;
   await session.stop();
   summarizer.dropped = session.dropped;
-  const summary = summarizer.summary();
+  const summary = summarizer.summary(tracedMs);
   if (options.json) {
     out.write(
       `${JSON.stringify(
