@@ -2,7 +2,7 @@
  * Mistakes a user makes on the `pcap` command line get a one-line error naming the input and exit 1, never the
  * "internal error, this is a bug" path (exit 70).
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,5 +56,28 @@ describe('tcpstate pcap: input and output mistakes', () => {
     }
     const ok = runCli(['pcap', fixture, '--at', 'end', '--port', '22', '--csv']);
     expect(ok.status).toBe(0);
+  });
+  it('--svg or --timeline with an output that has no timeline is refused, naming both flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcpstate-svg-'));
+    const svg = join(dir, 't.svg');
+    const cases: [string[], string][] = [
+      [['--svg', svg, '--zeek'], '--svg cannot be combined with --zeek'],
+      [['--svg', svg, '--ndjson'], '--svg cannot be combined with --ndjson'],
+      [['--svg', svg, '--at', 'end'], '--svg cannot be combined with --at'],
+      [['--timeline', '--zeek'], '--timeline cannot be combined with --zeek'],
+      [['--timeline', '--svg', svg, '--ndjson'], '--timeline, --svg cannot be combined with --ndjson'],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(['pcap', fixture, ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toBe(
+        `tcpstate: ${message}: it has no timeline (use it alone or with --json)\n`,
+      );
+      expect(r.stdout, args.join(' ')).toBe('');
+    }
+    expect(existsSync(svg)).toBe(false);
+    const ok = runCli(['pcap', fixture, '--json', '--timeline', '--svg', svg]);
+    expect(ok.status).toBe(0);
+    expect(existsSync(svg)).toBe(true);
   });
 });

@@ -105,6 +105,20 @@ export async function runPcap(
   if (options.zeek && (options.json || options.ndjson || options.at !== undefined)) {
     throw new UsageError('--zeek cannot be combined with --json, --ndjson or --at');
   }
+  // Only the summary and --json carry a timeline; the other outputs would drop it without a word.
+  const charts = [options.timeline && '--timeline', options.svg !== undefined && '--svg'].filter(
+    (flag): flag is string => typeof flag === 'string',
+  );
+  const chartless = [
+    options.zeek && '--zeek',
+    options.ndjson && '--ndjson',
+    options.at !== undefined && '--at',
+  ].filter((flag): flag is string => typeof flag === 'string');
+  if (charts.length > 0 && chartless.length > 0) {
+    throw new UsageError(
+      `${charts.join(', ')} cannot be combined with ${chartless.join(', ')}: it has no timeline (use it alone or with --json)`,
+    );
+  }
   if (options.at === undefined) {
     // These shape the socket table of one moment; without --at there is none, and ignoring them would mislead.
     const given = [
