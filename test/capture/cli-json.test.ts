@@ -4,7 +4,7 @@
  * and memory grew with the capture instead of with its live connections.
  */
 import { describe, expect, it } from 'vitest';
-import { startCli } from '../helpers/cli.ts';
+import { runCli, startCli } from '../helpers/cli.ts';
 import { conversation, frame, linktypeOf, pcap } from './synth.ts';
 
 const RAW = { type: 'raw', linktype: 101 } as const;
@@ -50,5 +50,29 @@ describe('tcpstate pcap --json', () => {
       Array.from({ length: 61 }, (_, i) => i + 1),
     );
     expect(doc.connections.every((c) => c.connState === 'SF')).toBe(true);
+  }, 30_000);
+  it('--timeline ends at the capture end, as the summary and the SVG do, not 1024 samples on', () => {
+    // Two conversations 3000 s apart: the timeline's spacing must grow to cover the whole capture, and its last
+    // sample is the first at or after the last packet (the second conversation's client is then in TIME_WAIT).
+    const t0 = 1_700_000_000;
+    const pkts = [40000, 41000].flatMap((port, i) =>
+      conversation(false, t0 + 3000 * i, port).map((x) => ({ ts: x.ts, data: frame(RAW, x.ip) })),
+    );
+    const input = Buffer.from(pcap(pkts, { little: true, nano: false, linktype: linktypeOf(RAW) }));
+    const r = runCli(['pcap', '-', '--json', '--timeline'], { input });
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      first: number;
+      last: number;
+      timeline: { times: number[]; counts: Record<string, number[]> };
+    };
+    const { times, counts } = doc.timeline;
+    const step = times[1]! - times[0]!;
+    expect(times[0]).toBe(doc.first);
+    // The last sample is the first instant at or after the last packet.
+    expect(times.at(-1)!).toBeGreaterThanOrEqual(doc.last - 1e-6);
+    expect(times.at(-1)!).toBeLessThan(doc.last + step);
+    expect(counts.TIME_WAIT!.at(-1)).toBe(1);
+    expect(Math.max(...counts.TIME_WAIT!)).toBe(1);
   }, 30_000);
 });

@@ -194,6 +194,8 @@ export async function runPcap(
       `tcpstate: ${result.source}${w.offset !== undefined ? `: byte ${w.offset}` : ''}: ${w.message}\n`,
     );
   }
+  // Before any sink reads it: the timeline's samples stop at the capture's last packet.
+  timeline?.setEnd(result.tracker.last);
   await sink.finish(result);
   await out.flushed();
   // A capture cut short or with a corrupt block is still read and shown in full up to there, and then it is an

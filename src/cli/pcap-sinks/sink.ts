@@ -59,7 +59,6 @@ export function summaryDoc(result: CaptureResult, tally: Tally) {
 
 /** Writes the timeline chart to `path` (--svg) and says so on stderr. */
 export function writeSvg(path: string, timeline: Timeline, result: CaptureResult): void {
-  timeline.setEnd(result.tracker.last);
   writeOutputFile(path, timelineSvg(timeline, `TCP endpoint states: ${result.source}`));
   process.stderr.write(`tcpstate: timeline written to ${path}\n`);
 }

@@ -61,7 +61,6 @@ export class SummarySink implements CaptureSink {
     }
     const timeline = options.timeline;
     if (timeline) {
-      timeline.setEnd(result.tracker.last);
       text.push('', c.bold('Endpoint states over time'), ...sparklines(timeline));
       if (options.svg) writeSvg(options.svg, timeline, result);
     }
