@@ -1,6 +1,7 @@
 import { type Summary, summarize } from '../analysis/summary.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { snapshotCookies } from '../sources/live.ts';
 import type { KernelChangeFeed } from '../sources/trace/feed.ts';
 import type { TcpState } from '../states/states.ts';
 import { ConnectionTracker } from '../track/tracker.ts';
@@ -158,7 +159,7 @@ export class Sampler {
       return undefined;
     }
     const previous = this.current;
-    const step = this.tracker.update(snapshot);
+    const step = this.tracker.update(snapshot, snapshotCookies(snapshot));
     const sample: Sample = {
       seq: (previous?.seq ?? 0) + 1,
       snapshot,

@@ -3,6 +3,9 @@ import type { Snapshot } from '../model/snapshot.ts';
 import type { TcpState } from '../states/states.ts';
 import { loadSockDiag } from './netlink/addon.ts';
 import { readNetlinkSnapshot } from './netlink/live.ts';
+
+export { snapshotCookies } from './netlink/live.ts';
+
 import type { SockDiagReader } from './netlink/reader.ts';
 import { readLiveSnapshot } from './proc/live.ts';
 

@@ -81,10 +81,75 @@ export interface SeedConnection {
 
 const MAX_TRANSITIONS = 16;
 
+/**
+ * A tracked connection. Its `key` (the 4-tuple string the recorder stores) is built only when asked: connections
+ * the kernel names by cookie are matched on the cookie, so a look of 100k unchanged sockets builds no key strings.
+ */
+class Tracked implements TrackedConnection {
+  id: number;
+  socket: Socket;
+  state: TcpState;
+  firstSeen: number;
+  lastSeen: number;
+  stateSeenAt: number;
+  stateAfter?: number;
+  transitions: Transition[] = [];
+  service?: string;
+  process?: string;
+  /** The tracker's look that last showed it. */
+  look = 0;
+  #key: string | undefined;
+  /** The service as a number (local port served here, or -remote port): `service` is rebuilt only when it moves. */
+  #serviceCode = Number.NaN;
+
+  constructor(id: number, key: string | undefined, socket: Socket, at: number) {
+    this.id = id;
+    this.#key = key;
+    this.socket = socket;
+    this.state = socket.state;
+    this.firstSeen = at;
+    this.lastSeen = at;
+    this.stateSeenAt = at;
+  }
+
+  get key(): string {
+    if (this.#key === undefined) this.#key = connectionKey(this.socket);
+    return this.#key;
+  }
+
+  set key(key: string) {
+    this.#key = key;
+  }
+
+  label(socket: Socket, listening: Set<number> | undefined): void {
+    const local = socket.local.port;
+    const remote = socket.remote.port;
+    const code =
+      local !== undefined && (socket.state === 'LISTEN' || listening?.has(local))
+        ? local
+        : remote !== undefined
+          ? -remote - 1
+          : local === undefined
+            ? Number.NaN
+            : local;
+    if (code !== this.#serviceCode || this.service === undefined) {
+      this.#serviceCode = code;
+      const service = serviceOf(socket, listening);
+      if (service !== undefined) this.service = service;
+    }
+    if (socket.processes !== undefined && socket.processes.length > 0) this.process = processLabel(socket);
+  }
+}
+
 export class ConnectionTracker {
-  private connections = new Map<string, TrackedConnection>();
+  /** Connections the source named by socket cookie (netlink), by cookie. */
+  private byCookie = new Map<string | number, Tracked>();
+  /** Connections without a cookie (/proc, netstat, seeded from a recording), by 4-tuple key. */
+  private byKey = new Map<string, Tracked>();
   private nextId = 1;
   private lastAt: number | undefined;
+  /** Looks taken; each connection remembers the last one that showed it. */
+  private looks = 0;
 
   /** The previous look, if any. */
   get lastSnapshotAt(): number | undefined {
@@ -92,122 +157,182 @@ export class ConnectionTracker {
   }
 
   get size(): number {
-    return this.connections.size;
+    return this.byCookie.size + this.byKey.size;
   }
 
   /** Connections known at the last look. */
-  current(): IterableIterator<TrackedConnection> {
-    return this.connections.values();
+  *current(): IterableIterator<TrackedConnection> {
+    yield* this.byCookie.values();
+    yield* this.byKey.values();
   }
 
   /** Starts from connections a previous run saw at `lastAt` (a restarted recorder). */
   seed(connections: readonly SeedConnection[], lastAt: number): TrackedConnection[] {
     const out: TrackedConnection[] = [];
     for (const c of connections) {
-      const tracked: TrackedConnection = {
-        id: this.nextId++,
-        key: c.key,
-        socket: c.socket,
-        state: c.state,
-        firstSeen: c.firstSeen,
-        lastSeen: lastAt,
-        stateSeenAt: c.stateSeenAt,
-        transitions: [],
-      };
+      const tracked = new Tracked(this.nextId++, c.key, c.socket, c.firstSeen);
+      tracked.state = c.state;
+      tracked.lastSeen = lastAt;
+      tracked.stateSeenAt = c.stateSeenAt;
       if (c.stateAfter !== undefined) tracked.stateAfter = c.stateAfter;
-      labelFrom(tracked, c.socket, undefined);
+      tracked.label(c.socket, undefined);
       if (c.service !== undefined) tracked.service = c.service;
       if (c.process !== undefined) tracked.process = c.process;
-      this.connections.set(c.key, tracked);
+      this.byKey.set(c.key, tracked);
       out.push(tracked);
     }
     this.lastAt = lastAt;
     return out;
   }
 
-  update(snapshot: Pick<Snapshot, 'takenAt' | 'sockets'>): TrackStep {
+  /**
+   * Takes the next look. `ids`, when given, names each socket (same index as `snapshot.sockets`) for its life: the
+   * kernel's socket cookie (see `snapshotCookies` in sources/netlink/live.ts), matched as a number, which at 100k
+   * sockets is several times cheaper than building and hashing 4-tuple strings. Without ids a socket's `cookie`
+   * string is used where it has one, else its 4-tuple.
+   */
+  update(snapshot: Pick<Snapshot, 'takenAt' | 'sockets'>, ids?: ArrayLike<number>): TrackStep {
     const at = snapshot.takenAt;
     const previousAt = this.lastAt;
+    const look = ++this.looks;
     const arrivals = emptyCounts();
     const departures = emptyCounts();
     const counts = emptyCounts();
     const events: FlowEvent[] = [];
-    const listening = listeningPorts(snapshot.sockets);
-    const next = new Map<string, TrackedConnection>();
+    const sockets = snapshot.sockets;
+    const listening = listeningPorts(sockets);
+    const byCookie = this.byCookie;
+    const nextByKey = new Map<string, Tracked>();
+    /** Keys given out in this look, so two sockets on one 4-tuple stay two connections. */
+    const keysThisLook = new Set<string>();
+    /** Sockets with a cookie not seen before: matched by 4-tuple below (a request socket becoming established). */
+    const unmatched: number[] = [];
+    let matched = 0;
+    if (ids !== undefined && ids.length !== sockets.length) throw new Error('tracker: one id per socket');
 
-    for (const socket of snapshot.sockets) {
-      let key = connectionKey(socket);
-      // Two sockets on one 4-tuple in one look: SO_REUSEPORT listeners (distinct inodes) or a duplicated line.
-      if (next.has(key)) key = `${key}#${socket.inode ?? next.size}`;
-      counts[socket.state]++;
-      const old = this.connections.get(key);
-      if (old && !isReuse(old.socket, socket)) {
-        if (old.state !== socket.state) {
-          departures[old.state]++;
-          arrivals[socket.state]++;
-          old.transitions.push({ from: old.state, to: socket.state, after: old.lastSeen, by: at });
-          if (old.transitions.length > MAX_TRANSITIONS) old.transitions.shift();
-          const event: FlowEvent = {
-            kind: 'changed',
-            connection: old,
-            from: old.state,
-            fromSeenAt: old.stateSeenAt,
-          };
-          if (old.stateAfter !== undefined) event.fromAfter = old.stateAfter;
-          events.push(event);
-          old.state = socket.state;
-          old.stateSeenAt = at;
-          old.stateAfter = old.lastSeen;
-        }
-        old.socket = socket;
-        old.lastSeen = at;
-        labelFrom(old, socket, listening);
-        next.set(key, old);
-        this.connections.delete(key);
-        continue;
-      }
-      if (old) {
-        // The 4-tuple was reused: the old connection ended between the looks.
+    const moveTo = (old: Tracked, socket: Socket) => {
+      if (old.state !== socket.state) {
         departures[old.state]++;
-        events.push({ kind: 'closed', connection: old });
-        this.connections.delete(key);
-      }
-      const fresh: TrackedConnection = {
-        id: this.nextId++,
-        key,
-        socket,
-        state: socket.state,
-        firstSeen: at,
-        lastSeen: at,
-        stateSeenAt: at,
-        transitions: [],
-      };
-      if (previousAt !== undefined) {
-        fresh.stateAfter = previousAt;
         arrivals[socket.state]++;
-        events.push({ kind: 'opened', connection: fresh });
+        old.transitions.push({ from: old.state, to: socket.state, after: old.lastSeen, by: at });
+        if (old.transitions.length > MAX_TRANSITIONS) old.transitions.shift();
+        const event: FlowEvent = {
+          kind: 'changed',
+          connection: old,
+          from: old.state,
+          fromSeenAt: old.stateSeenAt,
+        };
+        if (old.stateAfter !== undefined) event.fromAfter = old.stateAfter;
+        events.push(event);
+        old.state = socket.state;
+        old.stateSeenAt = at;
+        old.stateAfter = old.lastSeen;
       }
-      labelFrom(fresh, socket, listening);
-      next.set(key, fresh);
-    }
-
-    // What is left was not in this look: gone since the previous one.
-    for (const gone of this.connections.values()) {
+      old.socket = socket;
+      old.lastSeen = at;
+      old.look = look;
+      old.label(socket, listening);
+    };
+    const fresh = (socket: Socket, key: string | undefined): Tracked => {
+      const tracked = new Tracked(this.nextId++, key, socket, at);
+      tracked.look = look;
+      if (previousAt !== undefined) {
+        tracked.stateAfter = previousAt;
+        arrivals[socket.state]++;
+        events.push({ kind: 'opened', connection: tracked });
+      }
+      tracked.label(socket, listening);
+      return tracked;
+    };
+    const closed = (gone: Tracked) => {
       departures[gone.state]++;
       events.push({ kind: 'closed', connection: gone });
+    };
+    /** A 4-tuple key unique in this look (listeners sharing one with SO_REUSEPORT get `#inode`). */
+    const uniqueKey = (socket: Socket, key: string) => {
+      const unique = keysThisLook.has(key) ? `${key}#${socket.inode ?? keysThisLook.size}` : key;
+      keysThisLook.add(unique);
+      return unique;
+    };
+
+    for (let i = 0; i < sockets.length; i++) {
+      const socket = sockets[i]!;
+      counts[socket.state]++;
+      const cookie = ids === undefined ? socket.cookie : ids[i];
+      if (cookie !== undefined) {
+        const old = byCookie.get(cookie);
+        if (old !== undefined && old.look !== look) {
+          // The kernel's cookie names one socket for its life (a TIME_WAIT socket keeps its parent's).
+          moveTo(old, socket);
+          matched++;
+          // Listeners keep the key they were given, so a reused-port twin cannot take it.
+          if (socket.state === 'LISTEN') keysThisLook.add(old.key);
+        } else unmatched.push(i);
+        continue;
+      }
+      const key = uniqueKey(socket, connectionKey(socket));
+      const old = this.byKey.get(key);
+      this.byKey.delete(key);
+      if (old && !isReuse(old.socket, socket)) {
+        moveTo(old, socket);
+        nextByKey.set(key, old);
+        continue;
+      }
+      // The 4-tuple was reused: the old connection ended between the looks.
+      if (old) closed(old);
+      nextByKey.set(key, fresh(socket, key));
     }
-    this.connections = next;
+
+    // Cookies not in this look: gone, unless a new cookie on the same 4-tuple continues them (below).
+    const left = new Map<string, Tracked>();
+    const gone: Tracked[] = [];
+    if (byCookie.size > matched) {
+      for (const [cookie, old] of byCookie) {
+        if (old.look === look) continue;
+        byCookie.delete(cookie);
+        if (unmatched.length > 0 && !left.has(old.key)) left.set(old.key, old);
+        else gone.push(old);
+      }
+    }
+    // New cookies: the same connection under a new socket (a request socket accepted, a recording's connection
+    // seen for the first time over netlink) when a connection that left on the same 4-tuple can continue into it.
+    if (unmatched.length > 0) {
+      for (const [key, old] of this.byKey) {
+        if (!left.has(key)) {
+          left.set(key, old);
+          this.byKey.delete(key);
+        }
+      }
+      for (const i of unmatched) {
+        const socket = sockets[i]!;
+        const cookie = (ids === undefined ? socket.cookie : ids[i])!;
+        // With nothing left to continue (the first look), only listeners need their key now.
+        const key = left.size > 0 || socket.state === 'LISTEN' ? connectionKey(socket) : undefined;
+        const old = key === undefined ? undefined : left.get(key);
+        if (old !== undefined) left.delete(key!);
+        if (old !== undefined && !isReuse(old.socket, socket)) {
+          moveTo(old, socket);
+          byCookie.set(cookie, old);
+          continue;
+        }
+        if (old !== undefined) closed(old);
+        // Listeners get their key now (unique in the look); other keys are built when asked.
+        const tracked = fresh(socket, socket.state === 'LISTEN' ? uniqueKey(socket, key!) : undefined);
+        // A cookie listed twice in one look (it cannot be, but a bad source must not lose a socket).
+        byCookie.set(byCookie.get(cookie)?.look === look ? `${cookie}#${i}` : cookie, tracked);
+      }
+    }
+    for (const old of left.values()) closed(old);
+    for (const old of gone) closed(old);
+
+    // What is left was not in this look: gone since the previous one.
+    for (const old of this.byKey.values()) closed(old);
+    this.byKey = nextByKey;
     this.lastAt = at;
     const step: TrackStep = { at, counts, arrivals, departures, events };
     if (previousAt !== undefined) step.previousAt = previousAt;
     return step;
   }
-}
-
-function labelFrom(tracked: TrackedConnection, socket: Socket, listening: Set<number> | undefined): void {
-  const service = serviceOf(socket, listening);
-  if (service !== undefined) tracked.service = service;
-  if (socket.processes !== undefined && socket.processes.length > 0) tracked.process = processLabel(socket);
 }
 
 /**

@@ -5,7 +5,10 @@ import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
 import { parseProcNetTcp } from '../../src/sources/proc/proc-net-tcp.ts';
 import { TCP_STATES, type TcpState } from '../../src/states/states.ts';
 import { ageDistribution, formatTrackedAge, oldestPerState } from '../../src/track/ages.ts';
+import { isReuse } from '../../src/track/key.ts';
 import { ConnectionTracker, flowByGroup, trackedAge } from '../../src/track/tracker.ts';
+
+const isReuseState = (from: TcpState, to: TcpState) => isReuse(sock(1, 80, from), sock(1, 80, to));
 
 function sock(lport: number, rport: number, state: TcpState, inode = 0): Socket {
   return {
@@ -145,5 +148,95 @@ describe('ConnectionTracker', () => {
     expect(t.size).toBe(sockets.length);
     expect(step.events).toEqual([]);
     for (const c of t.current()) expect(trackedAge(c, 5000)).toEqual({ minMs: 5000 });
+  });
+
+  describe('sockets named by cookie (netlink)', () => {
+    const withCookie = (s: Socket, cookie: number): Socket => ({ ...s, cookie: cookie.toString(16) });
+
+    it('follows a connection by its cookie and builds its 4-tuple key only when asked', () => {
+      const t = new ConnectionTracker();
+      t.update(snap(0, [withCookie(sock(8080, 4000, 'ESTABLISHED', 7), 0x10)]));
+      const step = t.update(snap(5000, [withCookie(sock(8080, 4000, 'CLOSE_WAIT', 7), 0x10)]));
+      expect(step.events.map((e) => e.kind)).toEqual(['changed']);
+      const [cw] = [...t.current()];
+      expect(cw!.transitions).toEqual([{ from: 'ESTABLISHED', to: 'CLOSE_WAIT', after: 0, by: 5000 }]);
+      expect(cw!.key).toBe('inet|10.0.0.1|8080|10.0.0.2|4000');
+    });
+
+    it('continues a connection whose socket changed (request socket accepted) by its 4-tuple', () => {
+      const t = new ConnectionTracker();
+      t.update(
+        snap(0, [withCookie(sock(80, 0, 'LISTEN', 5), 1), withCookie(sock(80, 5555, 'SYN_RECEIVED'), 2)]),
+      );
+      const step = t.update(
+        snap(1000, [
+          withCookie(sock(80, 0, 'LISTEN', 5), 1),
+          withCookie(sock(80, 5555, 'ESTABLISHED', 9), 3),
+        ]),
+      );
+      expect(step.events.map((e) => e.kind)).toEqual(['changed']);
+      expect(step.arrivals.ESTABLISHED).toBe(1);
+      expect(step.departures.SYN_RECEIVED).toBe(1);
+    });
+
+    it('splits a reused 4-tuple (a new cookie after a closing state) into closed and opened', () => {
+      const t = new ConnectionTracker();
+      t.update(snap(0, [withCookie(sock(5000, 443, 'TIME_WAIT'), 4)]));
+      const step = t.update(snap(1000, [withCookie(sock(5000, 443, 'SYN_SENT', 120), 8)]));
+      expect(step.events.map((e) => e.kind)).toEqual(['closed', 'opened']);
+    });
+
+    it('keeps two SO_REUSEPORT listeners on one 4-tuple apart, with distinct keys', () => {
+      const t = new ConnectionTracker();
+      const looks = [0, 1000, 2000].map((at) =>
+        snap(at, [withCookie(sock(80, 0, 'LISTEN', 5), 1), withCookie(sock(80, 0, 'LISTEN', 6), 2)]),
+      );
+      for (const l of looks) t.update(l);
+      const keys = [...t.current()].map((c) => c.key);
+      expect(new Set(keys).size).toBe(2);
+      expect(t.size).toBe(2);
+    });
+
+    it('agrees with 4-tuple tracking on counts, arrivals, departures and transitions (property)', () => {
+      // Connections on distinct ports; each socket generation has its own cookie, as the kernel gives.
+      const state = fc.constantFrom(...TCP_STATES.filter((s) => s !== 'LISTEN'));
+      const look = fc.uniqueArray(fc.record({ port: fc.integer({ min: 1, max: 30 }), state }), {
+        selector: (x) => x.port,
+        maxLength: 20,
+      });
+      fc.assert(
+        fc.property(fc.array(look, { minLength: 1, maxLength: 8 }), (looks) => {
+          const byTuple = new ConnectionTracker();
+          const byCookie = new ConnectionTracker();
+          let last = new Map<number, { state: TcpState; cookie: number }>();
+          let nextCookie = 1;
+          looks.forEach((l, i) => {
+            const now = new Map<number, { state: TcpState; cookie: number }>();
+            const plain: Socket[] = [];
+            const named: Socket[] = [];
+            for (const x of l) {
+              const s = sock(x.port, 80, x.state);
+              const before = last.get(x.port);
+              // The kernel keeps a cookie while the socket lives; a reused 4-tuple is a new socket.
+              const reuse = before !== undefined && isReuseState(before.state, x.state);
+              const cookie = before !== undefined && !reuse ? before.cookie : nextCookie++;
+              now.set(x.port, { state: x.state, cookie });
+              plain.push(s);
+              named.push(withCookie(s, cookie));
+            }
+            const a = byTuple.update(snap(i * 1000, plain));
+            const b = byCookie.update(snap(i * 1000, named));
+            expect(b.counts).toEqual(a.counts);
+            expect(b.arrivals).toEqual(a.arrivals);
+            expect(b.departures).toEqual(a.departures);
+            const sig = (e: (typeof a.events)[number]) =>
+              `${e.kind} ${e.connection.key} ${e.kind === 'changed' ? e.from : ''}>${e.connection.state}`;
+            expect(b.events.map(sig).sort()).toEqual(a.events.map(sig).sort());
+            last = now;
+          });
+        }),
+        { numRuns: 300 },
+      );
+    });
   });
 });

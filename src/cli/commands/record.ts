@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { type Command, Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
-import { type LiveSourceOptions, takeLiveSnapshot } from '../../sources/live.ts';
+import { type LiveSourceOptions, snapshotCookies, takeLiveSnapshot } from '../../sources/live.ts';
 import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
 import { monotonicMs } from '../../sources/trace/session.ts';
 import { attachKernelStays, buildSnapshotWrite } from '../../store/snapshot-write.ts';
@@ -119,7 +119,7 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
     while (!ticker.stopped) {
       // Listener backlogs come from running `ss`, and nothing recorded uses them: skip that cost every look.
       const snapshot = await takeLiveSnapshot({ ...options, backlog: false });
-      const step = tracker.update(snapshot);
+      const step = tracker.update(snapshot, snapshotCookies(snapshot));
       const findings = diagnose(snapshot, previous);
       const write = buildSnapshotWrite(snapshot, step, tracker, findings);
       if (kernel.feed) attachKernelStays(write, snapshot, stays, kernel.feed.startedAtMs + wallOffsetMs);

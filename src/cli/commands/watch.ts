@@ -15,7 +15,7 @@ import {
   type WatchModel,
   type WatchSort,
 } from '../../render/watch-screen.ts';
-import { type LiveSourceOptions, takeLiveSnapshot } from '../../sources/live.ts';
+import { type LiveSourceOptions, snapshotCookies, takeLiveSnapshot } from '../../sources/live.ts';
 import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
 import { monotonicMs } from '../../sources/trace/session.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
@@ -141,7 +141,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
 
   const look = async () => {
     const snapshot = await takeLiveSnapshot(options);
-    tracker.update(snapshot);
+    tracker.update(snapshot, snapshotCookies(snapshot));
     const findings = diagnose(snapshot, previous);
     previous = snapshot;
     const shown = predicate ? snapshot.sockets.filter(predicate) : snapshot.sockets;

@@ -149,6 +149,26 @@ function attachCgroups(sockets: Socket[]): void {
   }
 }
 
+const cookiesOf = new WeakMap<Snapshot, { sockets: readonly Socket[]; ids: Float64Array }>();
+
+/** Each record's socket cookie as a number (exact below 2^53: the kernel counts cookies up from 1 per boot). */
+function cookieNumbers(records: SockDiagRecords): Float64Array {
+  const u32 = new Uint32Array(records.bytes.buffer, records.bytes.byteOffset, records.bytes.byteLength >> 2);
+  const ids = new Float64Array(records.count);
+  const step = records.stride >> 2;
+  for (let i = 0, w = 11; i < records.count; i++, w += step) ids[i] = u32[w + 1]! * 0x1_0000_0000 + u32[w]!;
+  return ids;
+}
+
+/**
+ * The socket cookies of a netlink snapshot as numbers, one per socket in `snapshot.sockets` order, for the tracker
+ * (`ConnectionTracker.update(snapshot, ids)`): undefined for other readers or once `sockets` was replaced.
+ */
+export function snapshotCookies(snapshot: Snapshot): Float64Array | undefined {
+  const entry = cookiesOf.get(snapshot);
+  return entry !== undefined && entry.sockets === snapshot.sockets ? entry.ids : undefined;
+}
+
 /** A snapshot whose sockets are still records: counts and groups read them in place, `sockets` are built on use. */
 export interface NetlinkRead {
   snapshot: Snapshot;
@@ -180,6 +200,7 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
       sockets,
       warnings,
     };
+    cookiesOf.set(snapshot, { sockets, ids: cookieNumbers(records) });
     if (options.processes) attachSnapshotProcesses(snapshot);
     if (options.kernel !== false) snapshot.kernel = readKernelContext(target, warnings);
     return { snapshot, records };
