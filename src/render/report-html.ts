@@ -2,7 +2,7 @@ import { maxOf } from '../internal/extent.ts';
 import type { TcpState } from '../states/states.ts';
 import { AGE_BUCKET_LABELS, formatDuration } from '../track/ages.ts';
 import { formatRate, type Report } from '../track/trends.ts';
-import { clock } from './report-text.ts';
+import { clock, kernelLine } from './report-text.ts';
 import { esc } from './svg.ts';
 import { barChart, timeChart } from './svg-chart.ts';
 
@@ -51,6 +51,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px;vertical-align:-1px}
 .sev-critical{color:#b42323;font-weight:600}.sev-warning{color:#a76008;font-weight:600}
 .muted{color:#5b6475}
+.kernel{display:inline-block;background:#1d2330;color:#fff;border-radius:4px;padding:0 5px;font-size:11px;font-weight:600}
 `;
 
 function dot(state: TcpState): string {
@@ -98,6 +99,20 @@ export function renderReportHtml(report: Report, name: string): string {
     ),
     '</div>',
   );
+  if (report.kernelTrace) {
+    html.push(
+      `<p><span class="kernel">KERNEL</span> ${esc(kernelLine(report))}: each is marked KERNEL below; the rest are bounds from the looks.</p>`,
+    );
+  }
+  if (report.kernel && report.kernel.transitions.length > 0) {
+    html.push(
+      '<h2>Transitions <span class="kernel">KERNEL</span></h2><p class="muted">Every state change the kernel reported while recording, including connections that opened and closed between two looks.</p><table><tr><th>From</th><th>To</th><th class="num">Count</th></tr>',
+    );
+    for (const t of report.kernel.transitions) {
+      html.push(`<tr><td>${dot(t.from)}</td><td>${dot(t.to)}</td><td class="num">${t.count}</td></tr>`);
+    }
+    html.push('</table>');
+  }
 
   if (report.leaks.length) {
     html.push('<h2>Leaks and growth</h2><div class="stack">');
@@ -132,7 +147,7 @@ export function renderReportHtml(report: Report, name: string): string {
   html.push('<h2>Each state</h2><div class="grid">');
   for (const t of report.states) {
     html.push(
-      `<div class="panel"><h3><span>${dot(t.state)}</span><small>now ${Math.round(t.last)} · peak ${t.peak} at ${clock(t.peakAt, long)} · ${t.perMinute >= 0 ? '+' : ''}${t.perMinute.toFixed(1)}/min</small></h3>`,
+      `<div class="panel"><h3><span>${dot(t.state)}</span><small>now ${Math.round(t.last)} · peak ${t.peak} at ${clock(t.peakAt, long)} · ${t.perMinute >= 0 ? '+' : ''}${t.perMinute.toFixed(1)}/min · in ${t.arrivals} / out ${t.departures}${report.kernelTrace ? ' <span class="kernel">KERNEL</span>' : ''}</small></h3>`,
       timeChart(t.series, { width: 560, height: 170, color: STATE_HEX[t.state], markPeak: true }),
       '</div>',
     );
@@ -150,7 +165,7 @@ export function renderReportHtml(report: Report, name: string): string {
         extra: (t.open[i] ?? 0) + (t.atLeast[i] ?? 0),
       }));
       html.push(
-        `<div class="panel"><h3><span>${dot(t.state)}</span><small>${t.endedTotal} ended${t.atLeastTotal ? ` · ${t.atLeastTotal} ≥ (under way at the first look)` : ''}${t.median ? ` · median ${t.median}` : ''}${t.longest ? ` · longest ${t.longest.atLeast ? '≥' : ''}${formatDuration(t.longest.ms)}` : ''}</small></h3>`,
+        `<div class="panel"><h3><span>${dot(t.state)}</span><small>${t.endedTotal} ended${t.exactTotal ? ` · <span class="kernel" title="measured by the kernel trace, exact to the microsecond">KERNEL</span> ${t.exactTotal === t.endedTotal ? 'all' : t.exactTotal} exact` : ''}${t.atLeastTotal ? ` · ${t.atLeastTotal} ≥ (under way at the first look)` : ''}${t.median ? ` · median ${t.median}` : ''}${t.longest ? ` · longest ${t.longest.atLeast ? '≥' : ''}${formatDuration(t.longest.ms)}` : ''}</small></h3>`,
         barChart(rows, { width: 560, color: STATE_HEX[t.state] }),
         '</div>',
       );

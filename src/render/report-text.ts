@@ -17,6 +17,16 @@ function signed(n: number, digits = 1): string {
   return n > 0 && text !== '0' ? `+${text}` : text;
 }
 
+/** What the kernel trace contributed: which looks had it, and what that makes exact. */
+export function kernelLine(report: Report): string {
+  // A recording from before the transitions were stored says only that its stays are exact.
+  if (report.kernel === undefined)
+    return 'with the kernel trace (sock:inet_sock_set_state): stays begun after tracing began are exact';
+  const { looks } = report.kernel;
+  const part = looks < report.looks ? ` (${looks} of ${report.looks} looks)` : '';
+  return `with the kernel trace${part} (sock:inet_sock_set_state): IN/OUT are the kernel's counts, and stays begun after tracing began are exact`;
+}
+
 /** The report for a terminal: states with charts, leaks, time in state, stuck connections, findings. */
 export function renderReportText(report: Report, name: string, c: Colors, width = 100): string {
   const out: string[] = [];
@@ -24,9 +34,7 @@ export function renderReportText(report: Report, name: string, c: Colors, width 
   out.push(
     c.bold(`tcpstate report · ${name}`),
     `${clock(report.from, true)} → ${clock(report.to, long)} (${formatDuration(report.to - report.from)}) · ${report.looks} looks${report.intervalMs ? ` every ${formatDuration(report.intervalMs)}` : ''}${report.rows !== report.looks ? ` (${report.rows} rows after downsampling)` : ''}`,
-    ...(report.kernelTrace
-      ? ['with the kernel trace (sock:inet_sock_set_state): stays begun after the first look are exact']
-      : []),
+    ...(report.kernelTrace ? [kernelLine(report)] : []),
     '',
   );
   if (report.rows === 0) {
@@ -62,6 +70,17 @@ export function renderReportText(report: Report, name: string, c: Colors, width 
     }),
     '',
   );
+
+  if (report.kernel && report.kernel.transitions.length > 0) {
+    out.push(
+      c.bold('Transitions (counted by the kernel)'),
+      renderTable(
+        report.kernel.transitions.map((t) => [`${t.from} → ${t.to}`, t.count]),
+        { head: ['FROM → TO', 'COUNT'], align: ['left', 'right'], plain: true },
+      ),
+      '',
+    );
+  }
 
   out.push(c.bold('Leaks and growth'));
   if (report.leaks.length === 0) out.push('  none: no state grew steadily in this window');

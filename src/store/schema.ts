@@ -49,6 +49,23 @@ ALTER TABLE durations_bound RENAME TO durations;
 
 export const MIGRATE_CONNECTIONS = CONNECTIONS_TABLE;
 
+/**
+ * Every state change the kernel trace reported between two looks, by FROM → TO (a few rows per look, however
+ * many connections). Only looks with `snapshots.kernel = 1` have them; their state_counts arrivals and departures
+ * are these counts, not the looks' diff.
+ */
+const TRANSITIONS_TABLE = `CREATE TABLE IF NOT EXISTS transitions (
+  snapshot_id INTEGER NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (snapshot_id, from_state, to_state)
+) WITHOUT ROWID;`;
+
+/** A version-1 file from before the kernel trace was recorded: the transitions, and which looks had the trace. */
+export const MIGRATE_TRANSITIONS = `${TRANSITIONS_TABLE}
+ALTER TABLE snapshots ADD COLUMN kernel INTEGER NOT NULL DEFAULT 0;`;
+
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 
@@ -70,7 +87,9 @@ CREATE TABLE IF NOT EXISTS snapshots (
   samples INTEGER NOT NULL DEFAULT 1,
   source TEXT NOT NULL,
   total REAL NOT NULL,
-  total_max INTEGER NOT NULL
+  total_max INTEGER NOT NULL,
+  -- 1: the kernel trace ran through this look (its arrivals and departures are the kernel's counts)
+  kernel INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS snapshots_at ON snapshots (at);
 
@@ -121,6 +140,7 @@ CREATE INDEX IF NOT EXISTS spans_open ON spans (conn) WHERE end_by IS NULL;
 CREATE INDEX IF NOT EXISTS spans_start ON spans (start_by);
 
 ${CONNECTIONS_TABLE}
+${TRANSITIONS_TABLE}
 CREATE TABLE IF NOT EXISTS findings (
   snapshot_id INTEGER NOT NULL,
   rule TEXT NOT NULL,

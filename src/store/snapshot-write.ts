@@ -45,19 +45,18 @@ export function buildSnapshotWrite(
 }
 
 /**
- * Adds the kernel's complete stays since the previous look, named by service as this look's listeners say;
- * `since` is the wall-clock ms at which tracing began.
+ * Adds the kernel's complete stays and transitions since the previous look, the stays named by service as this
+ * look's listeners say.
  */
 export function attachKernelStays(
   write: SnapshotWrite,
   snapshot: Snapshot,
   stays: KernelStays,
-  since: number,
 ): SnapshotWrite {
   const listening = listeningPorts(snapshot.sockets);
   write.kernel = {
-    since,
     stays: stays.take().map((k) => ({ ...k, service: serviceOfTuple(k.local, k.remote, listening) })),
+    transitions: stays.takeTransitions(),
   };
   return write;
 }

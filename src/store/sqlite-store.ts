@@ -15,13 +15,20 @@ import {
   type StoredGroupKind,
   type StoredSnapshot,
 } from '../model/recording.ts';
-import type { Socket } from '../model/snapshot.ts';
+import type { Endpoint, Socket } from '../model/snapshot.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { bucketOf } from '../track/ages.ts';
+import { type KernelTransition, kernelFlows } from '../track/kernel-stays.ts';
 import { endedStay } from '../track/stays.ts';
 import type { ConnectionTracker, SeedConnection, TrackedConnection } from '../track/tracker.ts';
 import { acquireRecorderLock, releaseRecorderLock } from './lock.ts';
-import { MIGRATE_CONNECTIONS, MIGRATE_DURATIONS_BOUND, SCHEMA, SCHEMA_VERSION } from './schema.ts';
+import {
+  MIGRATE_CONNECTIONS,
+  MIGRATE_DURATIONS_BOUND,
+  MIGRATE_TRANSITIONS,
+  SCHEMA,
+  SCHEMA_VERSION,
+} from './schema.ts';
 import type { MaintenanceOptions, SnapshotStore, SnapshotWrite } from './types.ts';
 
 export interface OpenStoreOptions {
@@ -152,6 +159,8 @@ export class SqliteStore implements SnapshotStore {
   private closed = false;
   /** The connections table holds the tracker's connections (else the next look rewrites it whole). */
   private connectionsComplete = false;
+  /** The previous look's kernel-timed stays (stayKey), for a look that sees a stay end a drain before the kernel. */
+  private kernelTimedBefore: string[] = [];
   /** Run after the database is closed (removes a private copy). */
   onClose: (() => void) | undefined;
 
@@ -228,20 +237,31 @@ export class SqliteStore implements SnapshotStore {
 
   /** A file written by an older tcpstate: add what this one writes (under the lease, in one transaction). */
   private migrate(): void {
-    const hasConnections = this.tables().has('connections');
+    const tables = this.tables();
+    const hasConnections = tables.has('connections');
     const hasBound = this.durationsHaveBound();
-    if (hasConnections && hasBound) return;
+    const hasTransitions = tables.has('transitions');
+    if (hasConnections && hasBound && hasTransitions) return;
     this.db.transaction(() => {
       if (!hasConnections) this.db.exec(MIGRATE_CONNECTIONS);
       if (!hasBound) this.db.exec(MIGRATE_DURATIONS_BOUND);
+      if (!hasTransitions) this.db.exec(MIGRATE_TRANSITIONS);
     })();
+  }
+
+  /** The file has the kernel's transitions (written by this tcpstate, or migrated by a recorder). */
+  private hasTransitions(): boolean {
+    return this.tables().has('transitions');
   }
 
   private prepareWriters() {
     const db = this.db;
     return {
       snapshot: db.prepare(
-        'INSERT INTO snapshots (at, resolution_ms, samples, source, total, total_max) VALUES (?, 0, 1, ?, ?, ?)',
+        'INSERT INTO snapshots (at, resolution_ms, samples, source, total, total_max, kernel) VALUES (?, 0, 1, ?, ?, ?, ?)',
+      ),
+      transition: db.prepare(
+        'INSERT INTO transitions (snapshot_id, from_state, to_state, count) VALUES (?, ?, ?, ?)',
       ),
       state: db.prepare(
         'INSERT INTO state_counts (snapshot_id, state, count, max, arrivals, departures) VALUES (?, ?, ?, ?, ?, ?)',
@@ -329,12 +349,26 @@ export class SqliteStore implements SnapshotStore {
     const { step } = write;
     const tx = this.db.transaction(() => {
       const total = TCP_STATES.reduce((n, s) => n + write.counts[s], 0);
-      const id = Number(w.snapshot.run(write.at, write.source, total, total).lastInsertRowid);
+      const id = Number(
+        w.snapshot.run(write.at, write.source, total, total, write.kernel ? 1 : 0).lastInsertRowid,
+      );
+      // With the kernel trace, IN/OUT are the kernel's counts (short connections included), not the looks' diff.
+      const flows = write.kernel ? kernelFlows(write.kernel.transitions) : step;
       for (const state of TCP_STATES) {
         const c = write.counts[state];
-        const a = step.arrivals[state];
-        const d = step.departures[state];
+        const a = flows.arrivals[state];
+        const d = flows.departures[state];
         if (c || a || d) w.state.run(id, state, c, c, a, d);
+      }
+      for (const t of write.kernel?.transitions ?? []) w.transition.run(id, t.from, t.to, t.count);
+      // The stays the kernel timed, this look's and the previous one's (a change can reach us a drain after the
+      // look that saw it): the looks' copies of these are not stored again.
+      const timed = new Set(this.kernelTimedBefore);
+      this.kernelTimedBefore = [];
+      for (const k of write.kernel?.stays ?? []) {
+        const key = stayKey(k.state, k.local, k.remote);
+        timed.add(key);
+        this.kernelTimedBefore.push(key);
       }
       for (const g of write.groups) w.group.run(id, g.kind, g.key, g.state, g.count, g.count);
       for (const f of write.findings) w.finding.run(id, f.rule, f.severity, f.title);
@@ -343,13 +377,10 @@ export class SqliteStore implements SnapshotStore {
       for (const event of step.events) {
         const stay = endedStay(event, write.at);
         if (stay === undefined) continue;
-        // With the kernel trace, a stay begun after tracing began is one the kernel reported exactly (below).
-        const startAfter = event.kind === 'changed' ? event.fromAfter : event.connection.stateAfter;
-        const kernelSaw =
-          write.kernel !== undefined &&
-          stay.bound === 'within' &&
-          startAfter !== undefined &&
-          startAfter >= write.kernel.since;
+        // A stay the kernel timed is stored once, exactly (below), whatever the looks made of it: 'within', or
+        // 'atLeast' when it began after tracing began but before the first look.
+        const socket = event.connection.socket;
+        const kernelSaw = timed.has(stayKey(stay.state, socket.local, socket.remote));
         if (!kernelSaw) {
           w.duration.run(id, stay.state, stay.service, stay.bound, bucketOf(stay.ms), 1);
         }
@@ -450,7 +481,7 @@ export class SqliteStore implements SnapshotStore {
       const cutoff = now - options.retentionMs;
       db.transaction(() => {
         const old = 'SELECT id FROM snapshots WHERE at < ?';
-        for (const table of ['state_counts', 'group_counts', 'durations', 'findings']) {
+        for (const table of ['state_counts', 'group_counts', 'durations', 'transitions', 'findings']) {
           db.prepare(`DELETE FROM ${table} WHERE snapshot_id IN (${old})`).run(cutoff);
         }
         db.prepare('DELETE FROM snapshots WHERE at < ?').run(cutoff);
@@ -484,15 +515,15 @@ export class SqliteStore implements SnapshotStore {
         const agg = db
           .prepare(
             `SELECT SUM(samples) AS samples, SUM(total * samples) AS weighted, MAX(total_max) AS total_max,
-               MIN(source) AS source FROM snapshots WHERE id IN (${list})`,
+               MIN(source) AS source, MIN(kernel) AS kernel FROM snapshots WHERE id IN (${list})`,
           )
-          .get() as { samples: number; weighted: number; total_max: number; source: string };
+          .get() as { samples: number; weighted: number; total_max: number; source: string; kernel: number };
         const id = Number(
           db
             .prepare(
-              'INSERT INTO snapshots (at, resolution_ms, samples, source, total, total_max) VALUES (?, ?, ?, ?, ?, ?)',
+              'INSERT INTO snapshots (at, resolution_ms, samples, source, total, total_max, kernel) VALUES (?, ?, ?, ?, ?, ?, ?)',
             )
-            .run(b, width, agg.samples, agg.source, agg.weighted / agg.samples, agg.total_max)
+            .run(b, width, agg.samples, agg.source, agg.weighted / agg.samples, agg.total_max, agg.kernel)
             .lastInsertRowid,
         );
         // Averages weight each row by its looks; a state absent from a look counted zero there.
@@ -514,10 +545,15 @@ export class SqliteStore implements SnapshotStore {
            GROUP BY state, service, bound, bucket`,
         ).run(id);
         db.prepare(
+          `INSERT INTO transitions (snapshot_id, from_state, to_state, count)
+           SELECT ?, from_state, to_state, SUM(count) FROM transitions WHERE snapshot_id IN (${list})
+           GROUP BY from_state, to_state`,
+        ).run(id);
+        db.prepare(
           `INSERT INTO findings (snapshot_id, rule, severity, title)
            SELECT DISTINCT ?, rule, severity, title FROM findings WHERE snapshot_id IN (${list})`,
         ).run(id);
-        for (const table of ['state_counts', 'group_counts', 'durations', 'findings']) {
+        for (const table of ['state_counts', 'group_counts', 'durations', 'transitions', 'findings']) {
           db.prepare(`DELETE FROM ${table} WHERE snapshot_id IN (${list})`).run();
         }
         db.prepare(`DELETE FROM snapshots WHERE id IN (${list})`).run();
@@ -636,6 +672,25 @@ export class SqliteStore implements SnapshotStore {
     }));
   }
 
+  transitions(since = 0): KernelTransition[] {
+    if (!this.hasTransitions()) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT t.from_state AS f, t.to_state AS t, SUM(t.count) AS count FROM transitions t
+         JOIN snapshots s ON s.id = t.snapshot_id WHERE s.at >= ? GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`,
+      )
+      .all(since) as Array<{ f: string; t: string; count: number }>;
+    return rows.map((r) => ({ from: toState(r.f, this.path), to: toState(r.t, this.path), count: r.count }));
+  }
+
+  tracedLooks(since = 0): number {
+    if (!this.hasTransitions()) return 0;
+    const row = this.db
+      .prepare('SELECT COALESCE(SUM(samples), 0) AS n FROM snapshots WHERE kernel = 1 AND at >= ?')
+      .get(since) as { n: number };
+    return row.n;
+  }
+
   /**
    * The connections at the last look, each with its stay in its state so far (end bounds null: still open).
    * Empty for a file from an older tcpstate, which did not keep them.
@@ -718,6 +773,11 @@ export class SqliteStore implements SnapshotStore {
     this.db.close();
     this.onClose?.();
   }
+}
+
+/** One stay's identity across the looks and the kernel: its state and both endpoints. */
+function stayKey(state: TcpState, local: Endpoint, remote: Endpoint): string {
+  return `${state}|${local.address}|${local.port ?? ''}|${remote.address}|${remote.port ?? ''}`;
 }
 
 /** Rebuilds the endpoints of a connection from its key (family|laddr|lport|raddr|rport[#n]). */

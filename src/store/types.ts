@@ -8,7 +8,7 @@ import type {
   StoredFinding,
   StoredSnapshot,
 } from '../model/recording.ts';
-import type { ExactStay } from '../track/kernel-stays.ts';
+import type { ExactStay, KernelTransition } from '../track/kernel-stays.ts';
 import type { ConnectionTracker, TrackedConnection, TrackStep } from '../track/tracker.ts';
 
 /** One look, as the recorder writes it. */
@@ -23,10 +23,15 @@ export interface SnapshotWrite {
   connections: Iterable<TrackedConnection>;
   /**
    * Present when the kernel trace ran through this look: the complete stays it reported since the previous look
-   * (stored as `exact`). The looks' own `within` stays begun after `since` (wall ms at which tracing began) are
-   * then left out, since the kernel saw each of them exactly; older ones (a resumed recording) are kept.
+   * (stored as `exact`). The looks' own copy of a stay the kernel timed (same state and endpoints, ended at this
+   * look or the one before) is then left out; the looks still bound the stays the kernel could not time (begun
+   * before tracing began, or lost).
    */
-  kernel?: { since: number; stays: ReadonlyArray<ExactStay & { service: string }> };
+  kernel?: {
+    stays: ReadonlyArray<ExactStay & { service: string }>;
+    /** Every state change the kernel reported since the previous look: the look's IN/OUT, exact. */
+    transitions: readonly KernelTransition[];
+  };
 }
 
 export interface MaintenanceOptions {
@@ -55,6 +60,10 @@ export interface SnapshotStore {
   groupSeries(since?: number): GroupSeriesPoint[];
   spans(since?: number): SpanRow[];
   durations(since?: number): DurationRow[];
+  /** The kernel-counted transitions (looks recorded with the trace), summed over the looks since `since`. */
+  transitions(since?: number): KernelTransition[];
+  /** How many looks since `since` were recorded with the kernel trace running (their IN/OUT are the kernel's). */
+  tracedLooks(since?: number): number;
   /** The connections at the last look, with their stays so far. */
   openStays(): SpanRow[];
   findings(since?: number): StoredFinding[];

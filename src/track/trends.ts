@@ -9,6 +9,7 @@ import type {
 } from '../model/recording.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { AGE_BUCKET_LABELS, bucketOf } from './ages.ts';
+import type { KernelTransition } from './kernel-stays.ts';
 
 /**
  * A recording turned into what a person asks of it: how each state moved, when it peaked, what is leaking and how
@@ -108,6 +109,11 @@ export interface Report {
   findings: FindingHistory[];
   /** The recording ran with the kernel trace: complete stays are exact (`record --trace`). */
   kernelTrace?: boolean;
+  /**
+   * What the kernel counted, when some looks were recorded with the trace: how many looks (their IN/OUT are the
+   * kernel's) and every FROM → TO change between them, most frequent first.
+   */
+  kernel?: { looks: number; transitions: KernelTransition[] };
 }
 
 export interface ReportInput {
@@ -121,6 +127,9 @@ export interface ReportInput {
    * with a span (at least --span-min long) are known to be open at the end.
    */
   open?: SpanRow[];
+  /** The kernel's transitions over the window (SqliteStore.transitions()), and how many looks had the trace. */
+  transitions?: KernelTransition[];
+  tracedLooks?: number;
 }
 
 export interface ReportOptions {
@@ -180,6 +189,10 @@ export function buildReport(input: ReportInput, options: ReportOptions = {}): Re
     stuck: stuckAtEnd(openAtEnd(input), to),
     findings: findingHistory(input.findings),
   };
+  if (input.tracedLooks) {
+    report.kernelTrace = true;
+    report.kernel = { looks: input.tracedLooks, transitions: input.transitions ?? [] };
+  }
   report.leaks = detectLeaks(report.states, input.groups, input.spans, options);
   return report;
 }

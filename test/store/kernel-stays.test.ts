@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pc from 'picocolors';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
@@ -77,7 +78,7 @@ describe('record --trace: kernel stays into the store and report', () => {
     stays.add([change(40003, 3000, 'ESTABLISHED', 'CLOSE_WAIT', undefined)], offset);
     for (const at of [1_000_000, 1_005_000]) {
       const s = snap(at, [listener]);
-      store.append(attachKernelStays(buildSnapshotWrite(s, tracker.update(s), tracker, []), s, stays, 0));
+      store.append(attachKernelStays(buildSnapshotWrite(s, tracker.update(s), tracker, []), s, stays));
     }
     store.close();
 
@@ -121,44 +122,133 @@ describe('record --trace: kernel stays into the store and report', () => {
     expect(row!.trim().split(/\s+/).slice(1, 3)).toEqual(['2', '2']);
   });
 
+  // Looks at 0, 1000, 2000: port 1 in ESTABLISHED at the first look, CLOSE_WAIT at the second, gone at the third;
+  // port 2 ESTABLISHED at the second, CLOSE_WAIT at the third. What the kernel timed is stored once, exactly;
+  // what it could not time (begun before tracing, or lost) the looks still bound.
   it.each([
-    // Port 1's ESTABLISHED was under way at the first look (≥, kept); its CLOSE_WAIT and port 2's ESTABLISHED
-    // began after it, so the kernel reported them and the looks' `within` copies are not stored twice ...
-    [0, ['ESTABLISHED:atLeast']],
-    // ... unless tracing began later (a resumed recording): then the kernel never saw their start.
-    [500, ['CLOSE_WAIT:within', 'ESTABLISHED:atLeast', 'ESTABLISHED:within']],
-  ] as const)(
-    'with tracing from %d, leaves the looks own "within" stays out only where the kernel saw them',
-    (since, expected) => {
-      const path = join(dir, `w${since}.db`);
-      const store = openSqliteStore(path, { write: true });
-      const tracker = new ConnectionTracker();
-      const stays = new KernelStays();
-      const conn = (port: number, state: TcpState): Socket => ({
-        protocol: 'tcp',
-        family: 'inet',
-        state,
-        local: { address: '127.0.0.1', port: 8080 },
-        remote: { address: '127.0.0.1', port },
-        inode: 200 + port,
-      });
-      const looks: Array<[number, Socket[]]> = [
-        [0, [listener, conn(1, 'ESTABLISHED')]],
-        [1000, [listener, conn(1, 'CLOSE_WAIT'), conn(2, 'ESTABLISHED')]],
-        [2000, [listener, conn(2, 'CLOSE_WAIT')]],
-      ];
-      for (const [at, sockets] of looks) {
-        const s = snap(at, sockets);
-        store.append(
-          attachKernelStays(buildSnapshotWrite(s, tracker.update(s), tracker, []), s, stays, since),
-        );
-      }
-      const bounds = store
-        .durations()
-        .map((d) => `${d.state}:${d.bound}`)
-        .sort();
-      store.close();
-      expect(bounds).toEqual(expected);
-    },
-  );
+    [
+      'port 1 in ESTABLISHED since before tracing (the looks keep their ≥)',
+      [change(1, 50, 'ESTABLISHED', 'CLOSE_WAIT'), change(1, 1800, 'CLOSE_WAIT', 'LAST_ACK', 1750)],
+      [change(2, 1500, 'ESTABLISHED', 'CLOSE_WAIT', 800)],
+      ['CLOSE_WAIT:exact×1', 'ESTABLISHED:atLeast×1', 'ESTABLISHED:exact×1'],
+    ],
+    [
+      "port 1's ESTABLISHED begun after tracing, before the first look (the kernel's, not also a looks' ≥)",
+      [change(1, 50, 'ESTABLISHED', 'CLOSE_WAIT', 300), change(1, 1800, 'CLOSE_WAIT', 'LAST_ACK', 1750)],
+      [change(2, 1500, 'ESTABLISHED', 'CLOSE_WAIT', 800)],
+      ['CLOSE_WAIT:exact×1', 'ESTABLISHED:exact×2'],
+    ],
+    [
+      'the kernel lost every change (the looks keep all their stays)',
+      [],
+      [],
+      ['CLOSE_WAIT:within×1', 'ESTABLISHED:atLeast×1', 'ESTABLISHED:within×1'],
+    ],
+  ] as const)('%s', (name, beforeSecond, beforeThird, expected) => {
+    const path = join(dir, `w${name.length}.db`);
+    const store = openSqliteStore(path, { write: true });
+    const tracker = new ConnectionTracker();
+    const stays = new KernelStays();
+    const conn = (port: number, state: TcpState): Socket => ({
+      protocol: 'tcp',
+      family: 'inet',
+      state,
+      local: { address: '127.0.0.1', port: 8080 },
+      remote: { address: '127.0.0.1', port },
+      inode: 200 + port,
+    });
+    const looks: Array<[number, Socket[]]> = [
+      [0, [listener, conn(1, 'ESTABLISHED')]],
+      [1000, [listener, conn(1, 'CLOSE_WAIT'), conn(2, 'ESTABLISHED')]],
+      [2000, [listener, conn(2, 'CLOSE_WAIT')]],
+    ];
+    const changes: ReadonlyArray<readonly StateChange[]> = [[], beforeSecond, beforeThird];
+    for (const [i, [at, sockets]] of looks.entries()) {
+      stays.add(changes[i]!, 0);
+      const s = snap(at, sockets);
+      store.append(attachKernelStays(buildSnapshotWrite(s, tracker.update(s), tracker, []), s, stays));
+    }
+    const bounds = store
+      .durations()
+      .map((d) => `${d.state}:${d.bound}×${d.count}`)
+      .sort();
+    store.close();
+    expect(bounds).toEqual(expected);
+  });
+});
+
+describe('the kernel transitions in the recording', () => {
+  const write = (
+    store: ReturnType<typeof openSqliteStore>,
+    tracker: ConnectionTracker,
+    at: number,
+    k?: KernelStays,
+  ) => {
+    const s = snap(at, [listener]);
+    const w = buildSnapshotWrite(s, tracker.update(s), tracker, []);
+    store.append(k ? attachKernelStays(w, s, k) : w);
+  };
+
+  it('a file from before them is read as it is, and migrated by the next recorder', () => {
+    const path = join(dir, 'old.db');
+    const first = openSqliteStore(path, { write: true });
+    write(first, new ConnectionTracker(), 1000);
+    first.close();
+    // What an older tcpstate wrote: no transitions table, no kernel column.
+    const raw = new Database(path);
+    raw.exec('DROP TABLE transitions; ALTER TABLE snapshots DROP COLUMN kernel;');
+    raw.close();
+
+    const reader = openSqliteStore(path);
+    expect(reader.transitions()).toEqual([]);
+    expect(reader.tracedLooks()).toBe(0);
+    expect(reader.snapshots()).toHaveLength(1);
+    reader.close();
+
+    const recorder = openSqliteStore(path, { write: true });
+    const tracker = new ConnectionTracker();
+    recorder.resume(tracker);
+    const stays = new KernelStays();
+    stays.add(
+      [
+        change(1, 10, 'LISTEN', 'SYN_RECEIVED'),
+        change(1, 11, 'SYN_RECEIVED', 'ESTABLISHED', 1),
+        change(1, 12, 'ESTABLISHED', 'CLOSE_WAIT', 1),
+        change(2, 20, 'LISTEN', 'SYN_RECEIVED'),
+      ],
+      0,
+    );
+    write(recorder, tracker, 2000, stays);
+    recorder.close();
+
+    const after = openSqliteStore(path);
+    expect(after.tracedLooks()).toBe(1);
+    expect(after.transitions()).toEqual([
+      { from: 'LISTEN', to: 'SYN_RECEIVED', count: 2 },
+      { from: 'ESTABLISHED', to: 'CLOSE_WAIT', count: 1 },
+      { from: 'SYN_RECEIVED', to: 'ESTABLISHED', count: 1 },
+    ]);
+    // The traced look's IN/OUT are the kernel's: the listener never left LISTEN for its children.
+    const last = after.snapshots().at(-1)!;
+    expect([last.arrivals.SYN_RECEIVED, last.departures.SYN_RECEIVED]).toEqual([2, 1]);
+    expect([last.arrivals.CLOSE_WAIT, last.departures.LISTEN]).toEqual([1, 0]);
+    after.close();
+  });
+
+  it('downsampling sums them, and a bucket is traced only when all its looks were', () => {
+    const path = join(dir, 'down.db');
+    const store = openSqliteStore(path, { write: true });
+    const tracker = new ConnectionTracker();
+    const stays = new KernelStays();
+    for (const at of [0, 1000, 2000, 61_000, 62_000]) {
+      stays.add([change(at + 1, at, 'ESTABLISHED', 'CLOSE_WAIT', 5)], 0);
+      write(store, tracker, at, at === 62_000 ? undefined : stays);
+    }
+    store.maintain(300_000, { retentionMs: 1e9, downsampleAfterMs: 100_000, downsampleToMs: 60_000 });
+    expect(store.transitions()).toEqual([{ from: 'ESTABLISHED', to: 'CLOSE_WAIT', count: 4 }]);
+    // 3 traced looks in the first minute's row; the second minute had an untraced look.
+    expect(store.tracedLooks()).toBe(3);
+    expect(store.snapshots().map((s) => s.arrivals.CLOSE_WAIT)).toEqual([3, 1]);
+    store.close();
+  });
 });

@@ -122,7 +122,7 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
       const step = tracker.update(snapshot, snapshotCookies(snapshot));
       const findings = diagnose(snapshot, previous);
       const write = buildSnapshotWrite(snapshot, step, tracker, findings);
-      if (kernel.feed) attachKernelStays(write, snapshot, stays, kernel.feed.startedAtMs + wallOffsetMs);
+      if (kernel.feed) attachKernelStays(write, snapshot, stays);
       store.append(write);
       looks++;
       previous = snapshot;

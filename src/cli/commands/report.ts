@@ -51,6 +51,8 @@ export function report(options: ReportOptions): number {
         durations: store.durations(since),
         findings: store.findings(since),
         open: store.openStays(),
+        transitions: store.transitions(since),
+        tracedLooks: store.tracedLooks(since),
       },
       { minPerMinute: Number(options.minRate) },
     );
