@@ -28,19 +28,22 @@ const CONNECTIONS_TABLE = `CREATE TABLE IF NOT EXISTS connections (
   ${STAY_COLUMNS}
 ) WITHOUT ROWID;`;
 
+/** A histogram row of stays that ended: the durations table, and the one an older file's is migrated into. */
+const DURATION_COLUMNS = `snapshot_id INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  service TEXT NOT NULL,
+  bound TEXT NOT NULL,
+  bucket INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (snapshot_id, state, service, bound, bucket)`;
+
 /**
  * Brings a version-1 file from an older tcpstate up to date when a recorder opens it (readers cope with either):
  * the connections table, and the bound of each duration row (all of the old ones were counted as complete).
  */
 export const MIGRATE_DURATIONS_BOUND = `
 CREATE TABLE durations_bound (
-  snapshot_id INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  service TEXT NOT NULL,
-  bound TEXT NOT NULL,
-  bucket INTEGER NOT NULL,
-  count INTEGER NOT NULL,
-  PRIMARY KEY (snapshot_id, state, service, bound, bucket)
+  ${DURATION_COLUMNS}
 ) WITHOUT ROWID;
 INSERT INTO durations_bound SELECT snapshot_id, state, service, 'within', bucket, count FROM durations;
 DROP TABLE durations;
@@ -119,13 +122,7 @@ CREATE TABLE IF NOT EXISTS group_counts (
 -- the looks' bounds, or only a lower bound: see src/track/stays.ts): churn costs a few rows per look, not one per
 -- connection.
 CREATE TABLE IF NOT EXISTS durations (
-  snapshot_id INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  service TEXT NOT NULL,
-  bound TEXT NOT NULL,
-  bucket INTEGER NOT NULL,
-  count INTEGER NOT NULL,
-  PRIMARY KEY (snapshot_id, state, service, bound, bucket)
+  ${DURATION_COLUMNS}
 ) WITHOUT ROWID;
 
 -- Individual stays that lasted at least the span minimum (the stuck ones worth naming).

@@ -54,6 +54,57 @@ interface ConnectionDbRow {
   process?: string | null;
 }
 
+/** The columns a stay is read back by, alike in the spans table and the connections table. */
+/** How a stay is written, in the same order in both tables (stayValues gives them). */
+const STAY_WRITE = `(conn, state, service, process, local, remote, inode, first_seen, start_after, start_by)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** A tracked connection's stay, as STAY_WRITE's values. */
+function stayValues(c: TrackedConnection) {
+  return [
+    c.key,
+    c.state,
+    c.service ?? null,
+    c.process ?? null,
+    formatEndpoint(c.socket.local.address, c.socket.local.port),
+    formatEndpoint(c.socket.remote.address, c.socket.remote.port),
+    c.socket.inode ?? null,
+    c.firstSeen,
+    c.stateAfter ?? null,
+    c.stateSeenAt,
+  ] as const;
+}
+
+const STAY_READ = 'conn, state, service, process, local, remote, first_seen, start_after, start_by';
+
+interface StayDbRow {
+  conn: string;
+  state: string;
+  service: string | null;
+  process: string | null;
+  local: string;
+  remote: string;
+  first_seen: number;
+  start_after: number | null;
+  start_by: number;
+}
+
+function spanRow(r: StayDbRow, path: string, endAfter: number | null, endBy: number | null): SpanRow {
+  return {
+    conn: r.conn,
+    state: toState(r.state, path),
+    service: r.service,
+    process: r.process,
+    local: r.local,
+    remote: r.remote,
+    firstSeen: r.first_seen,
+    startAfter: r.start_after,
+    startBy: r.start_by,
+    endAfter,
+    endBy,
+  };
+}
+
 function toBound(text: string, path: string): StayBound {
   if (!(STAY_BOUNDS as readonly string[]).includes(text))
     throw new StoreError(`${path}: unknown stay bound '${text}' in the recording`);
@@ -273,18 +324,11 @@ export class SqliteStore implements SnapshotStore {
         `INSERT INTO durations (snapshot_id, state, service, bound, bucket, count) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT DO UPDATE SET count = count + excluded.count`,
       ),
-      putConnection: db.prepare(
-        `INSERT OR REPLACE INTO connections
-           (conn, state, service, process, local, remote, inode, first_seen, start_after, start_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      putConnection: db.prepare(`INSERT OR REPLACE INTO connections ${STAY_WRITE}`),
       dropConnection: db.prepare('DELETE FROM connections WHERE conn = ?'),
       clearConnections: db.prepare('DELETE FROM connections'),
       finding: db.prepare('INSERT INTO findings (snapshot_id, rule, severity, title) VALUES (?, ?, ?, ?)'),
-      openSpan: db.prepare(
-        `INSERT INTO spans (conn, state, service, process, local, remote, inode, first_seen, start_after, start_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      openSpan: db.prepare(`INSERT INTO spans ${STAY_WRITE}`),
       closeSpan: db.prepare('UPDATE spans SET end_after = ?, end_by = ? WHERE id = ?'),
       heartbeat: db.prepare('UPDATE recorder_lock SET heartbeat_at = ? WHERE id = 1 AND pid = ?'),
     };
@@ -414,18 +458,7 @@ export class SqliteStore implements SnapshotStore {
       this.writeConnections(step, write.connections);
       for (const c of write.connections) {
         if (this.openSpanRows.has(c.id) || write.at - c.stateSeenAt < this.spanMinMs) continue;
-        const result = w.openSpan.run(
-          c.key,
-          c.state,
-          c.service ?? null,
-          c.process ?? null,
-          formatEndpoint(c.socket.local.address, c.socket.local.port),
-          formatEndpoint(c.socket.remote.address, c.socket.remote.port),
-          c.socket.inode ?? null,
-          c.firstSeen,
-          c.stateAfter ?? null,
-          c.stateSeenAt,
-        );
+        const result = w.openSpan.run(...stayValues(c));
         this.openSpanRows.set(c.id, Number(result.lastInsertRowid));
       }
       w.heartbeat.run(Date.now(), process.pid);
@@ -440,19 +473,7 @@ export class SqliteStore implements SnapshotStore {
   /** Keeps the connections table equal to this look's connections: the changes, or all of them the first time. */
   private writeConnections(step: SnapshotWrite['step'], connections: Iterable<TrackedConnection>): void {
     const w = this.writers();
-    const put = (c: TrackedConnection) =>
-      w.putConnection.run(
-        c.key,
-        c.state,
-        c.service ?? null,
-        c.process ?? null,
-        formatEndpoint(c.socket.local.address, c.socket.local.port),
-        formatEndpoint(c.socket.remote.address, c.socket.remote.port),
-        c.socket.inode ?? null,
-        c.firstSeen,
-        c.stateAfter ?? null,
-        c.stateSeenAt,
-      );
+    const put = (c: TrackedConnection) => w.putConnection.run(...stayValues(c));
     if (!this.connectionsComplete) {
       w.clearConnections.run();
       for (const c of connections) put(c);
@@ -625,35 +646,10 @@ export class SqliteStore implements SnapshotStore {
   spans(since = 0): SpanRow[] {
     const rows = this.db
       .prepare(
-        `SELECT conn, state, service, process, local, remote, first_seen, start_after, start_by, end_after, end_by
-         FROM spans WHERE end_by IS NULL OR end_by >= ? ORDER BY start_by`,
+        `SELECT ${STAY_READ}, end_after, end_by FROM spans WHERE end_by IS NULL OR end_by >= ? ORDER BY start_by`,
       )
-      .all(since) as Array<{
-      conn: string;
-      state: string;
-      service: string | null;
-      process: string | null;
-      local: string;
-      remote: string;
-      first_seen: number;
-      start_after: number | null;
-      start_by: number;
-      end_after: number | null;
-      end_by: number | null;
-    }>;
-    return rows.map((r) => ({
-      conn: r.conn,
-      state: toState(r.state, this.path),
-      service: r.service,
-      process: r.process,
-      local: r.local,
-      remote: r.remote,
-      firstSeen: r.first_seen,
-      startAfter: r.start_after,
-      startBy: r.start_by,
-      endAfter: r.end_after,
-      endBy: r.end_by,
-    }));
+      .all(since) as Array<StayDbRow & { end_after: number | null; end_by: number | null }>;
+    return rows.map((r) => spanRow(r, this.path, r.end_after, r.end_by));
   }
 
   durations(since = 0): DurationRow[] {
@@ -697,34 +693,8 @@ export class SqliteStore implements SnapshotStore {
    */
   openStays(): SpanRow[] {
     if (!this.tables().has('connections')) return [];
-    const rows = this.db
-      .prepare(
-        'SELECT conn, state, service, process, local, remote, first_seen, start_after, start_by FROM connections',
-      )
-      .all() as Array<{
-      conn: string;
-      state: string;
-      service: string | null;
-      process: string | null;
-      local: string;
-      remote: string;
-      first_seen: number;
-      start_after: number | null;
-      start_by: number;
-    }>;
-    return rows.map((r) => ({
-      conn: r.conn,
-      state: toState(r.state, this.path),
-      service: r.service,
-      process: r.process,
-      local: r.local,
-      remote: r.remote,
-      firstSeen: r.first_seen,
-      startAfter: r.start_after,
-      startBy: r.start_by,
-      endAfter: null,
-      endBy: null,
-    }));
+    const rows = this.db.prepare(`SELECT ${STAY_READ} FROM connections`).all() as StayDbRow[];
+    return rows.map((r) => spanRow(r, this.path, null, null));
   }
 
   findings(since = 0): StoredFinding[] {

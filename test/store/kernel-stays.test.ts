@@ -1,36 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pc from 'picocolors';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
+import { describe, expect, it } from 'vitest';
+import type { Socket } from '../../src/model/snapshot.ts';
 import { renderReportText } from '../../src/render/report-text.ts';
 import type { TcpState } from '../../src/states/states.ts';
+import { readReportInput } from '../../src/store/report-input.ts';
 import { attachKernelStays, buildSnapshotWrite } from '../../src/store/snapshot-write.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import { KernelStays } from '../../src/track/kernel-stays.ts';
 import type { StateChange } from '../../src/track/kernel-trace.ts';
 import { ConnectionTracker } from '../../src/track/tracker.ts';
 import { buildReport } from '../../src/track/trends.ts';
+import { listener, recordingFiles, snap, sock } from '../helpers/recording.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tcpstate-kstays-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const listener: Socket = {
-  protocol: 'tcp',
-  family: 'inet',
-  state: 'LISTEN',
-  local: { address: '127.0.0.1', port: 8080 },
-  remote: { address: '0.0.0.0', port: undefined },
-  inode: 1,
-};
-const snap = (takenAt: number, sockets: Socket[]): Snapshot => ({
-  source: { kind: 'text', name: 'test' },
-  takenAt,
-  sockets,
-  warnings: [],
-});
+const file = recordingFiles('kstays');
 
 /** A change the kernel trace reports for the server side of a connection from port `port`. */
 function change(port: number, atMs: number, from: TcpState, to: TcpState, stayMs?: number): StateChange {
@@ -52,7 +35,7 @@ function change(port: number, atMs: number, from: TcpState, to: TcpState, stayMs
 
 describe('record --trace: kernel stays into the store and report', () => {
   it('stores stays the looks never saw as exact, names them by service, and the report marks them', () => {
-    const path = join(dir, 'k.db');
+    const path = file();
     const store = openSqliteStore(path, { write: true, spanMinMs: 500 });
     store.setMeta('trace', 'kernel');
     const tracker = new ConnectionTracker();
@@ -83,17 +66,10 @@ describe('record --trace: kernel stays into the store and report', () => {
     store.close();
 
     const reader = openSqliteStore(path);
-    const durations = reader.durations();
-    const spans = reader.spans();
-    const kernelSpans = spans.filter((s) => s.state !== 'LISTEN');
-    const report = buildReport({
-      snapshots: reader.snapshots(),
-      groups: reader.groupSeries(),
-      spans,
-      durations,
-      findings: reader.findings(),
-      open: reader.openStays(),
-    });
+    const input = readReportInput(reader);
+    const { durations } = input;
+    const kernelSpans = input.spans.filter((s) => s.state !== 'LISTEN');
+    const report = buildReport(input);
     expect(reader.meta().trace).toBe('kernel');
     reader.close();
     // Every stay the kernel ended is exact and named by the listening port; the one begun before tracing is not.
@@ -144,19 +120,13 @@ describe('record --trace: kernel stays into the store and report', () => {
       [],
       ['CLOSE_WAIT:within×1', 'ESTABLISHED:atLeast×1', 'ESTABLISHED:within×1'],
     ],
-  ] as const)('%s', (name, beforeSecond, beforeThird, expected) => {
-    const path = join(dir, `w${name.length}.db`);
+  ] as const)('%s', (_name, beforeSecond, beforeThird, expected) => {
+    const path = file();
     const store = openSqliteStore(path, { write: true });
     const tracker = new ConnectionTracker();
     const stays = new KernelStays();
-    const conn = (port: number, state: TcpState): Socket => ({
-      protocol: 'tcp',
-      family: 'inet',
-      state,
-      local: { address: '127.0.0.1', port: 8080 },
-      remote: { address: '127.0.0.1', port },
-      inode: 200 + port,
-    });
+    const conn = (port: number, state: TcpState): Socket =>
+      sock(port, state, 200 + port, { server: '127.0.0.1', client: '127.0.0.1' });
     const looks: Array<[number, Socket[]]> = [
       [0, [listener, conn(1, 'ESTABLISHED')]],
       [1000, [listener, conn(1, 'CLOSE_WAIT'), conn(2, 'ESTABLISHED')]],
@@ -190,7 +160,7 @@ describe('the kernel transitions in the recording', () => {
   };
 
   it('a file from before them is read as it is, and migrated by the next recorder', () => {
-    const path = join(dir, 'old.db');
+    const path = file();
     const first = openSqliteStore(path, { write: true });
     write(first, new ConnectionTracker(), 1000);
     first.close();
@@ -236,7 +206,7 @@ describe('the kernel transitions in the recording', () => {
   });
 
   it('downsampling sums them, and a bucket is traced only when all its looks were', () => {
-    const path = join(dir, 'down.db');
+    const path = file();
     const store = openSqliteStore(path, { write: true });
     const tracker = new ConnectionTracker();
     const stays = new KernelStays();

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
 import { buildSnapshotWrite } from '../../src/store/snapshot-write.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import { ConnectionTracker } from '../../src/track/tracker.ts';
 import { runCli } from '../helpers/cli.ts';
+import { snap, sock } from '../helpers/recording.ts';
 
 /**
  * Readers of a recording (report, serve --db) must not need to write anything: a recording made by root read by
@@ -35,27 +35,16 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function sock(port: number, state: Socket['state']): Socket {
-  return {
-    protocol: 'tcp',
-    family: 'inet',
-    state,
-    local: { address: '10.0.0.1', port: 8080 },
-    remote: { address: '10.0.0.2', port },
-  };
-}
-
 /** A small recording of 4 looks with 3 CLOSE_WAIT, closed as `record` closes it. */
 function makeRecording(path: string): void {
   const store = openSqliteStore(path, { write: true, spanMinMs: 0 });
   const tracker = new ConnectionTracker();
   for (let i = 0; i < 4; i++) {
-    const s: Snapshot = {
-      source: { kind: 'text', name: 'test' },
-      takenAt: 1_000_000 + i * 1000,
-      sockets: [sock(1, 'CLOSE_WAIT'), sock(2, 'CLOSE_WAIT'), sock(3, 'CLOSE_WAIT')],
-      warnings: [],
-    };
+    const s = snap(1_000_000 + i * 1000, [
+      sock(1, 'CLOSE_WAIT'),
+      sock(2, 'CLOSE_WAIT'),
+      sock(3, 'CLOSE_WAIT'),
+    ]);
     store.append(buildSnapshotWrite(s, tracker.update(s), tracker, []));
   }
   store.close();

@@ -1,42 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.ts';
-import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
-import type { TcpState } from '../../src/states/states.ts';
 import { processStartTime } from '../../src/store/lock.ts';
 import { buildSnapshotWrite } from '../../src/store/snapshot-write.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import { ConnectionTracker } from '../../src/track/tracker.ts';
+import { listener, recordingFiles, snap, sock } from '../helpers/recording.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'tcpstate-store-'));
-let n = 0;
-const file = () => join(dir, `r${n++}.db`);
-
-function sock(port: number, state: TcpState): Socket {
-  return {
-    protocol: 'tcp',
-    family: 'inet',
-    state,
-    local: { address: '10.0.0.1', port: 8080 },
-    remote: { address: '10.0.0.2', port },
-  };
-}
-const listener: Socket = {
-  protocol: 'tcp',
-  family: 'inet',
-  state: 'LISTEN',
-  local: { address: '0.0.0.0', port: 8080 },
-  remote: { address: '0.0.0.0', port: undefined },
-};
-const snap = (takenAt: number, sockets: Socket[]): Snapshot => ({
-  source: { kind: 'text', name: 'test' },
-  takenAt,
-  sockets,
-  warnings: [],
-});
+const file = recordingFiles('store');
 
 /** Records looks where CLOSE_WAIT grows by `perLook` every look. */
 function recordLeak(path: string, looks: number, stepMs: number, perLook: number, spanMinMs = 0) {
@@ -124,7 +97,7 @@ describe('SqliteStore', () => {
     recordLeak(old, 1, 1000, 1).close();
     new Database(old).prepare("UPDATE meta SET value = '0' WHERE key = 'schema_version'").run();
     expect(() => openSqliteStore(old)).toThrow(/schema version 0/);
-    expect(() => openSqliteStore(join(dir, 'absent.db'))).toThrow(/no such recording/);
+    expect(() => openSqliteStore(file())).toThrow(/no such recording/);
   });
 
   it('a second writer in another process is refused while the first holds the lease', () => {

@@ -1,48 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pc from 'picocolors';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/model/finding.ts';
-import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
+import type { Socket } from '../../src/model/snapshot.ts';
 import { renderReportHtml } from '../../src/render/report-html.ts';
 import { renderReportText } from '../../src/render/report-text.ts';
-import type { TcpState } from '../../src/states/states.ts';
+import { readReportInput } from '../../src/store/report-input.ts';
 import { buildSnapshotWrite } from '../../src/store/snapshot-write.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.ts';
 import { ConnectionTracker as Tracker } from '../../src/track/tracker.ts';
 import { buildReport } from '../../src/track/trends.ts';
+import { listener, recordingFiles, snap, sock } from '../helpers/recording.ts';
 
 const plainColors = pc.createColors(false);
-const dir = mkdtempSync(join(tmpdir(), 'tcpstate-stays-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-const file = () => join(dir, `s${n++}.db`);
-
-function sock(port: number, state: TcpState, inode = 100_000 + port): Socket {
-  return {
-    protocol: 'tcp',
-    family: 'inet',
-    state,
-    local: { address: '10.0.0.1', port: 8080 },
-    remote: { address: '10.0.0.2', port },
-    inode,
-  };
-}
-const listener: Socket = {
-  protocol: 'tcp',
-  family: 'inet',
-  state: 'LISTEN',
-  local: { address: '0.0.0.0', port: 8080 },
-  remote: { address: '0.0.0.0', port: undefined },
-  inode: 1,
-};
-const snap = (takenAt: number, sockets: Socket[]): Snapshot => ({
-  source: { kind: 'text', name: 'test' },
-  takenAt,
-  sockets,
-  warnings: [],
-});
+const file = recordingFiles('stays');
 
 /** One recorder session: each look through a fresh tracker resumed from the file, as `record` does. */
 function session(
@@ -61,16 +31,7 @@ function session(
   store.close();
 }
 
-function report(store: SqliteStore) {
-  return buildReport({
-    snapshots: store.snapshots(),
-    groups: store.groupSeries(),
-    spans: store.spans(),
-    durations: store.durations(),
-    findings: store.findings(),
-    open: store.openStays(),
-  });
-}
+const report = (store: SqliteStore) => buildReport(readReportInput(store));
 
 const closeWait = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => sock(40_000 + from + i, 'CLOSE_WAIT'));
@@ -210,7 +171,7 @@ describe('report --html', () => {
       [0, [listener, ...closeWait(3)]],
       [1000, [listener, ...closeWait(3)]],
     ]);
-    const html = join(dir, 'r.html');
+    const html = `${file()}.html`;
     const r = runCli(['report', '--db', path, '--html', html]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -3,6 +3,7 @@ import { SourceError } from '../../errors.ts';
 import { colorsFor } from '../../render/color.ts';
 import { renderReportHtml } from '../../render/report-html.ts';
 import { renderReportText } from '../../render/report-text.ts';
+import { readReportInput } from '../../store/report-input.ts';
 import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { buildReport } from '../../track/trends.ts';
 import { parseDuration } from '../duration.ts';
@@ -43,19 +44,7 @@ export function report(options: ReportOptions): number {
   try {
     const last = store.lastSnapshotAt() ?? Date.now();
     const since = options.since === undefined ? 0 : last - parseDuration(options.since, '--since');
-    built = buildReport(
-      {
-        snapshots: store.snapshots(since),
-        groups: store.groupSeries(since),
-        spans: store.spans(since),
-        durations: store.durations(since),
-        findings: store.findings(since),
-        open: store.openStays(),
-        transitions: store.transitions(since),
-        tracedLooks: store.tracedLooks(since),
-      },
-      { minPerMinute: Number(options.minRate) },
-    );
+    built = buildReport(readReportInput(store, since), { minPerMinute: Number(options.minRate) });
     if (store.meta().trace === 'kernel') built.kernelTrace = true;
   } finally {
     store.close();
