@@ -102,6 +102,17 @@ int main(int argc, char **argv)
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--netns") == 0)
 			skel->rodata->target_netns = (__u32)strtoul(argv[i + 1], NULL, 10);
+	/* TCPSTATE_TRACE_RING_BYTES: the ring's size (a power of two, at least a page; default 4 MiB). Smaller loses
+	 * changes under bursts (counted and reported); the tests use it to check that losses are said and harmless. */
+	const char *ring = getenv("TCPSTATE_TRACE_RING_BYTES");
+	if (ring && *ring) {
+		unsigned long bytes = strtoul(ring, NULL, 10);
+		if (bytes < 4096 || (bytes & (bytes - 1)) != 0) {
+			fprintf(stderr, "tcpstate-trace: TCPSTATE_TRACE_RING_BYTES=%s is not a power of two of at least 4096\n", ring);
+			return 1;
+		}
+		bpf_map__set_max_entries(skel->maps.events, (__u32)bytes);
+	}
 	int err = tcpstate__load(skel);
 	if (err) {
 		fprintf(stderr, "tcpstate-trace: the kernel refused the BPF program: %s\n", strerror(-err));

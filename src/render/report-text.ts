@@ -22,9 +22,12 @@ export function kernelLine(report: Report): string {
   // A recording from before the transitions were stored says only that its stays are exact.
   if (report.kernel === undefined)
     return 'with the kernel trace (sock:inet_sock_set_state): stays begun after tracing began are exact';
-  const { looks } = report.kernel;
+  const { looks, lost } = report.kernel;
   const part = looks < report.looks ? ` (${looks} of ${report.looks} looks)` : '';
-  return `with the kernel trace${part} (sock:inet_sock_set_state): IN/OUT are the kernel's counts, and stays begun after tracing began are exact`;
+  const loss = lost
+    ? `; the kernel lost ${lost} changes (ring buffer full), which these counts and stays miss`
+    : '';
+  return `with the kernel trace${part} (sock:inet_sock_set_state): IN/OUT are the kernel's counts, and stays begun after tracing began are exact${loss}`;
 }
 
 /** The report for a terminal: states with charts, leaks, time in state, stuck connections, findings. */

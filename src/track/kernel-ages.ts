@@ -45,3 +45,19 @@ export class KernelEntryTimes {
     return { minMs: ms, maxMs: ms };
   }
 }
+
+/** How far a kernel age may fall outside the looks' bounds: a look's time is when its dump began, not each row's. */
+const LOOK_SLACK_MS = 1000;
+
+/**
+ * The age to show: the kernel's when the looks agree with it, else the looks' bounds. The looks bound the entry
+ * independently (after the last look that saw another state, by the first look that saw this one), so a kernel
+ * age outside them is one a lost change made wrong (the socket's earlier stay, or another connection on the same
+ * endpoints): the next look puts it right.
+ */
+export function bestAge(kernel: TrackedAge | undefined, looks: TrackedAge): TrackedAge {
+  if (kernel === undefined) return looks;
+  if (kernel.minMs < looks.minMs - LOOK_SLACK_MS) return looks;
+  if (looks.maxMs !== undefined && kernel.minMs > looks.maxMs + LOOK_SLACK_MS) return looks;
+  return kernel;
+}

@@ -113,7 +113,7 @@ export interface Report {
    * What the kernel counted, when some looks were recorded with the trace: how many looks (their IN/OUT are the
    * kernel's) and every FROM → TO change between them, most frequent first.
    */
-  kernel?: { looks: number; transitions: KernelTransition[] };
+  kernel?: { looks: number; transitions: KernelTransition[]; lost?: number };
 }
 
 export interface ReportInput {

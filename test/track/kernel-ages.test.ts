@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KernelEntryTimes } from '../../src/track/kernel-ages.ts';
+import { bestAge, KernelEntryTimes } from '../../src/track/kernel-ages.ts';
 import type { StateChange } from '../../src/track/kernel-trace.ts';
 
 const change = (atMs: number, from: StateChange['from'], to: StateChange['to']): StateChange => ({
@@ -33,5 +33,29 @@ describe('KernelEntryTimes', () => {
     const e = new KernelEntryTimes();
     e.add([change(500, 'ESTABLISHED', 'CLOSE_WAIT'), change(900, 'LAST_ACK', 'CLOSED')], 0);
     expect(e.age(local, remote, 'CLOSE_WAIT', 1000)).toBeUndefined();
+  });
+});
+
+describe('bestAge: the kernel age when the looks agree, else the looks', () => {
+  // The looks: first seen in the state 4 s ago, last seen in another state 6 s ago.
+  const looks = { minMs: 4000, maxMs: 6000 };
+
+  it('takes the kernel age inside the looks bounds (and within a look of slack)', () => {
+    expect(bestAge({ minMs: 5000, maxMs: 5000 }, looks)).toEqual({ minMs: 5000, maxMs: 5000 });
+    expect(bestAge({ minMs: 3500, maxMs: 3500 }, looks).maxMs).toBe(3500);
+  });
+
+  it('refuses a kernel age a lost change made wrong: older than the looks allow, or newer than a look that saw it', () => {
+    // e.g. the change into this state was lost, and the entry is of an earlier connection on the same endpoints
+    expect(bestAge({ minMs: 60_000, maxMs: 60_000 }, looks)).toBe(looks);
+    expect(bestAge({ minMs: 100, maxMs: 100 }, looks)).toBe(looks);
+  });
+
+  it('uses the looks when the kernel has nothing, and keeps a kernel age for a state seen since the first look', () => {
+    expect(bestAge(undefined, looks)).toBe(looks);
+    expect(bestAge({ minMs: 90_000, maxMs: 90_000 }, { minMs: 80_000 })).toEqual({
+      minMs: 90_000,
+      maxMs: 90_000,
+    });
   });
 });

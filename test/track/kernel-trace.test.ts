@@ -61,6 +61,20 @@ describe('KernelTracker', () => {
     expect(out[1]?.owner).toEqual({ pid: 9, command: 'curl' });
   });
 
+  it('after a lost change (ring buffer full) claims no stay, and is exact again from the next change on', () => {
+    const out = run([
+      ev(KIND.setState, 100, CLOSE, SYN_SENT),
+      // SYN_SENT → ESTABLISHED at 101 was lost: the connection is still SYN_SENT as far as the tracker knew
+      ev(KIND.setState, 105, EST, FW1),
+      ev(KIND.setState, 107, FW1, FW2),
+    ]);
+    expect(moves(out)).toEqual(['CLOSED>SYN_SENT', 'ESTABLISHED>FIN_WAIT_1', 'FIN_WAIT_1>FIN_WAIT_2']);
+    // Not 5 ms of ESTABLISHED (it began when the lost change happened, unknown) ...
+    expect(out[1]?.stayMs).toBeUndefined();
+    // ... and the state the kernel says it left is taken as the truth from here on.
+    expect(out[2]?.stayMs).toBe(2);
+  });
+
   it('reports FIN_WAIT_2 → TIME_WAIT (not → CLOSED) when the mini-socket replaces the socket, and its end', () => {
     const out = run([
       ev(KIND.setState, 0, 7, SYN_SENT),

@@ -102,6 +102,12 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
   const wallOffsetMs = Date.now() - monotonicMs();
   kernel.feed?.subscribe((changes) => stays.add(changes, wallOffsetMs));
   if (kernel.feed) store.setMeta('trace', 'kernel');
+  // Kept in the recording, so the report says what the counts miss.
+  let lostBefore = Number(store.meta().trace_lost ?? 0);
+  kernel.feed?.onDropped((_total, added) => {
+    lostBefore += added;
+    store.setMeta('trace_lost', String(lostBefore));
+  });
   const tracker = new ConnectionTracker();
   const ticker = new Ticker(intervalMs);
   const stop = () => ticker.stop();

@@ -45,7 +45,10 @@ export function report(options: ReportOptions): number {
     const last = store.lastSnapshotAt() ?? Date.now();
     const since = options.since === undefined ? 0 : last - parseDuration(options.since, '--since');
     built = buildReport(readReportInput(store, since), { minPerMinute: Number(options.minRate) });
-    if (store.meta().trace === 'kernel') built.kernelTrace = true;
+    const meta = store.meta();
+    if (meta.trace === 'kernel') built.kernelTrace = true;
+    const lost = Number(meta.trace_lost ?? 0);
+    if (built.kernel && lost > 0) built.kernel.lost = lost;
   } finally {
     store.close();
   }

@@ -121,6 +121,13 @@ Examples:
           `tcpstate serve: kernel trace off (${kernel.unavailable}); transitions come from snapshot diffs\n`,
         );
       }
+      // Said once: from then on tcpstate_trace_dropped_total counts them.
+      const offDropped = kernel.feed?.onDropped((total) => {
+        offDropped?.();
+        process.stderr.write(
+          `tcpstate serve: the kernel trace lost ${total} state changes (ring buffer full): transition counts and stays miss them; tcpstate_trace_dropped_total counts every loss\n`,
+        );
+      });
       // Live snapshots are taken in a worker thread so request load cannot delay them.
       const live = workerSnapshotProvider(options);
       const server = await startServer({

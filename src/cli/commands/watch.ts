@@ -20,7 +20,7 @@ import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/tr
 import { monotonicMs } from '../../sources/trace/session.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import { formatTrackedAge, oldestPerState } from '../../track/ages.ts';
-import { KernelEntryTimes } from '../../track/kernel-ages.ts';
+import { bestAge, KernelEntryTimes } from '../../track/kernel-ages.ts';
 import type { TrackedConnection } from '../../track/tracker.ts';
 import { ConnectionTracker, serviceOf, trackedAge } from '../../track/tracker.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
@@ -107,8 +107,20 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
   const entries = new KernelEntryTimes();
   const wallOffsetMs = Date.now() - monotonicMs();
   kernel.feed?.subscribe((changes) => entries.add(changes, wallOffsetMs));
+  // A loss is said once (on stderr when not drawing a screen; in the screen's source line, which stays, when
+  // drawing), and the ages cannot go wrong for it: a kernel age the looks contradict is not used.
+  let lost = 0;
+  const offDropped = kernel.feed?.onDropped((total) => {
+    lost = total;
+    if (!tty) {
+      offDropped?.();
+      process.stderr.write(
+        `tcpstate watch: the kernel trace lost ${total} state changes (ring buffer full); ages it cannot vouch for are the looks' bounds\n`,
+      );
+    }
+  });
   const ageOf = (t: TrackedConnection, now: number) =>
-    entries.age(t.socket.local, t.socket.remote, t.state, now) ?? trackedAge(t, now);
+    bestAge(entries.age(t.socket.local, t.socket.remote, t.state, now), trackedAge(t, now));
   const ticker = new Ticker(intervalMs);
   const history = new Map<TcpState, number[]>();
   let previousCounts: StateCounts | undefined;
@@ -190,7 +202,9 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
     }
     const ports = [...services.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
     model = {
-      source: kernel.feed ? `${snapshot.source.name} + kernel trace` : snapshot.source.name,
+      source: kernel.feed
+        ? `${snapshot.source.name} + kernel trace${lost > 0 ? ` (${lost} changes lost)` : ''}`
+        : snapshot.source.name,
       at: snapshot.takenAt,
       intervalMs,
       looks: (model?.looks ?? 0) + 1,

@@ -15,6 +15,8 @@ export interface KernelChangeFeed {
   subscribe(listener: (changes: readonly StateChange[]) => void): () => void;
   /** Changes the kernel could not hand over so far (ring buffer full). */
   readonly dropped: number;
+  /** Called when the kernel drops changes: the new total and how many this time. */
+  onDropped(listener: (total: number, added: number) => void): () => void;
   /** Kernel monotonic ms at which tracing began. */
   readonly startedAtMs: number;
   close(): Promise<void>;
@@ -50,6 +52,7 @@ export async function openKernelFeed(
     return { unavailable: why };
   }
   const listeners = new Set<(changes: readonly StateChange[]) => void>();
+  const dropListeners = new Set<(total: number, added: number) => void>();
   let session: TraceSession;
   try {
     session = await startTraceSession({
@@ -57,6 +60,9 @@ export async function openKernelFeed(
       ...(scope.nsOf !== undefined ? { nsOf: scope.nsOf } : {}),
       onChanges(changes) {
         for (const l of listeners) l(changes);
+      },
+      onDropped(total, added) {
+        for (const l of dropListeners) l(total, added);
       },
     });
   } catch (error) {
@@ -73,6 +79,10 @@ export async function openKernelFeed(
       },
       get dropped() {
         return session.dropped;
+      },
+      onDropped(listener) {
+        dropListeners.add(listener);
+        return () => dropListeners.delete(listener);
       },
       startedAtMs: session.startedAtMs,
       close: () => session.stop(),
