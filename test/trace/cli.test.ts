@@ -101,11 +101,11 @@ describe.skipIf(why !== undefined)(`tcpstate trace${why ? ` (skipped: ${why})` :
     const db = join(tmpdir(), `tcpstate-trace-lost-${process.pid}.db`);
     try {
       const rec = spawnCli(
-        ['record', '--db', db, '--netns', pair.a.ns, '-i', '1s', '-d', '5s', '--trace', 'on'],
+        ['record', '--db', db, '--netns', pair.a.ns, '-i', '1s', '-d', '10s', '--trace', 'on'],
         TINY,
       );
       const watch = spawnCli(
-        ['watch', '--netns', pair.a.ns, '--plain', '-i', '1s', '-d', '5s', '--trace', 'on'],
+        ['watch', '--netns', pair.a.ns, '--plain', '-i', '1s', '-d', '10s', '--trace', 'on'],
         TINY,
       );
       await waitFor(() => (rec.io.err.includes('recording to') && watch.io.out ? true : undefined), 30_000);
