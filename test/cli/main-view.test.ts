@@ -67,6 +67,8 @@ describe('the main view on a narrow terminal (issue 16)', () => {
     for (const [file, counts] of [
       ['linux-netstat-aeep-1.txt', ['LISTEN           4', 'ESTABLISHED      2']],
       ['linux-netstat-nap-state-histogram-1.txt', ['4,726', '7,744']],
+      // Its findings advise sysctl commands wider than 40 columns at the findings' indent.
+      ['linux-ss-state-histogram-115k-1.txt', ['96,433', '9,199']],
     ] as const) {
       const r = runCli(['analyze', `test/fixtures/netstat/${file}`], { env: { COLUMNS: '40' } });
       expect(r.status, r.stderr).not.toBe(2);
