@@ -273,8 +273,6 @@ static int recv_dump(int fd, uint8_t *buf, struct out_buf *o, size_t size) {
   }
 }
 
-static void free_data(napi_env env, void *data, void *hint) { free(data); }
-
 static napi_value js_dump(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -321,17 +319,16 @@ static napi_value js_dump(napi_env env, napi_callback_info info) {
     free(o.data);
     return throw_errno(env, "sock_diag dump", err);
   }
+  /* Copied into a buffer V8 owns rather than handed over as an external one: an external buffer's finalizer is
+   * queued on the Node environment that made it, and when a worker thread is terminated while it still holds one
+   * (the server's snapshot worker at shutdown) that finalizer can run after the environment is gone and abort the
+   * process (SIGILL). The copy costs a few milliseconds at 100k sockets. */
   napi_value out;
-  if (o.len == 0) {
-    free(o.data);
-    napi_create_arraybuffer(env, 0, NULL, &out);
-  } else if (napi_create_external_arraybuffer(env, o.data, o.len, free_data, NULL, &out) != napi_ok) {
-    /* Runtimes that forbid external buffers: copy. */
-    void *copy;
-    napi_create_arraybuffer(env, o.len, &copy, &out);
-    memcpy(copy, o.data, o.len);
-    free(o.data);
-  }
+  void *copy = NULL;
+  napi_status st = napi_create_arraybuffer(env, o.len, &copy, &out);
+  if (st == napi_ok && o.len > 0) memcpy(copy, o.data, o.len);
+  free(o.data);
+  if (st != napi_ok) return throw_errno(env, "sock_diag dump", ENOMEM);
   return out;
 }
 

@@ -1,17 +1,21 @@
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { sortSockets } from '../analysis/sort.ts';
-import { viewOfSockets } from '../analysis/view.ts';
 import { diagnose } from '../diagnose/index.ts';
 import { NotAvailableError, QueryError } from '../errors.ts';
-import { snapshotDocument } from '../render/snapshot-json.ts';
 import type { KernelChangeFeed } from '../sources/trace/feed.ts';
 import { DEFAULT_LIMITS, type Limits } from './aggregates.ts';
 import { allExplanations, type StateExplainer, stateExplanation } from './explanations.ts';
 import { liveDocument, seriesDocument } from './live.ts';
 import { createMetrics, type ServerMetrics } from './metrics.ts';
 import { intParam, type Params, readParams, singleParam, snapshotQuery, stateParam } from './query.ts';
-import { type FindingsProvider, memo, type Sample, Sampler, type SnapshotProvider } from './sampler.ts';
+import {
+  type FindingsProvider,
+  type LookProvider,
+  memo,
+  type Sample,
+  Sampler,
+  type SnapshotProvider,
+} from './sampler.ts';
 import { bearerMatches, hostHeaderAllowed, RateLimiter, SECURITY_HEADERS } from './security.ts';
 import { defaultWebRoot, loadStaticFiles, NOT_BUILT_PAGE, type StaticFile } from './static.ts';
 
@@ -26,7 +30,9 @@ export type HistoryProvider = (query: HistoryQuery) => unknown | Promise<unknown
 /** A capability this build or configuration does not have: answered with 501 and the message. */
 export interface ServerAppOptions {
   /** Takes one snapshot; called by the sampling loop once per interval, never per request. */
-  snapshot: SnapshotProvider;
+  snapshot?: SnapshotProvider;
+  /** Or takes whole looks elsewhere (the snapshot worker of `tcpstate serve`); `findings` is then not used. */
+  look?: LookProvider;
   intervalMs: number;
   /** Diagnoses each snapshot; defaults to src/diagnose's `diagnose(snapshot, {}, previous)`. */
   findings?: FindingsProvider;
@@ -106,7 +112,8 @@ function timeParam(params: Params, key: string): number | undefined {
 
 export function createServerApp(options: ServerAppOptions): ServerApp {
   const sampler = new Sampler({
-    snapshot: options.snapshot,
+    ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+    ...(options.look ? { look: options.look } : {}),
     intervalMs: options.intervalMs,
     findings: options.findings ?? ((snapshot, previous) => diagnose(snapshot, {}, previous)),
     ...(options.kernel ? { kernel: options.kernel } : {}),
@@ -209,39 +216,25 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     });
   });
 
-  app.get('/api/summary', (c) => {
+  app.get('/api/summary', async (c) => {
     const params = readParams(new URL(c.req.url), ['top']);
     const top = intParam(params, 'top', 1, 100) ?? 10;
     const sample = needSample(c);
     if (sample instanceof Response) return sample;
     return jsonBody(
       c,
-      memo(sample, `summary-json:${top}`, () => JSON.stringify(liveDocument(sample, intervalSeconds, top))),
+      await memo(sample, `summary-json:${top}`, async () =>
+        JSON.stringify(await liveDocument(sample, intervalSeconds, top)),
+      ),
     );
   });
 
-  app.get('/api/snapshot', (c) => {
+  app.get('/api/snapshot', async (c) => {
+    // Parsed here first, so a bad query is a 400 before any work; the worker answers from the sockets it kept.
     const query = snapshotQuery(new URL(c.req.url));
     const sample = needSample(c);
     if (sample instanceof Response) return sample;
-    const text = memo(sample, `snapshot:${query.key}`, () => {
-      const all = sample.snapshot.sockets;
-      let matched = all.filter(query.predicate);
-      if (query.sort) matched = sortSockets(matched, query.sort);
-      const view = viewOfSockets(sample.snapshot, matched, query.filtered);
-      // The sample's findings were diagnosed once, over the whole table: the document says so under a filter.
-      const doc = snapshotDocument(view, {
-        findings: sample.findings,
-        findingsCover: 'table',
-        top: query.top,
-      });
-      doc.sockets = matched.slice(0, query.limit);
-      const out =
-        matched.length > query.limit
-          ? { ...doc, truncated: { returned: query.limit, matched: matched.length } }
-          : doc;
-      return JSON.stringify(out);
-    });
+    const text = await memo(sample, `snapshot:${query.key}`, () => sample.sockets.query(c.req.url));
     return jsonBody(c, text);
   });
 
@@ -316,14 +309,10 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         finish = resolve;
       });
       const send = (sample: Sample) =>
-        stream
-          .writeSSE({
-            event: 'sample',
-            id: String(sample.seq),
-            data: memo(sample, 'summary-json:10', () =>
-              JSON.stringify(liveDocument(sample, intervalSeconds)),
-            ),
-          })
+        memo(sample, 'summary-json:10', async () =>
+          JSON.stringify(await liveDocument(sample, intervalSeconds)),
+        )
+          .then((data) => stream.writeSSE({ event: 'sample', id: String(sample.seq), data }))
           .catch(() => finish());
       const unsubscribe = sampler.subscribe((event) => {
         if (event.type === 'sample') void send(event.sample);

@@ -1,4 +1,4 @@
-import { type Group, groupBy } from '../analysis/groups.ts';
+import type { Group } from '../analysis/groups.ts';
 import type { Summary } from '../analysis/summary.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
@@ -38,10 +38,16 @@ export interface LiveDocument {
   processNote?: string;
 }
 
-export function liveDocument(sample: Sample, intervalSeconds: number, top = 10): LiveDocument {
-  return memo(sample, `live:${top}`, () => {
+/** The live document of a sample: its top groups are asked of its sockets (in the worker), once per sample. */
+export function liveDocument(sample: Sample, intervalSeconds: number, top = 10): Promise<LiveDocument> {
+  return memo(sample, `live:${top}`, async () => {
     const snapshot = sample.snapshot;
     const seconds = sample.elapsedSeconds;
+    const [ports, peers, processes] = await Promise.all([
+      sample.sockets.groups('service', top),
+      sample.sockets.groups('peer', top),
+      snapshot.processesLookedUp ? sample.sockets.groups('process', top) : undefined,
+    ]);
     const doc: LiveDocument = {
       schema: LIVE_SCHEMA,
       seq: sample.seq,
@@ -57,14 +63,11 @@ export function liveDocument(sample: Sample, intervalSeconds: number, top = 10):
         direct: isFigureEdge(t.from, t.to),
       })),
       oldestAgeSeconds: sample.oldestAgeSeconds,
-      top: {
-        ports: groupBy(snapshot.sockets, 'service').slice(0, top),
-        peers: groupBy(snapshot.sockets, 'peer').slice(0, top),
-      },
+      top: { ports, peers },
       findings: sample.findings,
       warnings: snapshot.warnings.length,
     };
-    if (snapshot.processesLookedUp) doc.top.processes = groupBy(snapshot.sockets, 'process').slice(0, top);
+    if (processes) doc.top.processes = processes;
     if (snapshot.processNote) doc.processNote = snapshot.processNote;
     return doc;
   });

@@ -3,7 +3,7 @@ import type { Family } from '../model/snapshot.ts';
 import type { KernelChangeFeed } from '../sources/trace/feed.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { VERSION } from '../version.ts';
-import { type Aggregates, aggregate, DEFAULT_LIMITS, type Limits, OTHER } from './aggregates.ts';
+import { type Aggregates, DEFAULT_LIMITS, type Limits, OTHER } from './aggregates.ts';
 import { memo, type Sample, type Sampler } from './sampler.ts';
 
 /**
@@ -83,9 +83,16 @@ export function createMetrics(
 ): ServerMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const current = (): Sample | undefined => sampler.current;
-  const agg = (sample: Sample): Aggregates =>
-    memo(sample, 'aggregates', () => aggregate(sample.snapshot, limits));
+  /**
+   * The sample a scrape exports, with its aggregates: asked of the sample's sockets (in the snapshot worker) before
+   * the registry collects, since prom-client's collectors run synchronously over what is here.
+   */
+  let pinned: { sample: Sample; aggregates: Aggregates } | undefined;
+  const current = (): Sample | undefined => pinned?.sample;
+  const agg = (sample: Sample): Aggregates => {
+    if (pinned?.sample !== sample) throw new Error('metrics: aggregates of a sample not prepared');
+    return pinned.aggregates;
+  };
   let scrapeStarted = 0;
 
   /**
@@ -234,7 +241,7 @@ export function createMetrics(
 
   sampledGauge(
     'tcpstate_connection_oldest_age_seconds',
-    'Per state, how long its oldest connection has been in it, as tracked across snapshots (key: 4-tuple + inode); a lower bound, since tracking starts with the server.',
+    'Per state, how long its oldest connection has been in it, as tracked across snapshots (a connection is its socket cookie over netlink, else its 4-tuple and inode); a lower bound, since tracking starts with the server.',
     ['state'],
     (g, sample) => {
       for (const [state, age] of Object.entries(sample.oldestAgeSeconds))
@@ -315,7 +322,7 @@ export function createMetrics(
     name: 'tcpstate_transitions_total',
     help: kernel
       ? 'State changes reported by the kernel (tracepoint sock:inet_sock_set_state and the TIME_WAIT mini-socket), every step of every connection.'
-      : 'State changes seen between consecutive snapshots (key: 4-tuple + inode); several steps inside one interval count as one jump.',
+      : 'State changes seen between consecutive snapshots (a connection is its socket cookie over netlink, else its 4-tuple and inode); several steps inside one interval count as one jump.',
     labelNames: ['from', 'to'] as const,
     registers,
   });
@@ -413,6 +420,13 @@ export function createMetrics(
   return {
     registry,
     contentType: registry.contentType,
-    render: () => registry.metrics(),
+    async render() {
+      const sample = sampler.current;
+      if (sample) {
+        const aggregates = await memo(sample, 'aggregates', () => sample.sockets.aggregates(limits));
+        pinned = { sample, aggregates };
+      }
+      return registry.metrics();
+    },
   };
 }

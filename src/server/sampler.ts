@@ -1,14 +1,18 @@
-import { type Summary, summarize } from '../analysis/summary.ts';
+import type { Summary } from '../analysis/summary.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
-import { snapshotCookies } from '../sources/live.ts';
 import type { KernelChangeFeed } from '../sources/trace/feed.ts';
 import type { TcpState } from '../states/states.ts';
-import { ConnectionTracker } from '../track/tracker.ts';
-import { type ObservedTransition, oldestSince, stepTransitions } from '../track/transitions.ts';
+import type { ObservedTransition } from '../track/transitions.ts';
+import { type Look, type LookSockets, LookTaker, localSockets, type SnapshotInfo } from './look.ts';
 
 /** Takes one snapshot. The server calls it from its sampling loop only, never per request. */
 export type SnapshotProvider = () => Promise<Snapshot>;
+/**
+ * Takes one look somewhere else (the snapshot worker): the look's small results, and a handle to ask its sockets
+ * for more. Used instead of a SnapshotProvider so 100k sockets never cross into the server's thread.
+ */
+export type LookProvider = () => Promise<{ look: Look; sockets: LookSockets }>;
 /** Diagnoses a snapshot (src/diagnose's `diagnose(snapshot, options, previous)` fits). */
 export type FindingsProvider = (
   snapshot: Snapshot,
@@ -19,7 +23,10 @@ export type FindingsProvider = (
 export interface Sample {
   /** 1 for the first sample, then +1 per successful snapshot. */
   seq: number;
-  snapshot: Snapshot;
+  /** The snapshot without its sockets (source, time, kernel context, warnings). */
+  snapshot: SnapshotInfo;
+  /** The sockets, asked through this (they may live in the snapshot worker). */
+  sockets: LookSockets;
   summary: Summary;
   findings: Finding[];
   /** Changes since the previous sample (empty for the first). */
@@ -41,7 +48,10 @@ export interface SeriesPoint {
 }
 
 export interface SamplerOptions {
-  snapshot: SnapshotProvider;
+  /** Takes snapshots in this thread; the sampler tracks and diagnoses them here. */
+  snapshot?: SnapshotProvider;
+  /** Or takes whole looks elsewhere (tracking and diagnoses included); `findings` is then not used. */
+  look?: LookProvider;
   findings?: FindingsProvider;
   intervalMs: number;
   /** Points kept for the dashboard's charts (default 720 = one hour at 5 s). */
@@ -67,8 +77,10 @@ export class Sampler {
   lastError: { message: string; at: number; error: unknown } | undefined;
   current: Sample | undefined;
   readonly series: SeriesPoint[] = [];
-  /** The same connection tracking as watch and record, so the dashboard's counts agree with theirs. */
-  readonly tracker = new ConnectionTracker();
+  /** The same connection tracking as watch and record, so the dashboard's counts agree with theirs (used with a
+   * SnapshotProvider; a LookProvider tracks where it takes the looks). */
+  private readonly taker = new LookTaker();
+  private previousSnapshot: Snapshot | undefined;
 
   private readonly options: SamplerOptions;
   private readonly historyLength: number;
@@ -146,11 +158,10 @@ export class Sampler {
   async tick(): Promise<Sample | undefined> {
     const began = performance.now();
     this.snapshotCalls++;
-    let snapshot: Snapshot;
-    let findings: Finding[] = [];
+    let look: Look;
+    let sockets: LookSockets;
     try {
-      snapshot = await this.options.snapshot();
-      if (this.options.findings) findings = await this.options.findings(snapshot, this.current?.snapshot);
+      ({ look, sockets } = await this.takeLook());
     } catch (error) {
       this.snapshotErrors++;
       const message = error instanceof Error ? error.message : String(error);
@@ -159,19 +170,20 @@ export class Sampler {
       return undefined;
     }
     const previous = this.current;
-    const step = this.tracker.update(snapshot, snapshotCookies(snapshot));
+    const snapshot = look.snapshot;
     const sample: Sample = {
       seq: (previous?.seq ?? 0) + 1,
       snapshot,
-      summary: summarize(snapshot),
-      findings,
-      transitions: this.options.kernel ? this.takeKernelCounts() : stepTransitions(step),
+      sockets,
+      summary: look.summary,
+      findings: look.findings,
+      transitions: this.options.kernel ? this.takeKernelCounts() : look.transitions,
       oldestAgeSeconds: {},
       elapsedSeconds: previous ? Math.max(0, (snapshot.takenAt - previous.snapshot.takenAt) / 1000) : 0,
       durationSeconds: (performance.now() - began) / 1000,
       memo: new Map(),
     };
-    for (const [state, since] of Object.entries(oldestSince(this.tracker))) {
+    for (const [state, since] of Object.entries(look.oldestSince)) {
       sample.oldestAgeSeconds[state as TcpState] = Math.max(0, (snapshot.takenAt - since) / 1000);
     }
     this.current = sample;
@@ -181,6 +193,17 @@ export class Sampler {
       this.series.splice(0, this.series.length - this.historyLength);
     this.emit({ type: 'sample', sample });
     return sample;
+  }
+
+  private async takeLook(): Promise<{ look: Look; sockets: LookSockets }> {
+    if (this.options.look) return this.options.look();
+    if (!this.options.snapshot) throw new Error('Sampler: give a snapshot or a look provider');
+    const snapshot = await this.options.snapshot();
+    const findings = this.options.findings
+      ? await this.options.findings(snapshot, this.previousSnapshot)
+      : [];
+    this.previousSnapshot = snapshot;
+    return { look: this.taker.take(snapshot, findings), sockets: localSockets(snapshot, findings) };
   }
 
   private emit(event: SamplerEvent): void {

@@ -1,25 +1,27 @@
 import { Worker } from 'node:worker_threads';
 import { TcpstateError } from '../errors.ts';
-import type { Finding } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
 import type { LiveSourceOptions } from '../sources/live.ts';
-import type { FindingsProvider, SnapshotProvider } from './sampler.ts';
+import type { Look, LookSockets } from './look.ts';
+import type { LookProvider } from './sampler.ts';
+import type { WorkerRequest } from './snapshot-worker.ts';
 
 type Reply =
-  | { id: number; snapshot: Snapshot; findings?: Finding[] }
+  | { id: number; value: unknown }
   | { id: number; error: { message: string; code: string; exitCode: number } };
 
+/** Distributes Omit over a union, so each request keeps its own fields. */
+type Question = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
 export interface WorkerProvider {
-  provider: SnapshotProvider;
-  /** The diagnoses the worker ran on each snapshot it returned (pass as the server's `findings`). */
-  findings: FindingsProvider;
+  /** Pass as the server's `look`. */
+  provider: LookProvider;
   close(): Promise<void>;
 }
 
 /**
- * A snapshot provider that takes live snapshots, and runs the diagnoses on them, in a worker thread (see
- * snapshot-worker.ts for why), so HTTP load cannot starve the sampling loop and neither parsing a big table nor
- * diagnosing it stalls requests. Errors come back typed.
+ * Takes the server's looks in a worker thread (see snapshot-worker.ts for why), so HTTP load cannot starve the
+ * sampling loop and neither reading a big table nor diagnosing it stalls requests. The sockets stay in the worker;
+ * what an endpoint needs of them is asked there. Errors come back typed.
  */
 export function workerSnapshotProvider(options: LiveSourceOptions): WorkerProvider {
   // Built, the worker is a .js file. From source (tsx), worker threads do not inherit tsx's loader, so a tiny
@@ -38,16 +40,13 @@ export function workerSnapshotProvider(options: LiveSourceOptions): WorkerProvid
         );
   worker.unref();
   let nextId = 1;
-  const findingsOf = new WeakMap<Snapshot, Finding[]>();
-  const pending = new Map<number, { resolve: (s: Snapshot) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>();
   worker.on('message', (reply: Reply) => {
     const waiter = pending.get(reply.id);
     if (!waiter) return;
     pending.delete(reply.id);
-    if ('snapshot' in reply) {
-      if (reply.findings) findingsOf.set(reply.snapshot, reply.findings);
-      waiter.resolve(reply.snapshot);
-    } else
+    if ('value' in reply) waiter.resolve(reply.value);
+    else
       waiter.reject(
         new TcpstateError(reply.error.message, { code: reply.error.code, exitCode: reply.error.exitCode }),
       );
@@ -60,14 +59,23 @@ export function workerSnapshotProvider(options: LiveSourceOptions): WorkerProvid
   worker.on('exit', (code) =>
     failAll(new TcpstateError(`snapshot worker exited (${code})`, { code: 'E_WORKER' })),
   );
+  const ask = <T>(question: Question): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ ...question, id });
+    });
+  const socketsOf = (look: number): LookSockets => ({
+    query: (url) => ask({ type: 'query', look, url }),
+    aggregates: (limits) => ask({ type: 'aggregates', look, limits }),
+    groups: (by, top) => ask({ type: 'groups', look, by, top }),
+  });
   return {
-    provider: () =>
-      new Promise<Snapshot>((resolve, reject) => {
-        const id = nextId++;
-        pending.set(id, { resolve, reject });
-        worker.postMessage({ id, options, diagnose: true });
-      }),
-    findings: (snapshot) => findingsOf.get(snapshot) ?? [],
+    provider: async () => {
+      const id = nextId;
+      const look = await ask<Look>({ type: 'look', options });
+      return { look, sockets: socketsOf(id) };
+    },
     close: async () => {
       await worker.terminate();
     },

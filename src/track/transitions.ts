@@ -44,8 +44,11 @@ export function stepTransitions(step: TrackStep): ObservedTransition[] {
  * the real age, since tracking starts with the first look.
  */
 export function oldestSince(tracker: ConnectionTracker): Partial<Record<TcpState, number>> {
-  const oldest: Partial<Record<TcpState, number>> = {};
+  const found: Partial<Record<TcpState, number>> = {};
   for (const c of tracker.current())
-    if (!(c.stateSeenAt >= (oldest[c.state] ?? Infinity))) oldest[c.state] = c.stateSeenAt;
+    if (!(c.stateSeenAt >= (found[c.state] ?? Infinity))) found[c.state] = c.stateSeenAt;
+  // In the states' order, whatever order the tracker holds its connections in.
+  const oldest: Partial<Record<TcpState, number>> = {};
+  for (const s of TCP_STATES) if (found[s] !== undefined) oldest[s] = found[s];
   return oldest;
 }
