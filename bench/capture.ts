@@ -1,22 +1,28 @@
 /**
- * Capture benchmark: a large capture of real loopback traffic made in a throw-away network namespace, then read
- * side by side by the tcpstate command line (`pcap`, `pcap --zeek`, `pcap --ndjson`; full tracking: Zeek layer +
- * RFC inference of both endpoints + anomalies), tcptrace -n and tshark -q -z conv,tcp, every output to /dev/null,
- * and by the library alone in-process (bench/capture-run.mjs). Wall time and peak RSS of each process come from
- * /usr/bin/time. bench/capture-floor.mjs gives the least a tracker costs on the same capture.
+ * Capture benchmark: two captures of real loopback traffic made in a throw-away network namespace, read side by
+ * side in ONE run by the tcpstate command line (`pcap`, `pcap --zeek`, `pcap --ndjson`; full tracking: Zeek layer
+ * + RFC inference of both endpoints + anomalies), tcptrace -n and tshark -q -z conv,tcp, every output to
+ * /dev/null, and by the library alone in-process (bench/capture-run.mjs). Then the peak RSS of every tcpstate
+ * mode with its output into a pipe whose reader sleeps 5 s before reading. Wall time and peak RSS of each process
+ * come from /usr/bin/time. It prints a markdown table ready for docs/benchmarks.md.
  *
- *   npx tsx bench/capture.ts [--connections N] [--regen] [--file PATH] [--all-cores] [--long] [--runs N]
+ *   npx tsx bench/capture.ts [--regen] [--long] [--runs N] [--no-tshark] [--no-pipe] [--all-cores] [--cpu N]
  *
- * --long makes (and reads) a second capture, bench/out/long.pcap: 2,000 connections that each trade 500 small
- * messages (~2M packets, ~1,000 per connection). It shows the cost per packet; the default capture (8.6 packets
- * per connection) is dominated by the cost per connection.
+ * The captures (bench/out/, git-ignored, made once and reused; --regen makes them again, ~5 minutes):
+ * - `loopback.pcap`, the bench capture: 240,000 short connections with every kind of close (~2.08M packets);
+ * - `short.pcap`: 120,000 such connections (~1.04M packets), the size of the capture issue 19 measured on;
+ * - with --long, `long.pcap` too: 2,000 connections that each trade 500 small messages (~2M packets).
+ * They come from real sockets (bench/capture-traffic.ts), so two generations differ in timing; compare builds on
+ * the same files (bench/capture-md5.sh checks outputs are byte-identical across builds).
  *
- * The capture is kept in bench/out/ (git-ignored) and reused; --regen makes a new one. Needs root, tcpdump, tshark,
- * tcptrace. tcpstate runs from dist/ (built here with tsc) so no loader sits in the measured process.
+ * Node start-up is in every tcpstate timing. This machine sets NODE_EXTRA_CA_CERTS, which makes every `node`
+ * start read a CA bundle (~48 ms); users normally do not have it, so every command here runs without it, and a
+ * `node -e 0` row shows the start-up floor. Needs root, tcpdump, tshark, tcptrace, capinfos. tcpstate runs from
+ * dist/bin (the bundle users run, built here first) so no loader sits in the measured process.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const outDir = join(root, 'bench/out');
@@ -26,22 +32,54 @@ const value = (name: string, fallback: string) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 };
-const long = flag('--long');
-const file = value('--file', join(outDir, long ? 'long.pcap' : 'loopback.pcap'));
-const connections = Number(value('--connections', long ? '2000' : '240000'));
 
-async function generate(): Promise<void> {
+interface Capture {
+  file: string;
+  connections: number;
+  concurrency: number;
+  long: boolean;
+  label: string;
+}
+const captures: Capture[] = [
+  {
+    file: join(outDir, 'loopback.pcap'),
+    connections: 240_000,
+    concurrency: 128,
+    long: false,
+    label: 'bench capture, 240k short connections',
+  },
+  {
+    file: join(outDir, 'short.pcap'),
+    connections: 120_000,
+    concurrency: 128,
+    long: false,
+    label: '120k short connections',
+  },
+];
+if (flag('--long')) {
+  captures.push({
+    file: join(outDir, 'long.pcap'),
+    connections: 2000,
+    concurrency: 64,
+    long: true,
+    label: '2,000 long connections',
+  });
+}
+
+/** The environment every measured command runs in: without the CA bundle this machine adds to every start. */
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+
+async function generate(capture: Capture): Promise<void> {
   mkdirSync(outDir, { recursive: true });
-  const ns = `tcpbench-${process.pid}`;
+  const ns = `tcpbench-capture-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'mtu', '1500', 'up']);
     const dump = spawn(
       'ip',
-      ['netns', 'exec', ns, 'tcpdump', '-i', 'lo', '-s', '96', '-B', '65536', '-w', file],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
+      ['netns', 'exec', ns, 'tcpdump', '-i', 'lo', '-s', '96', '-B', '65536', '-w', capture.file],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let err = '';
     dump.stderr.on('data', (d: Buffer) => {
@@ -59,14 +97,14 @@ async function generate(): Promise<void> {
         '--import',
         'tsx',
         join(root, 'bench/capture-traffic.ts'),
-        String(connections),
-        long ? '64' : '128',
-        ...(long ? ['long'] : []),
+        String(capture.connections),
+        String(capture.concurrency),
+        ...(capture.long ? ['long'] : []),
       ],
-      { encoding: 'utf8', cwd: root },
+      { encoding: 'utf8', cwd: root, env },
     );
     process.stderr.write(
-      `generator: ${gen.stdout.trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      `${basename(capture.file)}: generator ${gen.stdout.trim()} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
     );
     await new Promise((r) => setTimeout(r, 500));
     const exited = new Promise((r) => dump.once('exit', r));
@@ -84,8 +122,9 @@ async function generate(): Promise<void> {
 }
 
 interface Timing {
-  tool: string;
   seconds: number;
+  /** User + system CPU seconds: steadier than wall time on a machine others share. */
+  cpu: number;
   rssMiB: number;
   output: string;
 }
@@ -95,100 +134,192 @@ interface Timing {
  * garbage collector and tshark's threads then share that core instead of borrowing a second one. `--all-cores`
  * lets them use the whole machine.
  */
-const pin = flag('--all-cores') ? [] : ['taskset', '-c', '0'];
+const cpu = value('--cpu', '0');
+const pin = flag('--all-cores') ? [] : ['taskset', '-c', cpu];
 
 /** Runs a command under /usr/bin/time; with `discard` its output goes to /dev/null (as a user would redirect it). */
-function timed(tool: string, command: string, commandArgs: string[], discard = false): Timing {
+function timed(command: string, commandArgs: string[], discard = false): Timing {
   const devNull = discard ? openSync('/dev/null', 'w') : undefined;
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...pin, command, ...commandArgs], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...pin, command, ...commandArgs], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     cwd: root,
+    env,
     stdio: ['ignore', devNull ?? 'pipe', 'pipe'],
   });
   if (devNull !== undefined) closeSync(devNull);
   const last = r.stderr.trim().split('\n').pop() ?? '';
-  const [secs, kb] = last.split(' ').map(Number);
-  return { tool, seconds: secs ?? Number.NaN, rssMiB: (kb ?? 0) / 1024, output: r.stdout };
+  const [secs, kb, user, sys] = last.split(' ').map(Number);
+  return {
+    seconds: secs ?? Number.NaN,
+    cpu: (user ?? Number.NaN) + (sys ?? Number.NaN),
+    rssMiB: (kb ?? 0) / 1024,
+    output: r.stdout,
+  };
 }
 
-if (flag('--regen') || !existsSync(file)) await generate();
-const packets = Number(
-  execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' }).match(
-    /Number of packets:\s+(\d+)/,
-  )?.[1] ?? 0,
-);
-process.stderr.write(
-  `capture: ${file}, ${packets} packets, ${(statSync(file).size / 1048576).toFixed(0)} MiB\n`,
-);
+/** Peak RSS of `tcpstate pcap FILE MODE` writing into a pipe whose reader sleeps 5 s before reading. */
+function slowPipeRss(file: string, mode: string[]): number {
+  const quoted = [cli, 'pcap', file, ...mode].map((a) => `'${a}'`).join(' ');
+  const report = join(outDir, `rss-${process.pid}.txt`);
+  spawnSync(
+    'bash',
+    [
+      '-c',
+      `/usr/bin/time -o '${report}' -f '%M' ${pin.join(' ')} node ${quoted} 2>/dev/null | (sleep 5; cat >/dev/null)`,
+    ],
+    { cwd: root, env, stdio: 'ignore' },
+  );
+  const kb = Number(readFileSync(report, 'utf8').trim().split('\n').pop());
+  rmSync(report, { force: true });
+  return kb / 1024;
+}
+
+for (const capture of captures) {
+  if (flag('--regen') || !existsSync(capture.file)) await generate(capture);
+}
+const packetsOf = (file: string) =>
+  Number(
+    execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' }).match(
+      /Number of packets:\s+(\d+)/,
+    )?.[1] ?? 0,
+  );
+const packets = captures.map((c) => packetsOf(c.file));
+captures.forEach((c, k) => {
+  process.stderr.write(
+    `capture: ${c.file}, ${packets[k]} packets, ${(statSync(c.file).size / 1048576).toFixed(0)} MiB\n`,
+  );
+});
+// The command users run is the bundle in dist/bin; build it (and dist/capture for the library runner).
 execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], {
   cwd: root,
   stdio: 'inherit',
 });
+execFileSync('node', ['scripts/bundle-cli.mjs'], { cwd: root, stdio: 'inherit' });
 execFileSync('node', ['scripts/post-build.mjs'], { cwd: root, stdio: 'inherit' });
 
 // Warm the page cache so every tool reads from memory.
-execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 });
-// Every tool's output goes to /dev/null. The three tcpstate rows are the CLI as a user runs it: the default
-// summary, one conn.log line per connection (what tcptrace -n and tshark's conv table print), and one full JSON
-// record per connection.
+for (const c of captures) execFileSync('cat', [c.file], { stdio: ['ignore', 'ignore', 'inherit'] });
+
 const cli = join(root, 'dist/bin/main.js');
-const tools: Array<[string, string, string[]]> = [
-  ['tcpstate pcap (summary)', process.execPath, [cli, 'pcap', file]],
-  ['tcpstate pcap --zeek (a line each)', process.execPath, [cli, 'pcap', file, '--zeek']],
-  ['tcpstate pcap --ndjson (a record each)', process.execPath, [cli, 'pcap', file, '--ndjson']],
-  ['tcptrace -n', 'tcptrace', ['-n', file]],
-  ['tshark -q -z conv,tcp', 'tshark', ['-r', file, '-q', '-z', 'conv,tcp']],
+type Tool = [name: string, command: string, args: (file: string) => string[]];
+const tools: Tool[] = [
+  ['`tcpstate pcap` (summary)', 'node', (f) => [cli, 'pcap', f]],
+  ['`tcpstate pcap --zeek` (a line each)', 'node', (f) => [cli, 'pcap', f, '--zeek']],
+  ['`tcpstate pcap --ndjson` (a record each)', 'node', (f) => [cli, 'pcap', f, '--ndjson']],
+  ['`tcptrace -n`', 'tcptrace', (f) => ['-n', f]],
 ];
+if (!flag('--no-tshark'))
+  tools.push(['`tshark -q -z conv,tcp`', 'tshark', (f) => ['-r', f, '-q', '-z', 'conv,tcp']]);
+const floorTool: Tool = ['`node -e 0` (start-up floor)', 'node', () => ['-e', '0']];
+
 // Timings on a shared VM drift by tens of percent from one minute to the next, so each tool runs `--runs` times
-// (default 3), in rounds (every tool once per round, so drift hits them alike), and its median counts.
+// (default 3), in rounds (every tool on every capture once per round, so drift hits them alike), and its median
+// counts.
 const rounds = Number(value('--runs', '3'));
-const samples = new Map<string, Timing[]>(tools.map(([tool]) => [tool, []]));
-const innerRuns: Array<{ seconds: number; cpuSeconds: number; maxLive: number; connections: number }> = [];
+const samples = new Map<string, Timing[]>();
+const key = (tool: string, k: number) => `${tool}\u0000${k}`;
+const push = (k: string, t: Timing) => samples.set(k, [...(samples.get(k) ?? []), t]);
+const library: Array<Array<{ seconds: number; cpuSeconds: number; connections: number; maxLive: number }>> =
+  captures.map(() => []);
 for (let round = 0; round < rounds; round++) {
-  for (const [tool, command, commandArgs] of tools)
-    samples.get(tool)!.push(timed(tool, command, commandArgs, true));
-  // The library alone (read + decode + track + tally conn_state and anomalies), without start-up or output.
-  const library = timed('library', process.execPath, [join(root, 'bench/capture-run.mjs'), file]);
-  innerRuns.push(JSON.parse(library.output.trim().split('\n').pop() ?? '{}'));
+  push(key(floorTool[0], -1), timed(floorTool[1], floorTool[2]('')));
+  captures.forEach((capture, k) => {
+    for (const [tool, command, toolArgs] of tools)
+      push(key(tool, k), timed(command, toolArgs(capture.file), true));
+    const lib = timed('node', [join(root, 'bench/capture-run.mjs'), capture.file]);
+    library[k]!.push(JSON.parse(lib.output.trim().split('\n').pop() ?? '{}'));
+  });
 }
-const median = <T>(xs: T[], key: (x: T) => number): T =>
-  [...xs].sort((p, q) => key(p) - key(q))[xs.length >> 1]!;
-const runs: Array<Timing & { min: number; max: number }> = tools.map(([tool]) => {
-  const xs = samples.get(tool)!;
+const median = <T>(xs: T[], by: (x: T) => number): T =>
+  [...xs].sort((p, q) => by(p) - by(q))[xs.length >> 1]!;
+function summary(k: string) {
+  const xs = samples.get(k)!;
   const secs = xs.map((x) => x.seconds);
   return {
-    ...median(xs, (x) => x.seconds),
-    rssMiB: Math.max(...xs.map((x) => x.rssMiB)),
+    seconds: median(xs, (x) => x.seconds).seconds,
+    cpu: median(xs, (x) => x.cpu).cpu,
     min: Math.min(...secs),
     max: Math.max(...secs),
+    rssMiB: Math.max(...xs.map((x) => x.rssMiB)),
   };
-});
-const ours = runs[0]!;
-const inner = median(innerRuns, (x) => x.seconds);
-console.log(
-  `\n${packets} packets, Node ${process.version}, ${new Date().toISOString()}, ${pin.length > 0 ? 'every tool on one core (taskset -c 0)' : 'all cores'}, median of ${rounds}`,
-);
-console.log(
-  'tool'.padEnd(42),
-  'wall s'.padStart(8),
-  'min-max'.padStart(11),
-  'Mpkt/s'.padStart(8),
-  'peak RSS MiB'.padStart(13),
-  'vs tcpstate'.padStart(12),
-);
-for (const r of runs) {
-  console.log(
-    r.tool.padEnd(42),
-    r.seconds.toFixed(2).padStart(8),
-    `${r.min.toFixed(2)}-${r.max.toFixed(2)}`.padStart(11),
-    (packets / r.seconds / 1e6).toFixed(3).padStart(8),
-    r.rssMiB.toFixed(0).padStart(13),
-    `${(r.seconds / ours.seconds).toFixed(1)}x`.padStart(12),
-  );
 }
-if (inner !== undefined) {
+
+const load = execFileSync('uptime', { encoding: 'utf8' })
+  .trim()
+  .replace(/.*load average: /, '');
+console.log(
+  `\n${new Date().toISOString()}, Node ${process.version}, ${pin.length > 0 ? `every tool on one core (taskset -c ${cpu})` : 'all cores'}, median of ${rounds} (min–max), NODE_EXTRA_CA_CERTS unset, load average before the table ${load}\n`,
+);
+captures.forEach((c, k) => {
   console.log(
-    `tcpstate library in-process (read + decode + track + tally, no start-up, no output; median): ${inner.seconds.toFixed(2)} s wall, ${inner.cpuSeconds.toFixed(2)} s CPU = ${(packets / inner.seconds / 1e6).toFixed(2)} Mpkt/s, ${inner.connections} connections, at most ${inner.maxLive} live`,
+    `- capture ${k + 1}: ${basename(c.file)}, ${c.label}: ${packets[k]!.toLocaleString('en')} packets`,
   );
+});
+console.log('');
+const head = ['tool'];
+const rule = ['---'];
+captures.forEach((_, k) => {
+  head.push(
+    `${k + 1}: wall s (min–max)`,
+    `${k + 1}: CPU s`,
+    `${k + 1}: Mpkt/s`,
+    `${k + 1}: peak RSS MiB`,
+    `${k + 1}: tcptrace -n ÷ this`,
+  );
+  rule.push('---:', '---:', '---:', '---:', '---:');
+});
+console.log(`| ${head.join(' | ')} |`);
+console.log(`| ${rule.join(' | ')} |`);
+const tracetimes = captures.map((_, k) => summary(key('`tcptrace -n`', k)).seconds);
+for (const [tool] of tools) {
+  const cells = [tool];
+  captures.forEach((_, k) => {
+    const s = summary(key(tool, k));
+    cells.push(
+      `${s.seconds.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`,
+      s.cpu.toFixed(2),
+      (packets[k]! / s.seconds / 1e6).toFixed(2),
+      s.rssMiB.toFixed(0),
+      `${(tracetimes[k]! / s.seconds).toFixed(1)}x`,
+    );
+  });
+  console.log(`| ${cells.join(' | ')} |`);
+}
+const floor = summary(key(floorTool[0], -1));
+console.log(
+  `| ${[floorTool[0], ...captures.flatMap(() => [`${floor.seconds.toFixed(2)} (${floor.min.toFixed(2)}–${floor.max.toFixed(2)})`, floor.cpu.toFixed(2), '', floor.rssMiB.toFixed(0), ''])].join(' | ')} |`,
+);
+const libCells = ['library in-process (no start-up, no output)'];
+captures.forEach((_, k) => {
+  const m = median(library[k]!, (x) => x.seconds);
+  libCells.push(
+    m.seconds.toFixed(2),
+    m.cpuSeconds.toFixed(2),
+    (packets[k]! / m.seconds / 1e6).toFixed(2),
+    '',
+    `${(tracetimes[k]! / m.seconds).toFixed(1)}x`,
+  );
+});
+console.log(`| ${libCells.join(' | ')} |`);
+
+if (!flag('--no-pipe')) {
+  const modes: string[][] = [
+    [],
+    ['--zeek'],
+    ['--ndjson'],
+    ['--json'],
+    ['--at', 'end'],
+    ['--at', '+30'],
+    ['--at', 'end', '--json'],
+  ];
+  console.log(
+    '\nPeak RSS (MiB), output into a pipe whose reader sleeps 5 s before reading (`| (sleep 5; cat >/dev/null)`):\n',
+  );
+  console.log(`| mode | ${captures.map((c) => basename(c.file)).join(' | ')} |`);
+  console.log(`| --- | ${captures.map(() => '---:').join(' | ')} |`);
+  for (const mode of modes) {
+    const cells = captures.map((c) => slowPipeRss(c.file, mode).toFixed(0));
+    console.log(`| ${mode.length === 0 ? 'summary' : `\`${mode.join(' ')}\``} | ${cells.join(' | ')} |`);
+  }
 }

@@ -3,18 +3,13 @@
  * half-closes, retransmission and zero-window totals. Per-segment anomalies are noted by infer.ts as they happen.
  */
 import { plural, times } from '../render/format.ts';
-import { type Connection, S, type Side } from './conn.ts';
+import { type ConnectionLike, S, type SideLike } from './conn.ts';
 
-function name(conn: Connection, side: Side): 'orig' | 'resp' {
+function name(conn: ConnectionLike, side: SideLike): 'orig' | 'resp' {
   return side === conn.orig ? 'orig' : 'resp';
 }
 
-/** Time the side entered its current state. */
-function enteredAt(side: Side): number {
-  return side.tr.length >= 2 ? side.tr[side.tr.length - 1]! : Number.NaN;
-}
-
-export function finishAnomalies(conn: Connection, at: number, stuckAfter: number): void {
+export function finishAnomalies(conn: ConnectionLike, at: number, stuckAfter: number): void {
   const { orig, resp } = conn;
   if (orig.synCount > 0 && resp.pkts === 0) {
     conn.note({
@@ -63,7 +58,7 @@ export function finishAnomalies(conn: Connection, at: number, stuckAfter: number
       });
     }
     if (side.rfc === S.CLOSE_WAIT || side.rfc === S.FIN_WAIT_2) {
-      const since = enteredAt(side);
+      const since = side.enteredAt();
       const lasted = at - since;
       if (lasted >= stuckAfter) {
         conn.note({

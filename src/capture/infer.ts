@@ -11,6 +11,7 @@ import { TCP_STATES } from '../states/states.ts';
 import { S } from './conn.ts';
 import { type DecodedSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
 import { ENDPOINT_EVENTS, EV, nextStateIndex } from './engine-moves.ts';
+import type { FlowStore } from './flows.ts';
 import {
   CD_RTT_SYN_ACK_TO_ACK,
   CD_SYN_ACK_AT,
@@ -23,7 +24,6 @@ import {
   D_RST_AT,
   D_TIME_WAIT_AT,
   D_TIME_WAIT_UNTIL,
-  type FlowStore,
   I_ACKED,
   I_ASSUMED_START,
   I_FIN_ACKED,
@@ -33,7 +33,7 @@ import {
   I_SENT_FIN,
   SIDE_DOUBLES_STRIDE as SD,
   SIDE_INTS_STRIDE as SI,
-} from './flows.ts';
+} from './layout.ts';
 import { isRfcMove } from './transitions.ts';
 import { seqDelta } from './zeek.ts';
 

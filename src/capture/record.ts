@@ -2,7 +2,13 @@
  * Plain, JSON-ready records of finished connections, and Zeek conn.log lines.
  */
 import type { TcpState } from '../states/states.ts';
-import { type Anomaly, type Connection, type Side, ZEEK_ENDPOINT_STATES } from './conn.ts';
+import {
+  type Anomaly,
+  type Connection,
+  type ConnectionLike,
+  type SideLike,
+  ZEEK_ENDPOINT_STATES,
+} from './conn.ts';
 import { type ConnState, connState, size } from './zeek.ts';
 
 export interface EndpointRecord {
@@ -46,7 +52,7 @@ export interface ConnectionRecord {
   anomalies: Anomaly[];
 }
 
-function endpoint(side: Side): EndpointRecord {
+function endpoint(side: SideLike): EndpointRecord {
   const rec: EndpointRecord = {
     address: side.address,
     port: side.port,
@@ -69,7 +75,7 @@ function endpoint(side: Side): EndpointRecord {
   return rec;
 }
 
-export function connectionRecord(conn: Connection): ConnectionRecord {
+export function connectionRecord(conn: ConnectionLike): ConnectionRecord {
   const rec: ConnectionRecord = {
     id: conn.id,
     family: conn.family === 4 ? 'inet' : 'inet6',
@@ -171,7 +177,7 @@ function uid(id: number): string {
 }
 
 /** One conn.log line. `duration` ends at the last packet before both sides closed, as in Zeek. */
-export function zeekLine(conn: Connection): string {
+export function zeekLine(conn: ConnectionLike): string {
   const duration = conn.zLast - conn.start;
   return [
     conn.start.toFixed(6),

@@ -5,9 +5,9 @@
  * infer.ts.
  */
 import {
-  type Connection,
+  type ConnectionLike,
   S,
-  type Side,
+  type SideLike,
   Z_CLOSED,
   Z_ESTABLISHED,
   Z_INACTIVE,
@@ -17,6 +17,7 @@ import {
   Z_SYN_SENT,
 } from './conn.ts';
 import { type DecodedSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
+import type { FlowStore } from './flows.ts';
 import {
   CD_ATTEMPT_AT,
   CD_CLOSED_AT,
@@ -29,7 +30,6 @@ import {
   D_HIST_LAST_SYN,
   D_LAST_SEQ,
   D_START_SEQ,
-  type FlowStore,
   I_BAD_CSUM,
   I_DID_CLOSE,
   I_RFC,
@@ -40,7 +40,7 @@ import {
   I_ZERO_WIN,
   SIDE_DOUBLES_STRIDE,
   SIDE_INTS_STRIDE,
-} from './flows.ts';
+} from './layout.ts';
 
 const HIST_SYN = 0x1;
 const HIST_FIN = 0x2;
@@ -432,7 +432,7 @@ function updateStateMachine(
 }
 
 /** Zeek's `conn_state` (base/protocols/conn/main.zeek), from the two endpoint states and the history. */
-export function connState(conn: Connection): ConnState {
+export function connState(conn: ConnectionLike): ConnState {
   const o = conn.orig.z;
   const r = conn.resp.z;
   const oInactive = o === Z_INACTIVE || o === Z_PARTIAL;
@@ -460,7 +460,7 @@ export function connState(conn: Connection): ConnState {
 }
 
 /** Payload bytes from sequence numbers, as Zeek's endpoint Size(). */
-export function size(side: Side): number {
+export function size(side: SideLike): number {
   if (side.z === Z_INACTIVE) return 0;
   const rel = (side.lastSeq - side.startSeq) >>> 0;
   // The SYN (or the virtual one of a partial connection) occupies the first sequence number.

@@ -1,7 +1,7 @@
 import { fstatSync } from 'node:fs';
 import { type Command, Option } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
-import type { Connection } from '../../capture/conn.ts';
+import type { EndedConnection } from '../../capture/ended.ts';
 import {
   type CaptureOptions,
   type CaptureResult,
@@ -143,10 +143,10 @@ export async function runPcap(
   const timeline = options.timeline || options.svg !== undefined ? new Timeline() : undefined;
   const sink = chooseSink(file, options, out, timeline);
   let first = Number.NaN;
-  const onConnection = (conn: Connection, stats: TrackerStats): void => {
+  const onEnded = (conn: EndedConnection, stats: TrackerStats): void => {
     if (timeline) {
       if (Number.isNaN(first)) first = stats.first;
-      timeline.add(conn, first);
+      timeline.add(conn.connection(), first);
     }
     sink.connection(conn, stats);
   };
@@ -158,7 +158,7 @@ export async function runPcap(
     checksums: options.checksums ?? false,
     ...(options.timeWait !== undefined ? { timeWait: options.timeWait } : {}),
     ...(options.idleTimeout !== undefined ? { idleTimeout: options.idleTimeout } : {}),
-    onConnection,
+    onEnded,
     // The reader waits while the output is backed up, so memory stays bounded however slow stdout's reader is.
     pace: () => out.ready(),
     onProgress: (read, size) => {

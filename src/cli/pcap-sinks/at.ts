@@ -4,7 +4,7 @@
  * first connection; `end` is known only at the end, and the collector keeps only the sides still open meanwhile.
  */
 import { AtCollector } from '../../capture/at.ts';
-import type { Connection } from '../../capture/conn.ts';
+import type { EndedConnection } from '../../capture/ended.ts';
 import type { CaptureResult } from '../../capture/pipeline.ts';
 import type { TrackerStats } from '../../capture/tracker.ts';
 import { UsageError } from '../../errors.ts';
@@ -43,13 +43,13 @@ export class AtSink implements CaptureSink {
     parseAt(text, 0, 0);
   }
 
-  connection(conn: Connection, stats: TrackerStats): void {
+  connection(conn: EndedConnection, stats: TrackerStats): void {
     if (this.collector === undefined) {
       this.collector = new AtCollector(
         this.text === 'end' ? undefined : parseAt(this.text, stats.first, Number.POSITIVE_INFINITY),
       );
     }
-    this.collector.add(conn, stats.last);
+    this.collector.add(conn.connection(), stats.last);
   }
 
   async finish(result: CaptureResult): Promise<void> {

@@ -2,7 +2,7 @@
  * --json: one document, its connections written as they end (memory follows the live connections, not the
  * capture), the summary after them (it is only known once they are all read).
  */
-import type { Connection } from '../../capture/conn.ts';
+import type { EndedConnection } from '../../capture/ended.ts';
 import type { CaptureResult } from '../../capture/pipeline.ts';
 import { connectionRecord } from '../../capture/record.ts';
 import type { Timeline } from '../../capture/timeline.ts';
@@ -25,7 +25,7 @@ export class JsonSink implements CaptureSink {
     this.doc.openArray('connections');
   }
 
-  connection(conn: Connection): void {
+  connection(conn: EndedConnection): void {
     this.tally.add(conn);
     this.doc.item(connectionRecord(conn));
   }

@@ -1,5 +1,5 @@
 /** --ndjson: a JSON record per connection as it ends, then the capture's summary. */
-import type { Connection } from '../../capture/conn.ts';
+import type { EndedConnection } from '../../capture/ended.ts';
 import type { CaptureResult } from '../../capture/pipeline.ts';
 import { connectionRecord } from '../../capture/record.ts';
 import type { PacedOutput } from '../output.ts';
@@ -17,7 +17,7 @@ export class NdjsonSink implements CaptureSink {
     this.out = out;
   }
 
-  connection(conn: Connection): void {
+  connection(conn: EndedConnection): void {
     this.tally.add(conn);
     this.pending += `${JSON.stringify({ type: 'connection', ...connectionRecord(conn) })}\n`;
     if (this.pending.length > BATCH) {

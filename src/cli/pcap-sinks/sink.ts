@@ -1,9 +1,11 @@
 /**
  * What `tcpstate pcap` does with the connections it reads: one sink per output format. A sink is handed each
- * connection as it ends (inside the read loop, so it never waits), writes through a PacedOutput whose
+ * connection as it ends, as the tracker's in-place view (inside the read loop, so it never waits; it calls
+ * `conn.connection()` for the rich object only if it keeps it), writes through a PacedOutput whose
  * backpressure paces the reading, and is finished once the capture is read.
  */
-import type { Connection } from '../../capture/conn.ts';
+import type { ConnectionLike } from '../../capture/conn.ts';
+import type { EndedConnection } from '../../capture/ended.ts';
 import type { CaptureResult } from '../../capture/pipeline.ts';
 import type { Timeline } from '../../capture/timeline.ts';
 import type { TrackerStats } from '../../capture/tracker.ts';
@@ -12,7 +14,7 @@ import { timelineSvg } from '../../render/capture-timeline.ts';
 import { writeOutputFile } from '../write-file.ts';
 
 export interface CaptureSink {
-  connection(conn: Connection, stats: TrackerStats): void;
+  connection(conn: EndedConnection, stats: TrackerStats): void;
   finish(result: CaptureResult): void | Promise<void>;
 }
 
@@ -21,7 +23,7 @@ export class Tally {
   readonly connStates = new Map<string, number>();
   readonly anomalies = new Map<string, number>();
 
-  add(conn: Connection): void {
+  add(conn: ConnectionLike): void {
     const state = connState(conn);
     this.connStates.set(state, (this.connStates.get(state) ?? 0) + 1);
     if (conn.anomalies !== undefined) {

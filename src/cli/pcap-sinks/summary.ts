@@ -1,5 +1,5 @@
 /** The default output: the capture's summary, then the first connections as a table or as stories. */
-import type { Connection } from '../../capture/conn.ts';
+import type { EndedConnection } from '../../capture/ended.ts';
 import type { CaptureResult } from '../../capture/pipeline.ts';
 import { type ConnectionRecord, connectionRecord } from '../../capture/record.ts';
 import type { Timeline } from '../../capture/timeline.ts';
@@ -38,7 +38,7 @@ export class SummarySink implements CaptureSink {
     this.options = options;
   }
 
-  connection(conn: Connection): void {
+  connection(conn: EndedConnection): void {
     this.total++;
     this.tally.add(conn);
     if (this.records.length < this.options.limit) this.records.push(connectionRecord(conn));

@@ -1,5 +1,5 @@
 /** --zeek: a Zeek conn.log, a line per connection as it ends. */
-import type { Connection } from '../../capture/conn.ts';
+import type { EndedConnection } from '../../capture/ended.ts';
 import { zeekFooter, zeekHeader, zeekLine } from '../../capture/record.ts';
 import type { PacedOutput } from '../output.ts';
 import type { CaptureSink } from './sink.ts';
@@ -16,7 +16,7 @@ export class ZeekSink implements CaptureSink {
     out.write(`${zeekHeader(new Date())}\n`);
   }
 
-  connection(conn: Connection): void {
+  connection(conn: EndedConnection): void {
     this.lines.push(zeekLine(conn));
     if (this.lines.length >= BATCH) this.flush();
   }
