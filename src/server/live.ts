@@ -32,6 +32,8 @@ export interface LiveDocument {
   transitions: LiveTransition[];
   /** Per state, seconds its oldest connection has been in it (tracked since the server started). */
   oldestAgeSeconds: Partial<Record<TcpState, number>>;
+  /** The states whose oldest age is estimated from the socket's timers or tcp_info, not bounded by the looks. */
+  oldestAgeEstimated: TcpState[];
   top: { ports: Group[]; peers: Group[]; processes?: Group[] };
   findings: Finding[];
   warnings: number;
@@ -63,6 +65,7 @@ export function liveDocument(sample: Sample, intervalSeconds: number, top = 10):
         direct: isFigureEdge(t.from, t.to),
       })),
       oldestAgeSeconds: sample.oldestAgeSeconds,
+      oldestAgeEstimated: sample.oldestAgeEstimated,
       top: { ports, peers },
       findings: sample.findings,
       warnings: snapshot.warnings.length,

@@ -7,8 +7,9 @@ import type { Snapshot } from '../model/snapshot.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { snapshotCookies } from '../sources/live.ts';
 import type { TcpState } from '../states/states.ts';
-import { ConnectionTracker } from '../track/tracker.ts';
-import { type ObservedTransition, oldestSince, stepTransitions } from '../track/transitions.ts';
+import { bestAge, estimatedAge } from '../track/kernel-ages.ts';
+import { ConnectionTracker, trackedAge } from '../track/tracker.ts';
+import { type ObservedTransition, stepTransitions } from '../track/transitions.ts';
 import { type Aggregates, aggregate, type Limits } from './aggregates.ts';
 import { snapshotQuery } from './query.ts';
 
@@ -25,8 +26,11 @@ export interface Look {
   findings: Finding[];
   /** Changes since the previous look, from the tracker (empty for the first). */
   transitions: ObservedTransition[];
-  /** Per state, since when (ms) its oldest connection has been in it. */
+  /** Per state, since when (ms) its oldest connection has been in it: from the looks, or estimated from the
+   * socket's timers and tcp_info where the looks only give a lower bound (track/kernel-ages.ts estimatedAge). */
   oldestSince: Partial<Record<TcpState, number>>;
+  /** The states whose oldest age is such an estimate. */
+  oldestEstimated: TcpState[];
 }
 
 /**
@@ -53,8 +57,28 @@ export class LookTaker {
       summary: summarize(snapshot),
       findings,
       transitions: stepTransitions(step),
-      oldestSince: oldestSince(this.tracker),
+      ...this.oldest(snapshot),
     };
+  }
+
+  private oldest(snapshot: Snapshot): Pick<Look, 'oldestSince' | 'oldestEstimated'> {
+    const at = snapshot.takenAt;
+    const fin = Number(snapshot.kernel?.sysctls?.['net.ipv4.tcp_fin_timeout']?.trim() ?? Number.NaN);
+    const options = {
+      ...(snapshot.source.os !== undefined ? { os: snapshot.source.os } : {}),
+      ...(Number.isFinite(fin) ? { finTimeoutSec: fin } : {}),
+    };
+    const since: Partial<Record<TcpState, number>> = {};
+    const estimated = new Set<TcpState>();
+    for (const c of this.tracker.current()) {
+      const age = bestAge(undefined, trackedAge(c, at), estimatedAge(c.socket, at, at, options));
+      const entered = at - age.minMs;
+      if (entered >= (since[c.state] ?? Number.POSITIVE_INFINITY)) continue;
+      since[c.state] = entered;
+      if (age.estimate) estimated.add(c.state);
+      else estimated.delete(c.state);
+    }
+    return { oldestSince: since, oldestEstimated: [...estimated] };
   }
 }
 

@@ -33,6 +33,8 @@ export interface Sample {
   transitions: ObservedTransition[];
   /** Per state, seconds its oldest connection has been in it (a lower bound: tracking starts with the server). */
   oldestAgeSeconds: Partial<Record<TcpState, number>>;
+  /** The states whose oldest age is estimated from the socket's timers or tcp_info (serve's look). */
+  oldestAgeEstimated: TcpState[];
   /** Seconds between the previous sample and this one (0 for the first). */
   elapsedSeconds: number;
   /** How long taking the snapshot (and diagnosing it) took. */
@@ -179,6 +181,7 @@ export class Sampler {
       findings: look.findings,
       transitions: this.options.kernel ? this.takeKernelCounts() : look.transitions,
       oldestAgeSeconds: {},
+      oldestAgeEstimated: look.oldestEstimated,
       elapsedSeconds: previous ? Math.max(0, (snapshot.takenAt - previous.snapshot.takenAt) / 1000) : 0,
       durationSeconds: (performance.now() - began) / 1000,
       memo: new Map(),

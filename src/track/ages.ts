@@ -89,5 +89,6 @@ export function formatDuration(ms: number): string {
 
 /** An age as far as it is known: `≥12m00s` when only a lower bound exists, otherwise the lower bound. */
 export function formatTrackedAge(age: TrackedAge): string {
+  if (age.estimate) return `~${formatDuration(age.minMs)}`;
   return age.maxMs === undefined ? `≥${formatDuration(age.minMs)}` : formatDuration(age.minMs);
 }

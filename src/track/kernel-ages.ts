@@ -4,7 +4,8 @@
  * follows snapshots (watch) can show an exact age instead of the "≥" bound of two looks. Pure: wall-clock times
  * come in with the changes.
  */
-import type { Endpoint } from '../model/snapshot.ts';
+import { type AgeOptions, stateAge } from '../diagnose/age.ts';
+import type { Endpoint, Socket } from '../model/snapshot.ts';
 import type { TcpState } from '../states/states.ts';
 import type { StateChange } from './kernel-trace.ts';
 import type { TrackedAge } from './tracker.ts';
@@ -55,9 +56,47 @@ const LOOK_SLACK_MS = 1000;
  * age outside them is one a lost change made wrong (the socket's earlier stay, or another connection on the same
  * endpoints): the next look puts it right.
  */
-export function bestAge(kernel: TrackedAge | undefined, looks: TrackedAge): TrackedAge {
-  if (kernel === undefined) return looks;
-  if (kernel.minMs < looks.minMs - LOOK_SLACK_MS) return looks;
-  if (looks.maxMs !== undefined && kernel.minMs > looks.maxMs + LOOK_SLACK_MS) return looks;
-  return kernel;
+export function bestAge(
+  kernel: TrackedAge | undefined,
+  looks: TrackedAge,
+  estimate?: TrackedAge,
+): TrackedAge {
+  const agrees = (age: TrackedAge) =>
+    age.minMs >= looks.minMs - LOOK_SLACK_MS &&
+    (looks.maxMs === undefined || age.minMs <= looks.maxMs + LOOK_SLACK_MS);
+  if (kernel !== undefined && agrees(kernel)) return kernel;
+  if (estimate !== undefined && agrees(estimate)) return estimate;
+  return looks;
+}
+
+/**
+ * For a socket in its state since before tracing began, the best estimate of its age that the socket itself gives,
+ * at `now` from a look at `lookAt`; marked `estimate`:
+ * - TIME_WAIT (and an orphan FIN_WAIT_2): its timer was armed for 60 s (tcp_fin_timeout) when the state began, so
+ *   the age is that length minus what is left, to the jiffy (diagnose/age.ts stateAge);
+ * - CLOSE_WAIT, from tcp_info: the peer's FIN came with an ACK, so the time since the last ACK received
+ *   (last_ack_recv) is the age when nothing came after it (a later ACK only makes it smaller: a lower bound), and
+ *   the FIN came after the last data, so last_data_recv bounds it above.
+ * Undefined where the socket says nothing.
+ */
+export function estimatedAge(
+  socket: Socket,
+  lookAt: number,
+  now: number,
+  options: AgeOptions = {},
+): TrackedAge | undefined {
+  const since = Math.max(0, now - lookAt);
+  if (socket.timer?.kind === 'timewait') {
+    const age = stateAge(socket, options);
+    if (age?.kind === 'exact') {
+      const ms = age.seconds * 1000 + since;
+      return { minMs: ms, maxMs: ms, estimate: true };
+    }
+  }
+  const info = socket.tcpInfo;
+  if (socket.state === 'CLOSE_WAIT' && info !== undefined) {
+    const maxMs = Math.max(info.lastAckRecvMs, info.lastDataRecvMs) + since;
+    return { minMs: info.lastAckRecvMs + since, maxMs, estimate: true };
+  }
+  return undefined;
 }

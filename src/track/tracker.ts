@@ -351,6 +351,8 @@ export interface TrackedAge {
   minMs: number;
   /** Undefined when it was already in this state at the first look: only "at least minMs" is known. */
   maxMs?: number;
+  /** Read back from the socket's timers or tcp_info (track/kernel-ages.ts estimatedAge): likely, not bounded. */
+  estimate?: boolean;
 }
 
 export function trackedAge(connection: TrackedConnection, now: number): TrackedAge {

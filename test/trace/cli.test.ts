@@ -14,6 +14,7 @@ import { canUseNetns, createNetnsPair, waitFor } from '../helpers/netns.ts';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const BURST = fileURLToPath(new URL('../helpers/trace-burst.py', import.meta.url));
+const OLD = fileURLToPath(new URL('../helpers/trace-old.py', import.meta.url));
 
 /** The CLI in the background with extra environment (the tiny ring), its output gathered. */
 function spawnCli(args: string[], env: Record<string, string>) {
@@ -124,6 +125,36 @@ describe.skipIf(why !== undefined)(`tcpstate trace${why ? ` (skipped: ${why})` :
     } finally {
       pair.cleanup();
       rmSync(db, { force: true });
+    }
+  }, 60_000);
+
+  it('watch gives a socket older than the trace an estimated age from its tcp_info, marked ~', async () => {
+    const pair = createNetnsPair('trold');
+    const staged = spawn('ip', ['netns', 'exec', pair.a.ns, 'python3', OLD, '5400']);
+    try {
+      let said = '';
+      staged.stdout.on('data', (d) => {
+        said += d;
+      });
+      await waitFor(() => (said.includes('staged') ? true : undefined), 10_000);
+      const stagedAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      const run = spawnCli(
+        ['watch', '--netns', pair.a.ns, '--plain', '-i', '1s', '-d', '1s', '--trace', 'on'],
+        {},
+      );
+      expect(await run.exited, run.io.err).toBe(0);
+      const line = run.io.out.trim().split('\n').at(-1) ?? '';
+      // The CLOSE_WAIT began before tracing (no kernel entry) and at the first look (no bound but ≥): the peer's FIN
+      // is the last ACK it received, so its age is last_ack_recv, read at the look.
+      const m = line.match(/oldest CLOSE_WAIT ~(\d+(?:\.\d)?)s 127\.0\.0\.1:5400->/);
+      expect(m, line).not.toBeNull();
+      const seconds = Number(m![1]);
+      expect(seconds).toBeGreaterThanOrEqual(4);
+      expect(seconds).toBeLessThanOrEqual((Date.now() - stagedAt) / 1000 + 0.2);
+    } finally {
+      staged.kill();
+      pair.cleanup();
     }
   }, 60_000);
 });

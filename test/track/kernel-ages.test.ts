@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bestAge, KernelEntryTimes } from '../../src/track/kernel-ages.ts';
+import type { Socket, TcpInfo } from '../../src/model/snapshot.ts';
+import { formatTrackedAge } from '../../src/track/ages.ts';
+import { bestAge, estimatedAge, KernelEntryTimes } from '../../src/track/kernel-ages.ts';
 import type { StateChange } from '../../src/track/kernel-trace.ts';
 
 const change = (atMs: number, from: StateChange['from'], to: StateChange['to']): StateChange => ({
@@ -57,5 +59,35 @@ describe('bestAge: the kernel age when the looks agree, else the looks', () => {
       minMs: 90_000,
       maxMs: 90_000,
     });
+  });
+});
+
+describe('estimatedAge: what a socket older than the trace says of its age', () => {
+  const base: Socket = {
+    protocol: 'tcp',
+    family: 'inet',
+    state: 'TIME_WAIT',
+    local: { address: '127.0.0.1', port: 40000 },
+    remote: { address: '127.0.0.1', port: 80 },
+  };
+  it('TIME_WAIT: 60 s less what its timer has left, moved on to now', () => {
+    const tw = { ...base, timer: { kind: 'timewait' as const, expiresMs: 45_500 } };
+    expect(estimatedAge(tw, 1000, 1500)).toEqual({ minMs: 15_000, maxMs: 15_000, estimate: true });
+  });
+  it('an orphan FIN_WAIT_2: tcp_fin_timeout less what is left, when the sysctl is known', () => {
+    const fw2 = {
+      ...base,
+      state: 'FIN_WAIT_2' as const,
+      timer: { kind: 'timewait' as const, expiresMs: 20_000 },
+    };
+    expect(estimatedAge(fw2, 0, 0, { finTimeoutSec: 60 })?.minMs).toBe(40_000);
+    expect(estimatedAge(fw2, 0, 0)).toBeUndefined();
+  });
+  it('CLOSE_WAIT: from the last ACK received (the FIN) up to the last data received', () => {
+    const info = { lastAckRecvMs: 7000, lastDataRecvMs: 9000, lastDataSentMs: 9000 } as TcpInfo;
+    const cw = { ...base, state: 'CLOSE_WAIT' as const, tcpInfo: info };
+    expect(estimatedAge(cw, 0, 1000)).toEqual({ minMs: 8000, maxMs: 10_000, estimate: true });
+    expect(formatTrackedAge(estimatedAge(cw, 0, 1000)!)).toBe('~8.0s');
+    expect(estimatedAge({ ...base, state: 'ESTABLISHED' }, 0, 0)).toBeUndefined();
   });
 });

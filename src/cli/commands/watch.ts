@@ -5,6 +5,7 @@ import { formatEndpoint } from '../../analysis/address.ts';
 import { applyFilter } from '../../analysis/filter.ts';
 import { groupBy, listeningPorts, processLabel } from '../../analysis/groups.ts';
 import { emptyCounts, type StateCounts } from '../../analysis/summary.ts';
+import type { AgeOptions } from '../../diagnose/age.ts';
 import { isTcpstateError, UsageError } from '../../errors.ts';
 import type { Snapshot, Socket } from '../../model/snapshot.ts';
 import { colorsFor } from '../../render/color.ts';
@@ -20,7 +21,7 @@ import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/tr
 import { monotonicMs } from '../../sources/trace/session.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import { formatTrackedAge, oldestPerState } from '../../track/ages.ts';
-import { bestAge, KernelEntryTimes } from '../../track/kernel-ages.ts';
+import { bestAge, estimatedAge, KernelEntryTimes } from '../../track/kernel-ages.ts';
 import type { TrackedConnection } from '../../track/tracker.ts';
 import { ConnectionTracker, serviceOf, trackedAge } from '../../track/tracker.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
@@ -119,8 +120,16 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
       );
     }
   });
+  // Ages: the kernel's entry time (exact), else the socket's own timers and tcp_info (an estimate, for sockets
+  // older than the trace or without it), else the looks' bounds; each only where the looks agree.
+  let lookAt = Date.now();
+  let ageOptions: AgeOptions = {};
   const ageOf = (t: TrackedConnection, now: number) =>
-    bestAge(entries.age(t.socket.local, t.socket.remote, t.state, now), trackedAge(t, now));
+    bestAge(
+      entries.age(t.socket.local, t.socket.remote, t.state, now),
+      trackedAge(t, now),
+      estimatedAge(t.socket, lookAt, now, ageOptions),
+    );
   const ticker = new Ticker(intervalMs);
   const history = new Map<TcpState, number[]>();
   let previousCounts: StateCounts | undefined;
@@ -153,6 +162,12 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
 
   const look = async () => {
     const snapshot = await takeLiveSnapshot(options);
+    lookAt = snapshot.takenAt;
+    const fin = Number(snapshot.kernel?.sysctls?.['net.ipv4.tcp_fin_timeout']?.trim() ?? Number.NaN);
+    ageOptions = {
+      ...(snapshot.source.os !== undefined ? { os: snapshot.source.os } : {}),
+      ...(Number.isFinite(fin) ? { finTimeoutSec: fin } : {}),
+    };
     tracker.update(snapshot, snapshotCookies(snapshot));
     const findings = diagnose(snapshot, previous);
     previous = snapshot;
