@@ -9,9 +9,14 @@
  * sampling, the simulator's by virtual time with a zero-delay network, as on veth). To make the interesting
  * states last, the cases drop chosen segments once (the first SYN-ACK, the first FIN, ...), which forces a
  * retransmission timeout: the same drop is applied to both. TIME-WAIT is checked on entry (Linux holds it 60 s).
+ *
+ * The staging is a measurement, so it must not be starved: on a loaded machine the sampler once ran inside the
+ * test's own event loop and went 1.4 s without a look, and the 300 ms of ESTABLISHED between the handshake and
+ * close() was never seen. The two actors and the sampler now run as real-time processes (chrt -f), the sampler
+ * stamps each look after reading it, and a staging whose sampler still left a gap a lasting state could hide in is
+ * staged again rather than judged.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILES } from '../../src/fsm/profiles.ts';
 import type { TcpState, UserCall } from '../../src/fsm/types.ts';
@@ -134,6 +139,19 @@ function lasting(samples: Array<[number, TcpState]>, end: number): TcpState[] {
   return out;
 }
 
+/**
+ * The states the kernel was seen in for at least MIN_MS (from the first to the last look that saw each: a state of
+ * microseconds is seen by one look at most, however long the gap after it), the last one, and TIME_WAIT on entry.
+ */
+function lastingSeen(runs: Array<[number, number, TcpState]>): TcpState[] {
+  const out: TcpState[] = [];
+  runs.forEach(([first, last, s], i) => {
+    const keep = last - first >= MIN_MS || i === runs.length - 1 || s === 'TIME_WAIT';
+    if (keep && out[out.length - 1] !== s) out.push(s);
+  });
+  return out;
+}
+
 /** The simulator's per-side state timeline for one case, with the same timings and drops. */
 function simulated(c: Case, establishedAt: number): { trace: Trace; A: TcpState[]; B: TcpState[] } {
   const script: ScriptStep[] = [
@@ -195,7 +213,7 @@ if role == 'B':
     t0 = float(sys.stdin.readline())
     s, _ = l.accept()
 else:
-    s = socket.socket()
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('', int(sys.argv[5])))
     print('ready', flush=True)
     t0 = float(sys.stdin.readline())
     at(0); s.connect((host, port))
@@ -210,19 +228,77 @@ for ms, op in steps:
 time.sleep(5)
 `;
 
-function readStates(pid: number, port: number, role: 'A' | 'B'): TcpState | null {
-  const text = readFileSync(`/proc/${pid}/net/tcp`, 'utf8');
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 4) continue;
-    const lport = Number.parseInt(f[1]?.split(':')[1] ?? '', 16);
-    const rport = Number.parseInt(f[2]?.split(':')[1] ?? '', 16);
-    if (role === 'A' ? rport === port : lport === port && rport !== 0) return PROC_STATE[f[3] ?? ''] ?? null;
-  }
-  return null;
-}
+/**
+ * Samples the connection's state on both ends about every millisecond from t0 for END ms, and prints one JSON
+ * line: {"A": [[first, last, code], ...], "B": [...], "gap": ms}: each state (its code as in /proc/net/tcp) with
+ * the first and the last look that saw it, and the longest time between two looks.
+ *
+ * Each look asks sock_diag for the one 4-tuple (SOCK_DIAG_BY_FAMILY without NLM_F_DUMP: a hash lookup). Reading
+ * /proc/<pid>/net/tcp instead walks every TCP socket of every namespace on the host: with 200k sockets staged by
+ * other tests it took 120 ms a look, and a 300 ms state fell between looks. A netlink socket belongs to the
+ * namespace it is made in: one is made in each (setns), so one loop stamps both ends on one clock.
+ */
+const SAMPLER = `
+import ctypes, json, os, socket, struct, sys, time
+pid_a, pid_b, a_ip, b_ip, sport, dport, t0, end = sys.argv[1:9]
+sport, dport, t0, end = int(sport), int(dport), float(t0), float(end)
+libc = ctypes.CDLL(None, use_errno=True)
+def enter(path):
+    fd = os.open(path, os.O_RDONLY)
+    if libc.setns(fd, 0x40000000) != 0: raise OSError(ctypes.get_errno(), 'setns ' + path)
+    os.close(fd)
+home = '/proc/%d/ns/net' % os.getpid()
+socks = {}
+for role, pid in (('A', pid_a), ('B', pid_b)):
+    enter('/proc/%s/ns/net' % pid)
+    socks[role] = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)  # NETLINK_SOCK_DIAG
+def request(src, sp, dst, dp):
+    ident = struct.pack('>HH', sp, dp) + socket.inet_aton(src) + bytes(12) + socket.inet_aton(dst) + bytes(12)
+    body = struct.pack('=BBBBI', socket.AF_INET, socket.IPPROTO_TCP, 0, 0, 0xFFFFFFFF) + ident
+    body += struct.pack('=III', 0, 0xFFFFFFFF, 0xFFFFFFFF)  # any interface, no cookie
+    return struct.pack('=IHHII', 16 + len(body), 20, 1, 0, 0) + body  # SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST
+queries = {'A': request(a_ip, sport, b_ip, dport), 'B': request(b_ip, dport, a_ip, sport)}
+def state(role):
+    s = socks[role]
+    s.send(queries[role])
+    reply = s.recv(65536)
+    if struct.unpack_from('=H', reply, 4)[0] == 2:  # NLMSG_ERROR: ENOENT when there is no such socket
+        return None
+    code, remote_port = reply[17], struct.unpack_from('>H', reply, 22)[0]
+    # The lookup falls back to the listener when the connection is not (or no longer) there.
+    return None if remote_port == 0 else '%02X' % code
+out = {'A': [], 'B': []}
+seen = {'A': False, 'B': False}
+gap, last = 0.0, None
+d = t0 - time.time()
+if d > 0: time.sleep(d)
+while True:
+    for role in ('A', 'B'):
+        st = state(role)
+        now = (time.time() - t0) * 1000
+        cur = st if st else ('07' if seen[role] else None)
+        if st: seen[role] = True
+        if cur and out[role] and out[role][-1][2] == cur: out[role][-1][1] = now
+        elif cur: out[role].append([now, now, cur])
+    if last is not None: gap = max(gap, now - last)
+    last = now
+    if now >= end: break
+    time.sleep(0.001)
+out['gap'] = gap
+print(json.dumps(out), flush=True)
+`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Real-time scheduling for the staging's processes, so a busy machine cannot stall them (root has CAP_SYS_NICE). */
+const REALTIME = hasCommand('chrt') ? ['chrt', '-f', '10'] : [];
+const run = (command: string, args: string[]): [string, string[]] =>
+  REALTIME.length > 0 ? [REALTIME[0]!, [...REALTIME.slice(1), command, ...args]] : [command, args];
+
+/**
+ * The states worth comparing last at least an RTO (200 ms on Linux); one is seen for at least its length less two
+ * gaps between looks. Past this gap that could be under MIN_MS, and the case is staged again rather than judged.
+ */
+const MAX_GAP_MS = (200 - MIN_MS) / 2;
+const ATTEMPTS = 3;
 
 describe.skipIf(!canUseNetns || !hasCommand('nft') || !hasCommand('python3'))(
   'simulator vs the Linux kernel',
@@ -235,61 +311,96 @@ describe.skipIf(!canUseNetns || !hasCommand('nft') || !hasCommand('python3'))(
     });
     afterAll(() => pair?.cleanup());
 
+    /** One staging of a case on `port`: the states each side went through, by the sampler's looks. */
+    async function stage(c: Case, port: number, establishedAt: number) {
+      // The client's port is fixed so the sampler can look the connection up by its 4-tuple.
+      const clientPort = port + 1000;
+      for (const side of ['A', 'B'] as const) {
+        const ns = side === 'A' ? pair.a.ns : pair.b.ns;
+        try {
+          execFileSync('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'fsmdrop'], {
+            stdio: 'ignore',
+          });
+        } catch {
+          // not there
+        }
+        pair.nft(ns, nftRules(c.drop, side, port));
+      }
+      const stepsFor = (side: 'A' | 'B') =>
+        JSON.stringify(c.steps.filter((s) => s[1] === side).map(([ms, , op]) => [establishedAt + ms, op]));
+      // Both scripts start, report ready, and then wait for the common start time t0 (python is slow to start
+      // on a busy machine, so t0 is only fixed once both are up).
+      let errors = '';
+      const procs = (['B', 'A'] as const).map((side) => {
+        const ns = side === 'A' ? pair.a.ns : pair.b.ns;
+        const child = pair.spawn(
+          ns,
+          ...run('python3', ['-c', PY, side, pair.b.v4, String(port), stepsFor(side), String(clientPort)]),
+        );
+        child.stderr?.on('data', (d: Buffer) => {
+          errors += d.toString();
+        });
+        const ready = new Promise<void>((resolve) => {
+          child.stdout?.on('data', (d: Buffer) => {
+            if (d.toString().includes('ready')) resolve();
+          });
+        });
+        return { child, ready };
+      });
+      await Promise.all(procs.map((p) => p.ready));
+      const end = establishedAt + (c.steps.at(-1)?.[0] ?? 0) + c.tail;
+      const t0 = Date.now() / 1000 + 0.2;
+      const sampler = spawn(
+        ...run('python3', [
+          '-c',
+          SAMPLER,
+          String(pids.A),
+          String(pids.B),
+          pair.a.v4,
+          pair.b.v4,
+          String(clientPort),
+          String(port),
+          String(t0),
+          String(end),
+        ]),
+      );
+      for (const p of procs) p.child.stdin?.write(`${t0}\n`);
+      let text = '';
+      sampler.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      sampler.stderr.on('data', (d: Buffer) => {
+        errors += d.toString();
+      });
+      await new Promise((resolve) => sampler.on('close', resolve));
+      const raw = JSON.parse(text) as Record<'A' | 'B', Array<[number, number, string]>> & { gap: number };
+      const samples = (side: 'A' | 'B') =>
+        raw[side].map(([first, last, code]): [number, number, TcpState] => [
+          Math.round(first),
+          Math.round(last),
+          PROC_STATE[code] ?? 'CLOSED',
+        ]);
+      return { errors, gap: raw.gap, rawA: samples('A'), rawB: samples('B') };
+    }
+
     CASES.forEach((c, i) => {
       it(`${c.name}: the kernel's state sequence equals the simulator's (--profile linux)`, async () => {
-        const port = 6100 + i;
-        for (const side of ['A', 'B'] as const) {
-          const ns = side === 'A' ? pair.a.ns : pair.b.ns;
-          try {
-            execFileSync('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'fsmdrop'], {
-              stdio: 'ignore',
-            });
-          } catch {
-            // not there
-          }
-          pair.nft(ns, nftRules(c.drop, side, port));
-        }
         // The client connects at t0; steps are relative to the handshake, which the SYN-ACK drop stretches by the
         // initial RTO (1 s): both sides schedule from t0 + 1.1 s.
         const establishedAt = 1100;
-        const stepsFor = (side: 'A' | 'B') =>
-          JSON.stringify(c.steps.filter((s) => s[1] === side).map(([ms, , op]) => [establishedAt + ms, op]));
-        // Both scripts start, report ready, and then wait for the common start time t0 (python is slow to start
-        // on a busy machine, so t0 is only fixed once both are up).
-        let errors = '';
-        const procs = (['B', 'A'] as const).map((side) => {
-          const ns = side === 'A' ? pair.a.ns : pair.b.ns;
-          const child = pair.spawn(ns, 'python3', ['-c', PY, side, pair.b.v4, String(port), stepsFor(side)]);
-          child.stderr?.on('data', (d: Buffer) => {
-            errors += d.toString();
-          });
-          const ready = new Promise<void>((resolve) => {
-            child.stdout?.on('data', (d: Buffer) => {
-              if (d.toString().includes('ready')) resolve();
-            });
-          });
-          return { child, ready };
-        });
-        await Promise.all(procs.map((p) => p.ready));
-        const t0 = Date.now() / 1000 + 0.1;
-        for (const p of procs) p.child.stdin?.write(`${t0}\n`);
-        const start = t0 * 1000;
-        while (Date.now() < start) await sleep(1);
-        const samples: Record<'A' | 'B', Array<[number, TcpState]>> = { A: [], B: [] };
-        const end = establishedAt + (c.steps.at(-1)?.[0] ?? 0) + c.tail;
-        const seen = { A: false, B: false };
-        while (Date.now() - start < end) {
-          const now = Date.now() - start;
-          for (const side of ['A', 'B'] as const) {
-            const st = readStates(pids[side], port, side);
-            const cur = st ?? (seen[side] ? 'CLOSED' : null);
-            if (st) seen[side] = true;
-            const list = samples[side];
-            if (cur && list[list.length - 1]?.[1] !== cur) list.push([now, cur]);
-          }
-          await sleep(1);
+        let staged = await stage(c, 6100 + i, establishedAt);
+        const gaps = [staged.gap];
+        // A fresh port for each staging: the last one's sockets may still be in TIME-WAIT.
+        for (let attempt = 1; attempt < ATTEMPTS && staged.gap > MAX_GAP_MS; attempt++) {
+          staged = await stage(c, 6100 + i + 20 * attempt, establishedAt);
+          gaps.push(staged.gap);
         }
-        const real = { A: lasting(samples.A, end), B: lasting(samples.B, end) };
+        const { errors, rawA, rawB } = staged;
+        expect(
+          staged.gap,
+          `the sampler's longest gap per staging (ms): ${gaps.join(', ')}`,
+        ).toBeLessThanOrEqual(MAX_GAP_MS);
+        const real = { A: lastingSeen(rawA), B: lastingSeen(rawB) };
         const sim = simulated(c, establishedAt);
         if (c.linuxTransient) {
           const keep = (l: TcpState[]) => l.filter((x) => !c.linuxTransient?.includes(x));
@@ -297,16 +408,10 @@ describe.skipIf(!canUseNetns || !hasCommand('nft') || !hasCommand('python3'))(
           sim.A = keep(sim.A);
           sim.B = keep(sim.B);
         }
-        const info = JSON.stringify({
-          errors,
-          real,
-          sim: { A: sim.A, B: sim.B },
-          rawA: samples.A,
-          rawB: samples.B,
-        });
+        const info = JSON.stringify({ errors, gaps, real, sim: { A: sim.A, B: sim.B }, rawA, rawB });
         expect(real.A, info).toEqual(sim.A);
         expect(real.B, info).toEqual(sim.B);
-      }, 30_000);
+      }, 90_000);
     });
   },
 );
