@@ -40,6 +40,8 @@ export class KernelEntryTimes {
 
   /** The exact age in `state` at `now` of the connection with these endpoints, when the kernel reported its entry. */
   age(local: Endpoint, remote: Endpoint, state: TcpState, now: number): TrackedAge | undefined {
+    // Asked for every connection of every look: build no key while the kernel has reported nothing.
+    if (this.entered.size === 0) return undefined;
     const e = this.entered.get(tupleKey(local, remote));
     if (e === undefined || e.state !== state) return undefined;
     const ms = Math.max(0, now - e.atWallMs);

@@ -3,7 +3,7 @@ import type { Command } from '@commander-js/extra-typings';
 import logUpdate from 'log-update';
 import { formatEndpoint } from '../../analysis/address.ts';
 import { applyFilter } from '../../analysis/filter.ts';
-import { groupBy, listeningPorts, processLabel } from '../../analysis/groups.ts';
+import { groupBy, processLabel } from '../../analysis/groups.ts';
 import { emptyCounts, type StateCounts } from '../../analysis/summary.ts';
 import type { AgeOptions } from '../../diagnose/age.ts';
 import { isTcpstateError, UsageError } from '../../errors.ts';
@@ -23,7 +23,7 @@ import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import { formatTrackedAge, oldestPerState } from '../../track/ages.ts';
 import { bestAge, estimatedAge, KernelEntryTimes } from '../../track/kernel-ages.ts';
 import type { TrackedConnection } from '../../track/tracker.ts';
-import { ConnectionTracker, serviceOf, trackedAge } from '../../track/tracker.ts';
+import { ConnectionTracker, trackedAge } from '../../track/tracker.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
 import { addLiveOptions } from '../live-options.ts';
@@ -204,16 +204,17 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
       }
     }
     const top = (by: 'peer' | 'process'): Array<[string, number]> =>
-      groupBy(shown, by)
+      // Without -p every socket's process is unknown: no need to group 100k sockets to find that out.
+      (by === 'process' && !snapshot.processesLookedUp ? [] : groupBy(shown, by))
         .filter((g) => g.key !== '(unknown)')
         .slice(0, 5)
         .map((g) => [g.key, g.total]);
     // Services against the listeners of the whole look, so a filter does not turn inbound into outbound.
-    const listening = listeningPorts(snapshot.sockets);
+    // The tracker labelled each connection with its service against the whole look's listeners (so a filter does
+    // not turn inbound into outbound), once when it changes: no label string per socket per look here.
     const services = new Map<string, number>();
-    for (const s of shown) {
-      const key = serviceOf(s, listening);
-      if (key !== undefined) services.set(key, (services.get(key) ?? 0) + 1);
+    for (const t of tracked) {
+      if (t.service !== undefined) services.set(t.service, (services.get(t.service) ?? 0) + 1);
     }
     const ports = [...services.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
     model = {
