@@ -235,17 +235,30 @@ int BPF_PROG(on_timer_start, struct timer_list *t)
 	return 0;
 }
 
-SEC("tp_btf/timer_expire_entry")
-int BPF_PROG(on_timer_expire, struct timer_list *t)
+/* A mini-socket's timer detached or ran out: reports its end (`kind`) with the cookie we know it by (or its own,
+ * when born before tracing began) and returns what we knew of it; 0 when the timer is not a mini-socket's. */
+static __always_inline struct inet_timewait_sock *tw_end(struct timer_list *t, __u8 kind, struct tw_info **info,
+							  __u64 *cookie)
 {
 	struct inet_timewait_sock *tw = tw_of(t);
 	if (!tw || other_netns(&tw->__tw_common))
 		return 0;
 	__u64 key = (__u64)tw;
-	struct tw_info *info = bpf_map_lookup_elem(&tws, &key);
-	__u8 sub = BPF_CORE_READ(tw, tw_substate);
-	__u64 cookie = info ? info->cookie : BPF_CORE_READ(tw, __tw_common.skc_cookie.counter);
-	emit_tw(TS_TW_EXPIRE, tw, cookie, sub, S_CLOSE, 0, 0);
+	*info = bpf_map_lookup_elem(&tws, &key);
+	*cookie = *info ? (*info)->cookie : BPF_CORE_READ(tw, __tw_common.skc_cookie.counter);
+	emit_tw(kind, tw, *cookie, BPF_CORE_READ(tw, tw_substate), S_CLOSE, 0, 0);
+	return tw;
+}
+
+SEC("tp_btf/timer_expire_entry")
+int BPF_PROG(on_timer_expire, struct timer_list *t)
+{
+	struct tw_info *info;
+	__u64 cookie;
+	struct inet_timewait_sock *tw = tw_end(t, TS_TW_EXPIRE, &info, &cookie);
+	if (!tw)
+		return 0;
+	__u64 key = (__u64)tw;
 	if (info)
 		bpf_map_delete_elem(&tws, &key);
 	bpf_map_delete_elem(&fw2, &key);
@@ -258,14 +271,12 @@ int BPF_PROG(on_timer_expire, struct timer_list *t)
 SEC("tp_btf/timer_cancel")
 int BPF_PROG(on_timer_cancel, struct timer_list *t)
 {
-	struct inet_timewait_sock *tw = tw_of(t);
-	if (!tw || other_netns(&tw->__tw_common))
+	struct tw_info *info;
+	__u64 cookie;
+	struct inet_timewait_sock *tw = tw_end(t, TS_TW_KILL, &info, &cookie);
+	if (!tw)
 		return 0;
 	__u64 key = (__u64)tw;
-	struct tw_info *info = bpf_map_lookup_elem(&tws, &key);
-	__u8 sub = BPF_CORE_READ(tw, tw_substate);
-	__u64 cookie = info ? info->cookie : BPF_CORE_READ(tw, __tw_common.skc_cookie.counter);
-	emit_tw(TS_TW_KILL, tw, cookie, sub, S_CLOSE, 0, 0);
 	if (info) {
 		info->cancel_ts = bpf_ktime_get_ns();
 		info->cancel_cpu = bpf_get_smp_processor_id();
@@ -274,7 +285,7 @@ int BPF_PROG(on_timer_cancel, struct timer_list *t)
 		struct tw_info seen = {.cookie = cookie,
 				       .cancel_ts = bpf_ktime_get_ns(),
 				       .cancel_cpu = bpf_get_smp_processor_id(),
-				       .substate = sub};
+				       .substate = BPF_CORE_READ(tw, tw_substate)};
 		bpf_map_update_elem(&tws, &key, &seen, BPF_ANY);
 	}
 	return 0;

@@ -17,6 +17,7 @@ import { csvRows, listingCells, socketsCsv } from '../render/socket-rows.ts';
 import { renderTable } from '../render/table.ts';
 import type { Lang } from '../states/explain/types.ts';
 import { NAME_STYLES, type NameStyle } from '../states/states.ts';
+import { addFilterOptions, positiveInt } from './filter-options.ts';
 import { PacedOutput } from './output.ts';
 import { outputWidth } from './width.ts';
 
@@ -40,20 +41,6 @@ export interface ViewOptions {
   info?: boolean | undefined;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-const collectPort = (value: string, previous: number[] = []) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new UsageError(`--port: '${value}' is not a port number`);
-  return [...previous, n];
-};
-const positiveInt = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${flag}: '${value}' is not a positive whole number`);
-  return n;
-};
-
 export function addViewOptions<
   C extends Command<unknown[], Record<string, unknown>, Record<string, unknown>>,
 >(command: C): C {
@@ -61,19 +48,8 @@ export function addViewOptions<
     .option('--json', 'print one JSON document (schema tcpstate.snapshot/1, see docs/json.md)')
     .option('--ndjson', 'print one JSON object per socket per line')
     .option('--csv', 'print one CSV row per socket')
-    .option('-l, --listing', 'list every socket, like ss -tanop')
-    .option(
-      '-s, --state <state>',
-      'keep only these states or groups (repeatable, comma-separated): time-wait, established, connected, synchronized, bucket, big',
-      collect,
-    )
-    .option('-x, --exclude <state>', 'drop these states or groups (repeatable)', collect)
-    .option('--port <port>', 'keep sockets whose local or remote port is PORT (repeatable)', collectPort)
-    .option('--process <name|pid>', 'keep sockets owned by a process (needs -p for live data)')
-    .option(
-      '-f, --filter <expr>',
-      "ss-style expression, e.g. 'dport = :443 or ( sport >= :1024 and dst 10.0.0.0/8 )'",
-    )
+    .option('-l, --listing', 'list every socket, like ss -tanop');
+  addFilterOptions(command, 'sockets')
     .option(
       '--sort <key>',
       'sort the listing by state, local, remote, port, recv-q, send-q, timer or process',

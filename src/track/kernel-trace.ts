@@ -33,18 +33,23 @@ export function linuxState(n: number): TcpState | undefined {
   return LINUX_STATES[n];
 }
 
-/** The facts of one kernel record that the tracker reads (a subset of the source's TraceRecord). */
+/** One kernel record, as src/sources/trace/record.ts decodes it from the loader's binary layout (bpf/tcpstate.h). */
 export interface KernelEvent {
   kind: number;
+  /** CLOCK_MONOTONIC nanoseconds, as a double of milliseconds (µs stay exact for 100+ days of uptime). */
   atMs: number;
+  /** Socket cookie as decimal text; '0' when the kernel never gave the socket one. */
   cookie: string;
+  /** Kernel address of the socket (or mini-socket), hex. */
   skaddr: string;
   ino: number;
   netns: number;
   pid: number;
   comm: string;
+  /** Linux TCP state numbers (include/net/tcp_states.h). */
   oldState: number;
   newState: number;
+  /** The moment was derived from a timer's expiry (jiffy precision), not read from the clock. */
   derived: boolean;
   family: Family;
   sport: number;
@@ -53,6 +58,7 @@ export interface KernelEvent {
   daddr: string;
 }
 
+/** The record kinds (enum ts_kind in bpf/tcpstate.h). */
 export const KIND = {
   setState: 1,
   toTimeWait: 2,

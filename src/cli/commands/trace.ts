@@ -10,6 +10,7 @@ import { NAME_STYLES, type NameStyle } from '../../states/states.ts';
 import type { StateChange } from '../../track/kernel-trace.ts';
 import { TraceSummarizer } from '../../track/trace-summary.ts';
 import { parseDuration } from '../duration.ts';
+import { addFilterOptions, positiveInt } from '../filter-options.ts';
 import { runAction } from '../run.ts';
 
 interface TraceOptions {
@@ -30,19 +31,6 @@ interface TraceOptions {
   names: NameStyle;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-const collectPort = (value: string, previous: number[] = []) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new UsageError(`--port: '${value}' is not a port number`);
-  return [...previous, n];
-};
-const positive = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${flag}: '${value}' is not a positive whole number`);
-  return n;
-};
 function parsePid(value: string): number {
   const pid = Number(value);
   if (!/^\d+$/.test(value) || pid <= 0)
@@ -60,18 +48,10 @@ export function registerTrace(program: Command): void {
     .option(
       '-c, --count <n>',
       'stop after this many changes (those shown, after filters)',
-      positive('--count'),
-    )
-    .option(
-      '-s, --state <state>',
-      'keep changes into or out of these states or groups (repeatable, comma-separated)',
-      collect,
-    )
-    .option('-x, --exclude <state>', 'drop changes into or out of these states (repeatable)', collect)
-    .option('--port <port>', 'keep changes whose local or remote port is PORT (repeatable)', collectPort)
+      positiveInt('--count'),
+    );
+  addFilterOptions(command, 'changes')
     .option('--peer <address>', 'keep changes with this remote address or prefix (10.0.0.0/8, ::1)')
-    .option('--process <name|pid>', 'keep changes of sockets owned by a process')
-    .option('-f, --filter <expr>', "ss-style expression, e.g. 'dport = :443 or sport = :8080'")
     .option('--netns <name>', 'trace the named network namespace (as in `ip netns list`) instead of our own')
     .option('--ns-of <pid>', 'trace the network namespace of process PID', parsePid)
     .option('--all-netns', 'trace every network namespace')

@@ -1,47 +1,20 @@
 /**
  * The binary records of `tcpstate-trace` (bpf/tcpstate.h: 104 bytes, little-endian), decoded one at a time into
- * plain values. Keep in step with the C struct.
+ * the tracker's KernelEvent (src/track/kernel-trace.ts): the only decoder of the layout. Keep in step with the C
+ * struct.
  */
 
 import { formatIpv6 } from '../../internal/address.ts';
 import type { Family } from '../../model/snapshot.ts';
+import { type KernelEvent, KIND } from '../../track/kernel-trace.ts';
 
 export const RECORD_SIZE = 104;
 
-export const RecordKind = {
-  setState: 1,
-  toTimeWait: 2,
-  twSubstate: 3,
-  twExpire: 4,
-  twKill: 5,
-  twRearm: 6,
-  stats: 100,
-  ready: 101,
-} as const;
+/** The record kinds: the kernel's facts (the tracker's KIND) and the loader's own control records. */
+export const RecordKind = { ...KIND, stats: 100, ready: 101 } as const;
 
-export interface TraceRecord {
-  kind: number;
-  /** CLOCK_MONOTONIC nanoseconds, as a double of milliseconds (µs stay exact for 100+ days of uptime). */
-  atMs: number;
-  /** Socket cookie as decimal text; '0' when the kernel never gave the socket one. */
-  cookie: string;
-  /** Kernel address of the socket (or mini-socket), hex. */
-  skaddr: string;
-  ino: number;
-  netns: number;
-  pid: number;
-  comm: string;
-  /** Linux TCP state numbers (include/net/tcp_states.h). */
-  oldState: number;
-  newState: number;
-  /** The moment was derived from a timer's expiry (jiffy precision), not read from the clock. */
-  derived: boolean;
-  family: Family;
-  sport: number;
-  dport: number;
-  saddr: string;
-  daddr: string;
-}
+/** A decoded record is what the tracker reads: one shape, defined beside the code that gives it a meaning. */
+export type TraceRecord = KernelEvent;
 
 function ipv4(b: Uint8Array, at: number): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;

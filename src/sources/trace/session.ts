@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { SourceError } from '../../errors.ts';
-import { type KernelEvent, KernelTracker, type StateChange } from '../../track/kernel-trace.ts';
+import { KernelTracker, type StateChange } from '../../track/kernel-trace.ts';
 import { netnsPath, ownNetnsInode } from '../proc/netns.ts';
 import { type KernelTraceHandle, startKernelTrace } from './kernel.ts';
 import { OwnerResolver } from './owners.ts';
@@ -112,7 +112,7 @@ export async function startTraceSession(options: TraceSessionOptions): Promise<T
         const out: StateChange[] = [];
         for (const r of records) {
           if (netns !== undefined && r.netns !== netns) continue;
-          tracker.push(r as KernelEvent, out);
+          tracker.push(r, out);
         }
         deliver(out);
         // A mini-socket removal is final only when nothing re-arms it within a moment: look again shortly.
