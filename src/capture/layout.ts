@@ -323,7 +323,7 @@ export interface RichLayout {
   readonly intTo: Int32Array;
   /**
    * Copies the fields from a record into a new number array: straight-line code generated from the table once at
-   * load time (a loop over the index arrays above cost ~40 % more per connection).
+   * load time (a loop over the index arrays above measured ~8 % slower in all, see docs/benchmarks.md).
    */
   readonly copy: (f64: Float64Array, i32: Int32Array, d: number, i: number) => number[];
 }
