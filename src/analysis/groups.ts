@@ -1,4 +1,5 @@
-import type { Socket } from '../model/snapshot.ts';
+import type { ProcessRef, Socket } from '../model/snapshot.ts';
+import { ArrayTable, type SocketTable } from '../model/socket-table.ts';
 import type { TcpState } from '../states/states.ts';
 import { formatEndpoint } from './address.ts';
 import { cgroupLabel } from './cgroup-label.ts';
@@ -35,55 +36,30 @@ export interface Group {
 }
 
 export function listeningPorts(sockets: readonly Socket[]): Set<number> {
+  return listeningPortsOf(new ArrayTable(sockets));
+}
+
+/** Ports with a listener among a table's sockets. */
+export function listeningPortsOf(table: SocketTable): Set<number> {
   const ports = new Set<number>();
-  for (const s of sockets) if (s.state === 'LISTEN' && s.local.port !== undefined) ports.add(s.local.port);
+  for (let i = 0; i < table.length; i++) {
+    if (table.state(i) !== 'LISTEN') continue;
+    const port = table.localPort(i);
+    if (port !== undefined) ports.add(port);
+  }
   return ports;
 }
 
 export function processLabel(socket: Socket): string {
-  if (socket.processes === undefined) return '(unknown)';
-  if (socket.processes.length === 0) return '(no owner)';
-  const first = socket.processes[0]!;
-  const more = socket.processes.length > 1 ? ` +${socket.processes.length - 1}` : '';
-  return `${first.command} (${first.pid})${more}`;
+  return ownersLabel(socket.processes);
 }
 
-function keyOf(
-  socket: Socket,
-  by: GroupKey,
-  listening: ReadonlySet<number>,
-): { key: string; direction?: 'in' | 'out' } | undefined {
-  switch (by) {
-    case 'service': {
-      const local = socket.local.port;
-      if (local !== undefined && listening.has(local)) return { key: String(local), direction: 'in' };
-      if (socket.remote.port === undefined) return undefined;
-      return { key: String(socket.remote.port), direction: 'out' };
-    }
-    case 'local-port':
-      return socket.local.port === undefined ? undefined : { key: String(socket.local.port) };
-    case 'remote-port':
-      return socket.remote.port === undefined ? undefined : { key: String(socket.remote.port) };
-    case 'peer':
-      return socket.state === 'LISTEN' || socket.remote.address === '*'
-        ? undefined
-        : { key: socket.remote.address };
-    case 'destination':
-      return socket.state === 'LISTEN' || socket.remote.port === undefined
-        ? undefined
-        : { key: formatEndpoint(socket.remote.address, socket.remote.port) };
-    case 'process':
-      return { key: processLabel(socket) };
-    case 'cgroup':
-      return {
-        key:
-          socket.cgroup !== undefined
-            ? cgroupLabel(socket.cgroup)
-            : socket.cgroupId !== undefined
-              ? `cgroup ${socket.cgroupId}`
-              : '(none)',
-      };
-  }
+function ownersLabel(processes: readonly ProcessRef[] | undefined): string {
+  if (processes === undefined) return '(unknown)';
+  if (processes.length === 0) return '(no owner)';
+  const first = processes[0]!;
+  const more = processes.length > 1 ? ` +${processes.length - 1}` : '';
+  return `${first.command} (${first.pid})${more}`;
 }
 
 /**
@@ -91,24 +67,79 @@ function keyOf(
  * `listening` says which ports are served here; pass the whole table's when `sockets` is a filtered part of it
  * (`-s close-wait` removes the listeners, and every socket would look outbound).
  */
-export function groupBy(
-  sockets: readonly Socket[],
+export function groupBy(sockets: readonly Socket[], by: GroupKey, listening?: ReadonlySet<number>): Group[] {
+  return groupTable(new ArrayTable(sockets), by, listening);
+}
+
+/** Out-bound services are keyed apart from in-bound ones on the same port. */
+const OUT = 65536;
+
+/** groupBy over a table: ports are keyed as numbers and label strings are made once per group, not per socket. */
+export function groupTable(
+  table: SocketTable,
   by: GroupKey,
-  listening: ReadonlySet<number> = by === 'service' ? listeningPorts(sockets) : new Set<number>(),
+  listening: ReadonlySet<number> = by === 'service' ? listeningPortsOf(table) : new Set<number>(),
 ): Group[] {
-  const groups = new Map<string, Group>();
-  for (const socket of sockets) {
-    const k = keyOf(socket, by, listening);
-    if (!k) continue;
-    const id = `${k.direction ?? ''}|${k.key}`;
+  // One map, keyed by what tells groups apart; first-seen order is kept, as sort() is stable on equal keys.
+  const groups = new Map<number | string, Group>();
+  const n = table.length;
+  const count = (id: number | string, i: number, label: () => string, direction?: 'in' | 'out') => {
     let group = groups.get(id);
-    if (!group) {
-      group = { key: k.key, total: 0, byState: emptyCounts() };
-      if (k.direction) group.direction = k.direction;
+    if (group === undefined) {
+      group = { key: label(), total: 0, byState: emptyCounts() };
+      if (direction) group.direction = direction;
       groups.set(id, group);
     }
     group.total++;
-    group.byState[socket.state]++;
+    group.byState[table.state(i)]++;
+  };
+  for (let i = 0; i < n; i++) {
+    switch (by) {
+      case 'service': {
+        const local = table.localPort(i);
+        if (local !== undefined && listening.has(local)) {
+          count(local, i, () => String(local), 'in');
+          break;
+        }
+        const remote = table.remotePort(i);
+        if (remote !== undefined) count(OUT + remote, i, () => String(remote), 'out');
+        break;
+      }
+      case 'local-port': {
+        const port = table.localPort(i);
+        if (port !== undefined) count(port, i, () => String(port));
+        break;
+      }
+      case 'remote-port': {
+        const port = table.remotePort(i);
+        if (port !== undefined) count(port, i, () => String(port));
+        break;
+      }
+      case 'peer': {
+        const address = table.remoteAddress(i);
+        if (table.state(i) !== 'LISTEN' && address !== '*') count(address, i, () => address);
+        break;
+      }
+      case 'destination': {
+        const port = table.remotePort(i);
+        if (table.state(i) === 'LISTEN' || port === undefined) break;
+        const key = formatEndpoint(table.remoteAddress(i), port);
+        count(key, i, () => key);
+        break;
+      }
+      case 'process': {
+        const key = ownersLabel(table.processes(i));
+        count(key, i, () => key);
+        break;
+      }
+      case 'cgroup': {
+        const path = table.cgroup(i);
+        const id = table.cgroupId(i);
+        const key = path !== undefined ? cgroupLabel(path) : id !== undefined ? `cgroup ${id}` : '(none)';
+        count(key, i, () => key);
+        break;
+      }
+    }
   }
   return [...groups.values()].sort(
     (a, b) => b.total - a.total || a.key.localeCompare(b.key, 'en', { numeric: true }),

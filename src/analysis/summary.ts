@@ -1,4 +1,5 @@
 import type { Socket } from '../model/snapshot.ts';
+import { ArrayTable, type SocketTable } from '../model/socket-table.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 
 export type StateCounts = Record<TcpState, number>;
@@ -21,7 +22,17 @@ export interface Summary {
 }
 
 export function summarize(snapshot: { readonly sockets: readonly Socket[] }): Summary {
+  return summarizeTable(new ArrayTable(snapshot.sockets));
+}
+
+/** The summary of a table's sockets (no object per socket). */
+export function summarizeTable(table: SocketTable): Summary {
   const byFamily = { inet: 0, inet6: 0 };
-  for (const s of snapshot.sockets) byFamily[s.family]++;
-  return { total: snapshot.sockets.length, byState: countByState(snapshot.sockets), byFamily };
+  const byState = emptyCounts();
+  const n = table.length;
+  for (let i = 0; i < n; i++) {
+    byFamily[table.family(i)]++;
+    byState[table.state(i)]++;
+  }
+  return { total: n, byState, byFamily };
 }

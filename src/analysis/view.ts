@@ -1,8 +1,9 @@
 import type { Snapshot, Socket } from '../model/snapshot.ts';
+import { ArrayTable, type SocketTable, tableOf } from '../model/socket-table.ts';
 import { applyFilter, type FilterOptions } from './filter.ts';
-import { type Group, groupBy, listeningPorts } from './groups.ts';
+import { type Group, groupTable, listeningPortsOf } from './groups.ts';
 import { type SortKey, sortSockets } from './sort.ts';
-import { type Summary, summarize } from './summary.ts';
+import { type Summary, summarizeTable } from './summary.ts';
 
 /** What a view of a snapshot shows: which sockets (a filter) in which order. */
 export interface ViewSpec {
@@ -18,8 +19,13 @@ export interface ViewSpec {
 export interface SnapshotView {
   /** The whole snapshot, unfiltered. */
   snapshot: Snapshot;
-  /** The sockets in view: filtered, then sorted. */
-  sockets: readonly Socket[];
+  /**
+   * The sockets in view: filtered, then sorted. For an unfiltered view of a table-backed snapshot this builds every
+   * socket on first read: renderers that write one socket at a time read `table` instead.
+   */
+  readonly sockets: readonly Socket[];
+  /** The same sockets as a table (socket i of the view is `table.socket(i)`). */
+  table: SocketTable;
   /** Whether a filter applied (even one that kept every socket). */
   filtered: boolean;
   summary: Summary;
@@ -49,6 +55,11 @@ export function viewOf(
   options: { groups?: boolean } = {},
 ): SnapshotView {
   const filtered = hasFilter(spec.filter);
+  if (!filtered && !spec.sort) {
+    // The whole table in its own order: counted and grouped in place, sockets built only if a renderer asks.
+    const table = tableOf(snapshot);
+    return viewOfTable(snapshot, table, () => snapshot.sockets, false, options);
+  }
   const kept = filtered ? applyFilter(snapshot.sockets, spec.filter as FilterOptions) : snapshot.sockets;
   return viewOfSockets(snapshot, spec.sort ? sortSockets(kept, spec.sort) : kept, filtered, options);
 }
@@ -60,12 +71,38 @@ export function viewOfSockets(
   filtered: boolean,
   options: { groups?: boolean } = {},
 ): SnapshotView {
-  const listening = listeningPorts(snapshot.sockets);
+  return viewOfTable(snapshot, new ArrayTable(sockets), () => sockets, filtered, options);
+}
+
+function viewOfTable(
+  snapshot: Snapshot,
+  table: SocketTable,
+  sockets: () => readonly Socket[],
+  filtered: boolean,
+  options: { groups?: boolean },
+): SnapshotView {
+  const whole = tableOf(snapshot);
+  const listening = listeningPortsOf(whole);
   const wantGroups = options.groups ?? true;
   const groups: SnapshotView['groups'] = wantGroups
-    ? { service: groupBy(sockets, 'service', listening), peer: groupBy(sockets, 'peer') }
+    ? { service: groupTable(table, 'service', listening), peer: groupTable(table, 'peer') }
     : { service: [], peer: [] };
-  if (wantGroups && (snapshot.processesLookedUp || sockets.some((s) => s.processes !== undefined)))
-    groups.process = groupBy(sockets, 'process');
-  return { snapshot, sockets, filtered, summary: summarize({ sockets }), listening, groups };
+  if (wantGroups && (snapshot.processesLookedUp || anyProcesses(table)))
+    groups.process = groupTable(table, 'process');
+  return {
+    snapshot,
+    get sockets() {
+      return sockets();
+    },
+    table,
+    filtered,
+    summary: summarizeTable(table),
+    listening,
+    groups,
+  };
+}
+
+function anyProcesses(table: SocketTable): boolean {
+  for (let i = 0; i < table.length; i++) if (table.processes(i) !== undefined) return true;
+  return false;
 }

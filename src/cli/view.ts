@@ -11,7 +11,7 @@ import { colorsFor } from '../render/color.ts';
 import { renderFindings } from '../render/findings.ts';
 import { JsonByteWriter } from '../render/json-bytes.ts';
 import { JsonDocumentWriter } from '../render/json-document.ts';
-import { snapshotDocument } from '../render/snapshot-json.ts';
+import { snapshotDocumentHead } from '../render/snapshot-json.ts';
 import { renderSnapshotText } from '../render/snapshot-text.ts';
 import { csvRows, listingCells, socketsCsv } from '../render/socket-rows.ts';
 import { renderTable } from '../render/table.ts';
@@ -157,41 +157,43 @@ export async function emitView(
   const stream = extras.out ?? process.stdout;
   const out = new PacedOutput(stream);
   const names = options.names ?? 'rfc';
-  const sockets = view.sockets;
-
   if (options.json) {
-    const { sockets: all, ...head } = snapshotDocument(view, {
+    const head = snapshotDocumentHead(view, {
       ...(extras.findings ? { findings: extras.findings } : {}),
       top: options.top ?? 10,
       ...(options.by ? { by: options.by } : {}),
     });
     // The sockets go last, one per line: still one valid JSON value, readable, and far cheaper than
-    // pretty-printing 100k sockets (each on ~20 lines) into one 40 MB string.
+    // pretty-printing 100k sockets (each on ~20 lines) into one 40 MB string. Each is built from the view's table
+    // as it is written (a netlink snapshot holds records, not objects), so none of them is kept.
+    const table = view.table;
     const doc = new JsonDocumentWriter((chunk) => out.write(chunk));
     for (const [key, value] of Object.entries(head)) doc.field(key, value);
     doc.openArray('sockets', 'line');
-    for (let i = 0; i < all.length; i++) {
-      doc.item(all[i]);
+    for (let i = 0; i < table.length; i++) {
+      doc.item(table.socket(i));
       if (i % SLICE === SLICE - 1) await out.ready();
     }
     doc.closeArray();
     doc.end();
   } else if (options.ndjson) {
+    const table = view.table;
     const w = new JsonByteWriter((chunk) => out.write(chunk));
-    for (let i = 0; i < sockets.length; i++) {
-      w.value(sockets[i]);
+    for (let i = 0; i < table.length; i++) {
+      w.value(table.socket(i));
       w.raw('\n');
       if (i % SLICE === SLICE - 1) await out.ready();
     }
     w.flush();
   } else if (options.csv) {
+    const sockets = view.sockets;
     out.write(socketsCsv([], names));
     for (let i = 0; i < sockets.length; i += SLICE) {
       out.write(csvRows(sockets.slice(i, i + SLICE), names));
       await out.ready();
     }
   } else if (options.listing) {
-    const rows = sockets.map((s) => listingCells(s, names, options.info === true));
+    const rows = view.sockets.map((s) => listingCells(s, names, options.info === true));
     await out.writeText(
       `${renderTable(rows, {
         head: ['State', 'Recv-Q', 'Send-Q', 'Local Address:Port', 'Peer Address:Port', 'Process / Timer'],

@@ -1,7 +1,8 @@
 import { formatEndpoint } from '../analysis/address.ts';
-import { listeningPorts, processLabel } from '../analysis/groups.ts';
+import { listeningPortsOf, processLabel } from '../analysis/groups.ts';
 import type { Evidence } from '../model/finding.ts';
 import type { Snapshot, Socket } from '../model/snapshot.ts';
+import { ArrayTable, type SocketTable, tableOf } from '../model/socket-table.ts';
 import type { TcpState } from '../states/states.ts';
 import { stateName } from '../states/states.ts';
 import type { AgeOptions } from './age.ts';
@@ -24,45 +25,82 @@ export class RuleContext {
   readonly dtSec: number | undefined;
   readonly listening: Set<number>;
   private readonly previousKeys: Map<string, Socket> | undefined;
-  /** The sockets the rules judge: the whole table, or a filtered view of it. */
-  private readonly subjects: readonly Socket[];
+  /**
+   * The sockets the rules judge (the whole table, or a filtered view of it), read as a table: rules count and
+   * pick in place and build `Socket` objects only for the states and sockets they report on.
+   */
+  readonly table: SocketTable;
 
   constructor(snapshot: Snapshot, thresholds: Thresholds, previous?: Snapshot, within?: readonly Socket[]) {
     this.snapshot = snapshot;
-    this.subjects = within ?? snapshot.sockets;
+    this.table = within ? new ArrayTable(within) : tableOf(snapshot);
     this.previous = previous;
     this.t = thresholds;
     this.dtSec = previous ? Math.max(0.001, (snapshot.takenAt - previous.takenAt) / 1000) : undefined;
-    this.listening = listeningPorts(snapshot.sockets);
+    this.listening = listeningPortsOf(tableOf(snapshot));
     // Only sockets a rule can ask about are indexed (persisting CLOSE_WAIT / FIN_WAIT_2, queued ESTABLISHED): keying
     // all 100k sockets of a busy host cost ~0.5 s and most of a GC cycle, for lookups that can only miss.
-    this.previousKeys = previous
-      ? new Map(previous.sockets.filter(trackedAcrossLooks).map((s) => [socketKey(s), s]))
-      : undefined;
+    if (previous) {
+      const before = tableOf(previous);
+      const keys = new Map<string, Socket>();
+      for (let i = 0; i < before.length; i++) {
+        if (!trackedAt(before, i)) continue;
+        const s = before.socket(i);
+        keys.set(socketKey(s), s);
+      }
+      this.previousKeys = keys;
+    }
   }
 
-  /** The sockets being diagnosed (a filtered view's, with `within`); facts of the host come from `snapshot`. */
-  get sockets(): readonly Socket[] {
-    return this.subjects;
+  /** The number of sockets being diagnosed. */
+  get total(): number {
+    return this.table.length;
   }
 
-  private byState: Map<TcpState, Socket[]> | undefined;
+  private byState: Map<TcpState, number[]> | undefined;
+  private built = new Map<TcpState, Socket[]>();
 
-  /**
-   * The sockets in one state. Bucketed in one pass on first use: a dozen rules each filtering 100k sockets for
-   * their state was most of the diagnosis time.
-   */
-  inState(state: TcpState): readonly Socket[] {
+  /** Indexes into `table` of the sockets in one state, bucketed in one pass on first use. */
+  indexesIn(state: TcpState): readonly number[] {
     if (this.byState === undefined) {
-      const buckets = new Map<TcpState, Socket[]>();
-      for (const s of this.subjects) {
-        const list = buckets.get(s.state);
-        if (list) list.push(s);
-        else buckets.set(s.state, [s]);
+      const buckets = new Map<TcpState, number[]>();
+      const table = this.table;
+      for (let i = 0; i < table.length; i++) {
+        const st = table.state(i);
+        const list = buckets.get(st);
+        if (list) list.push(i);
+        else buckets.set(st, [i]);
       }
       this.byState = buckets;
     }
     return this.byState.get(state) ?? [];
+  }
+
+  /** How many sockets are in one state (nothing built). */
+  count(state: TcpState): number {
+    return this.indexesIn(state).length;
+  }
+
+  /**
+   * The sockets in one state, built once per state on first use. Rules ask this for the states they list sockets
+   * of; for a state that may hold most of a big table (ESTABLISHED, TIME_WAIT) pick with `where` first.
+   */
+  inState(state: TcpState): readonly Socket[] {
+    let list = this.built.get(state);
+    if (list === undefined) {
+      const table = this.table;
+      list = this.indexesIn(state).map((i) => table.socket(i));
+      this.built.set(state, list);
+    }
+    return list;
+  }
+
+  /** The sockets in one state that `keep` (which reads the table) accepts; only those are built. */
+  where(state: TcpState, keep: (table: SocketTable, i: number) => boolean): Socket[] {
+    const table = this.table;
+    const out: Socket[] = [];
+    for (const i of this.indexesIn(state)) if (keep(table, i)) out.push(table.socket(i));
+    return out;
   }
 
   sysctl(name: string): string | undefined {
@@ -124,7 +162,9 @@ export class RuleContext {
 
   /** Whether process owners are known for this snapshot. */
   get hasProcesses(): boolean {
-    return this.snapshot.sockets.some((s) => s.processes !== undefined);
+    const all = tableOf(this.snapshot);
+    for (let i = 0; i < all.length; i++) if (all.processes(i) !== undefined) return true;
+    return false;
   }
 
   /** What stateAge() needs: the OS (timer semantics) and tcp_fin_timeout. */
@@ -150,11 +190,12 @@ export class RuleContext {
 }
 
 /** The sockets whose earlier self a rule may look up: see persisted() and previousOf(). */
-function trackedAcrossLooks(s: Socket): boolean {
+function trackedAt(table: SocketTable, i: number): boolean {
+  const state = table.state(i);
   return (
-    s.state === 'CLOSE_WAIT' ||
-    s.state === 'FIN_WAIT_2' ||
-    (s.state === 'ESTABLISHED' && ((s.recvQ ?? 0) > 0 || (s.sendQ ?? 0) > 0))
+    state === 'CLOSE_WAIT' ||
+    state === 'FIN_WAIT_2' ||
+    (state === 'ESTABLISHED' && ((table.recvQ(i) ?? 0) > 0 || (table.sendQ(i) ?? 0) > 0))
   );
 }
 
@@ -173,10 +214,10 @@ export function describeSocket(s: Socket): string {
 }
 
 /** Counts of a key over sockets, largest first, as evidence `top` entries. */
-export function topBy(
-  sockets: readonly Socket[],
+export function topBy<T>(
+  sockets: readonly T[],
   kind: NonNullable<Evidence['top']>[number]['kind'],
-  key: (s: Socket) => string | undefined,
+  key: (s: T) => string | undefined,
   n = 5,
 ): NonNullable<Evidence['top']> {
   const counts = new Map<string, number>();

@@ -1,8 +1,14 @@
-import { type Group, type GroupKey, groupBy, statesPresent } from '../analysis/groups.ts';
+import {
+  type Group,
+  type GroupKey,
+  groupTable as groupSocketTable,
+  statesPresent,
+} from '../analysis/groups.ts';
 
 import type { SnapshotView } from '../analysis/view.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { socketCount } from '../model/socket-table.ts';
 import { type NameStyle, stateName, TCP_STATES, type TcpState } from '../states/states.ts';
 import { type Colors, stateColor } from './color.ts';
 import { bar, formatCount, formatPercent } from './format.ts';
@@ -204,7 +210,7 @@ export function renderSnapshotText(view: SnapshotView, o: TextViewOptions): stri
   const summary = view.summary;
   const out: string[] = [];
   const listening = summary.byState.LISTEN;
-  const filtered = view.filtered ? ` (filtered from ${formatCount(snapshot.sockets.length)})` : '';
+  const filtered = view.filtered ? ` (filtered from ${formatCount(socketCount(snapshot))})` : '';
   const w = o.width;
   out.push(fitText(`${c.bold('tcpstate')} ${c.dim('·')} ${describeSource(snapshot)}`, w, 2));
   out.push(
@@ -230,7 +236,11 @@ export function renderSnapshotText(view: SnapshotView, o: TextViewOptions): stri
   ];
   for (const by of o.by ?? []) {
     if (by === 'service' || by === 'peer' || by === 'process') continue;
-    sections.push([by, by === 'cgroup' ? 'CGROUPS' : `BY ${by.toUpperCase()}`, groupBy(view.sockets, by)]);
+    sections.push([
+      by,
+      by === 'cgroup' ? 'CGROUPS' : `BY ${by.toUpperCase()}`,
+      groupSocketTable(view.table, by),
+    ]);
   }
   for (const [by, title, groups] of sections) {
     const table = groups ? groupTable(groups, title, by, o) : '';

@@ -3,11 +3,19 @@
  * namespaces (every state, IPv4, IPv6, v4-mapped, timers, queues, owners): socket by socket and field by field
  * against the /proc reader, `ss -tanoie` and `ss -tinH` (tcp_info).
  */
+
+import pc from 'picocolors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { viewOf } from '../../src/analysis/view.ts';
+import { diagnose } from '../../src/diagnose/index.ts';
 import { isTcpstateError } from '../../src/errors.ts';
 import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
+import { tableOf } from '../../src/model/socket-table.ts';
+import { snapshotDocument } from '../../src/render/snapshot-json.ts';
+import { renderSnapshotText } from '../../src/render/snapshot-text.ts';
 import { netlinkTarget, readNetlinkSnapshot } from '../../src/sources/netlink/live.ts';
 import { netlinkUnavailableReason, SockDiagReader } from '../../src/sources/netlink/reader.ts';
+import { RecordTable } from '../../src/sources/netlink/table.ts';
 import { readLiveSnapshot } from '../../src/sources/proc/live.ts';
 import { parseState, TCP_STATES, type TcpState } from '../../src/states/states.ts';
 import type { NetnsPair } from '../helpers/netns.ts';
@@ -276,6 +284,59 @@ describe.skipIf(skipReason !== undefined)(title, () => {
       same++;
     }
     expect(same).toBeGreaterThan(20);
+  });
+
+  it('counts, groups, diagnoses and writes the same from the records as from the socket objects', () => {
+    let closeWaitInfo = false;
+    let written = '';
+    for (const ns of [pair.a.ns, pair.b.ns]) {
+      const nl = readNetlinkSnapshot({ netns: ns, processes: true });
+      const table = tableOf(nl);
+      // Answered from the records, not from objects built already.
+      expect(table).toBeInstanceOf(RecordTable);
+      // Every accessor is the field of the socket it builds.
+      const fields = (i: number) => {
+        const s = table.socket(i);
+        return [
+          [table.state(i), table.family(i), table.localPort(i), table.remotePort(i)],
+          [table.localAddress(i), table.remoteAddress(i), table.recvQ(i), table.sendQ(i), table.inode(i)],
+          [table.processes(i), table.cgroupId(i), table.cgroup(i)],
+          [s.state, s.family, s.local.port, s.remote.port],
+          [s.local.address, s.remote.address, s.recvQ, s.sendQ, s.inode],
+          [s.processes, s.cgroupId, s.cgroup],
+        ];
+      };
+      for (let i = 0; i < table.length; i++) {
+        const [a, b, c, x, y, z] = fields(i);
+        expect([a, b, c], `socket ${i}`).toEqual([x, y, z]);
+      }
+      expect(table.length).toBeGreaterThan(20);
+      closeWaitInfo ||= nl.sockets.some((s) => s.state === 'CLOSE_WAIT' && s.tcpInfo !== undefined);
+      // Same snapshot, as objects: every output of the main view and --json must be the same bytes.
+      const outputs = (snapshot: Snapshot) => {
+        const view = viewOf(snapshot);
+        const findings = diagnose(snapshot);
+        const text = renderSnapshotText(view, {
+          colors: pc.createColors(false),
+          names: 'rfc',
+          top: 50,
+          width: 200,
+          by: ['cgroup', 'destination', 'local-port', 'remote-port', 'process'],
+          findings,
+        });
+        const doc = snapshotDocument(view, { findings, by: ['cgroup', 'destination'] });
+        return `${text}\n${JSON.stringify({ ...doc, sockets: view.sockets })}`;
+      };
+      const fresh = readNetlinkSnapshot({ netns: ns, processes: true });
+      const fromRecords = outputs(fresh);
+      const asObjects = { ...fresh, sockets: [...fresh.sockets] };
+      expect(tableOf(asObjects)).not.toBeInstanceOf(RecordTable);
+      expect(fromRecords).toBe(outputs(asObjects));
+      written += fromRecords;
+    }
+    // The staging's CLOSE_WAIT sockets came with their tcp_info (the idle estimate), and were written.
+    expect(closeWaitInfo).toBe(true);
+    expect(written).toContain('"state":"CLOSE_WAIT"');
   });
 
   it('names a missing namespace in a typed error', () => {

@@ -242,7 +242,7 @@ function hostWidePileups(ctx: RuleContext, already: readonly Finding[]): Finding
     const sockets = ctx.inState(c.state);
     if (sockets.length < c.min) continue;
     const peers = topBy(sockets, 'peer', peerKey);
-    const total = ctx.sockets.length;
+    const total = ctx.total;
     out.push({
       rule: c.rule,
       severity: 'warning',

@@ -8,10 +8,12 @@ import { describeSocket, groupSockets, ownerLabel, ownerZh, peerKey, type RuleCo
 export function queueRules(ctx: RuleContext): Finding[] {
   const t = ctx.t;
   const findings: Finding[] = [];
-  const established = ctx.inState('ESTABLISHED');
-  // One look cannot tell a momentary queue from a stuck one; with two, require it in both.
+  // One look cannot tell a momentary queue from a stuck one; with two, require it in both. Only queued
+  // connections are built: a busy host has 100k established ones with empty queues.
   const stuck = (key: 'recvQ' | 'sendQ') =>
-    established.filter((s) => (s[key] ?? 0) > 0 && (!ctx.previous || (ctx.previousOf(s)?.[key] ?? 0) > 0));
+    ctx
+      .where('ESTABLISHED', (table, i) => ((key === 'recvQ' ? table.recvQ(i) : table.sendQ(i)) ?? 0) > 0)
+      .filter((s) => !ctx.previous || (ctx.previousOf(s)?.[key] ?? 0) > 0);
   const oneLook = ctx.previous
     ? []
     : ['a second snapshot (--interval) to tell a momentary queue from a stuck one'];

@@ -1,3 +1,4 @@
+import { formatEndpoint } from '../../analysis/address.ts';
 import { processLabel } from '../../analysis/groups.ts';
 import type { Finding } from '../../model/finding.ts';
 import { formatCount, formatPercent } from '../../render/format.ts';
@@ -12,22 +13,30 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
   const t = ctx.t;
   const findings: Finding[] = [];
   const range = ctx.portRange();
-  const outbound = ctx.sockets.filter(
-    (s) =>
-      s.state !== 'LISTEN' &&
-      s.local.port !== undefined &&
-      s.local.port >= range.lo &&
-      s.local.port <= range.hi &&
-      !ctx.listening.has(s.local.port) &&
-      s.remote.port !== undefined,
-  );
+  const table = ctx.table;
+  const outbound: number[] = [];
+  for (let i = 0; i < table.length; i++) {
+    const local = table.localPort(i);
+    if (
+      local !== undefined &&
+      local >= range.lo &&
+      local <= range.hi &&
+      table.remotePort(i) !== undefined &&
+      table.state(i) !== 'LISTEN' &&
+      !ctx.listening.has(local)
+    )
+      outbound.push(i);
+  }
   // A 4-tuple needs a distinct local port only per (local address, remote address, remote port). A group can reach
-  // the threshold only if its remote port alone does, so count by port first and build keys for those few.
+  // the threshold only if its remote port alone does, so count by port first and build sockets and keys for those.
   const need = t.portPressureWarn * range.size;
   const perPort = new Map<number, number>();
-  for (const s of outbound) perPort.set(s.remote.port!, (perPort.get(s.remote.port!) ?? 0) + 1);
+  for (const i of outbound) {
+    const port = table.remotePort(i)!;
+    perPort.set(port, (perPort.get(port) ?? 0) + 1);
+  }
   const groups = groupSockets(
-    outbound.filter((s) => perPort.get(s.remote.port!)! >= need),
+    outbound.filter((i) => perPort.get(table.remotePort(i)!)! >= need).map((i) => table.socket(i)),
     (s) => `${s.local.address}|${destinationKey(s)}`,
   );
   const twSec = TIME_WAIT_SEC[ctx.snapshot.source.os ?? 'linux'] ?? 60;
@@ -135,7 +144,7 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
     });
   }
 
-  const timeWait = ctx.inState('TIME_WAIT').length;
+  const timeWait = ctx.count('TIME_WAIT');
   if (!pressureFound && timeWait >= t.timeWaitInfo) {
     findings.push({
       rule: 'time-wait-volume',
@@ -144,7 +153,10 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
       titleZh: `${formatCount(timeWait)} 个套接字处于 TIME_WAIT，约占 ${Math.round((timeWait * 168) / 1024 / 1024)} MiB 内核内存，对任何目标都没有端口压力：对于先关闭连接的繁忙主机来说是正常的`,
       evidence: {
         metrics: { time_wait: timeWait, memory_estimate_bytes: timeWait * 168 },
-        top: topBy(ctx.inState('TIME_WAIT'), 'destination', destinationKey),
+        // Keyed from the table: a host with 500k TIME_WAIT sockets need not build one object for each.
+        top: topBy(ctx.indexesIn('TIME_WAIT'), 'destination', (i) =>
+          formatEndpoint(table.remoteAddress(i), table.remotePort(i)),
+        ),
       },
       explanation: {
         en: 'TIME_WAIT sockets are small (a few hundred bytes each) and expire by themselves. They only hurt when they use up the local ports towards one destination, which is not the case here.',

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { SourceError, UsageError } from '../../errors.ts';
-import type { KernelContext, Snapshot, Socket, Warning } from '../../model/snapshot.ts';
+import type { KernelContext, Snapshot, TcpInfo, Warning } from '../../model/snapshot.ts';
+import { inTableOrder, tableBackedSnapshot } from '../../model/socket-table.ts';
 import type { TcpState } from '../../states/states.ts';
 import {
   cleanSysctl,
@@ -14,11 +15,12 @@ import {
   sysctlPath,
 } from '../proc/kernel.ts';
 import { netnsPath, ownNetnsInode } from '../proc/netns.ts';
-import { attachSnapshotProcesses } from '../proc/processes.ts';
+import { ownersNote, readSocketOwners } from '../proc/processes.ts';
 import { loadSockDiag } from './addon.ts';
 import { CgroupPaths } from './cgroups.ts';
 import { type DumpOptions, SockDiagReader } from './reader.ts';
 import type { SockDiagRecords } from './records.ts';
+import { attachTableOwners, RecordTable } from './table.ts';
 
 /** Where a netlink read looks: our namespace, or one given by an nsfs path (no process needed inside it). */
 export interface NetlinkTarget {
@@ -122,34 +124,46 @@ function readKernelContext(target: NetlinkTarget, warnings: Warning[]): KernelCo
  * tcp_info for the CLOSE_WAIT sockets only (a second dump, of that state alone: cheap, since a host has few), so the
  * close-wait rule and watch can estimate how long each has sat idle from last_data_recv / last_ack_recv.
  */
-function attachCloseWaitInfo(reader: SockDiagReader, sockets: Socket[]): void {
-  const byCookie = new Map<string, Socket>();
-  for (const s of sockets) if (s.state === 'CLOSE_WAIT' && s.cookie !== undefined) byCookie.set(s.cookie, s);
-  if (byCookie.size === 0) return;
-  const records = reader.dump({ states: ['CLOSE_WAIT'], info: true });
-  for (let i = 0; i < records.count; i++) {
-    const socket = byCookie.get(records.cookie(i));
-    const info = records.tcpInfo(i);
-    if (socket !== undefined && info !== undefined) socket.tcpInfo = info;
+function addCloseWaitInfo(reader: SockDiagReader, table: RecordTable): void {
+  const records = table.records;
+  let any = false;
+  for (let i = 0; i < records.count && !any; i++) any = records.stateCode(i) === 8;
+  if (!any) return;
+  const closeWait = reader.dump({ states: ['CLOSE_WAIT'], info: true });
+  const byCookie = new Map<string, TcpInfo>();
+  for (let i = 0; i < closeWait.count; i++) {
+    const info = closeWait.tcpInfo(i);
+    if (info !== undefined) byCookie.set(closeWait.cookie(i), info);
   }
+  table.closeWaitInfo = byCookie;
 }
 
 const cgroupPaths = new CgroupPaths();
 
-/** Sets `cgroup` (the path under the cgroup2 mount) on every socket with a cgroup id. */
-function attachCgroups(sockets: Socket[]): void {
+/** Resolves every cgroup id of the dump to its path under the cgroup2 mount, once per id. */
+function addCgroups(table: RecordTable): void {
+  const records = table.records;
   const ids = new Set<number>();
-  for (const s of sockets) if (s.cgroupId !== undefined) ids.add(s.cgroupId);
+  for (let i = 0; i < records.count; i++) if (records.hasCgroupId(i)) ids.add(records.cgroupId(i));
   if (ids.size === 0) return;
-  const paths = cgroupPaths.resolve(ids);
-  for (const s of sockets) {
-    if (s.cgroupId === undefined) continue;
-    const path = paths.get(s.cgroupId);
-    if (path !== undefined) s.cgroup = path;
-  }
+  table.cgroupPaths = cgroupPaths.resolve(ids);
 }
 
-const cookiesOf = new WeakMap<Snapshot, { sockets: readonly Socket[]; ids: Float64Array }>();
+/** `-p` over the table: owners of the dump's inodes from this host's /proc, with the note attachProcesses gives. */
+function addProcesses(snapshot: Snapshot, table: RecordTable): void {
+  const wanted = new Set<number>();
+  for (let i = 0; i < table.length; i++) {
+    const inode = table.inode(i);
+    if (inode) wanted.add(inode);
+  }
+  const owners = readSocketOwners('/proc', wanted);
+  const unknown = attachTableOwners(table, owners);
+  snapshot.processesLookedUp = true;
+  const note = ownersNote(owners, unknown);
+  if (note !== undefined) snapshot.processNote = note;
+}
+
+const cookiesOf = new WeakMap<Snapshot, Float64Array>();
 
 /** Each record's socket cookie as a number (exact below 2^53: the kernel counts cookies up from 1 per boot). */
 function cookieNumbers(records: SockDiagRecords): Float64Array {
@@ -165,8 +179,8 @@ function cookieNumbers(records: SockDiagRecords): Float64Array {
  * (`ConnectionTracker.update(snapshot, ids)`): undefined for other readers or once `sockets` was replaced.
  */
 export function snapshotCookies(snapshot: Snapshot): Float64Array | undefined {
-  const entry = cookiesOf.get(snapshot);
-  return entry !== undefined && entry.sockets === snapshot.sockets ? entry.ids : undefined;
+  const ids = cookiesOf.get(snapshot);
+  return ids !== undefined && inTableOrder(snapshot) ? ids : undefined;
 }
 
 /** A snapshot whose sockets are still records: counts and groups read them in place, `sockets` are built on use. */
@@ -178,6 +192,8 @@ export interface NetlinkRead {
 /**
  * The live snapshot over NETLINK_SOCK_DIAG: what /proc gives, with the listeners' backlogs from the same dump (no
  * `ss` child), cgroup ids and cookies on every socket, tcp_info with `info`, and the state filter done by the kernel.
+ * The snapshot is table-backed (model/socket-table.ts): `tableOf(snapshot)` reads the records in place, and
+ * `snapshot.sockets` builds the objects on first read.
  */
 export function readNetlinkSnapshot(options: NetlinkSnapshotOptions = {}): Snapshot {
   return readNetlink(options).snapshot;
@@ -191,17 +207,16 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
     const takenAt = Date.now();
     const dump: DumpOptions = { states: options.states, info: options.info, memory: options.info };
     const records = reader.dump(dump);
-    const sockets: Socket[] = records.sockets();
-    if (!options.info) attachCloseWaitInfo(reader, sockets);
-    attachCgroups(sockets);
-    const snapshot: Snapshot = {
-      source: { kind: 'netlink', name: target.label, os: 'linux' },
-      takenAt,
-      sockets,
+    const table = new RecordTable(records);
+    if (!options.info) addCloseWaitInfo(reader, table);
+    addCgroups(table);
+    const snapshot = tableBackedSnapshot(
+      { source: { kind: 'netlink', name: target.label, os: 'linux' }, takenAt },
+      table,
       warnings,
-    };
-    cookiesOf.set(snapshot, { sockets, ids: cookieNumbers(records) });
-    if (options.processes) attachSnapshotProcesses(snapshot);
+    );
+    cookiesOf.set(snapshot, cookieNumbers(records));
+    if (options.processes) addProcesses(snapshot, table);
     if (options.kernel !== false) snapshot.kernel = readKernelContext(target, warnings);
     return { snapshot, records };
   } finally {

@@ -140,7 +140,17 @@ export class SockDiagRecords {
   /** cgroup v2 id, or 0 when the kernel did not send one (request and TIME_WAIT sockets have none). */
   cgroupId(i: number): number {
     if ((this.flags(i) & F_CGROUP) === 0) return 0;
-    return Number(this.view.getBigUint64(i * this.stride + 80, true));
+    return this.u64(i * this.stride + 80);
+  }
+
+  hasCgroupId(i: number): boolean {
+    return (this.flags(i) & F_CGROUP) !== 0;
+  }
+
+  /** A little-endian u64 at byte offset `o` as a number (rounded as Number(bigint) rounds), with no BigInt made. */
+  private u64(o: number): number {
+    const w = o >> 2;
+    return this.u32[w + 1]! * 0x100000000 + this.u32[w]!;
   }
 
   /** Bytes of tcp_info the kernel sent (0 when absent). */
@@ -322,7 +332,7 @@ export class SockDiagRecords {
       cookie: hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0'),
       tcpInfo: info,
       memory: (flags & F_SKMEMINFO) === 0 ? undefined : this.memory(i),
-      cgroupId: (flags & F_CGROUP) === 0 ? undefined : Number(this.view.getBigUint64(o + 80, true)),
+      cgroupId: (flags & F_CGROUP) === 0 ? undefined : this.u64(o + 80),
       cgroup: undefined as string | undefined,
     };
     return socket as Socket;

@@ -100,7 +100,12 @@ export function attachProcesses(sockets: Socket[], owners: SocketOwners): string
     else if (inode === 0 || !hidden) socket.processes = [];
     else unknown++;
   }
-  if (!hidden) return undefined;
+  return ownersNote(owners, unknown);
+}
+
+/** The note `-p` shows when some processes could not be read (`unknown`: sockets whose owner is not known). */
+export function ownersNote(owners: SocketOwners, unknown: number): string | undefined {
+  if (owners.denied.length === 0) return undefined;
   const who = process.getuid?.() === 0 ? '' : ' (not root)';
   return (
     `${owners.denied.length} of ${owners.denied.length + owners.processes} processes could not be inspected${who}; ` +
