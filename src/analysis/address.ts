@@ -1,4 +1,12 @@
-import { isIP } from 'node:net';
+import { createRequire } from 'node:module';
+
+// node:net (for isIP) loads Node's whole stream stack, tens of milliseconds of start-up: only when an address is
+// parsed (filters), never for the main view.
+let isIPFn: ((input: string) => number) | undefined;
+function isIP(input: string): number {
+  isIPFn ??= (createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIP;
+  return isIPFn(input);
+}
 
 /** Parses a CIDR-or-address pattern (`10.0.0.0/8`, `::1`, `fe80::/10`, `*`) into a matcher over printed addresses. */
 export function addressMatcher(pattern: string): ((address: string) => boolean) | undefined {

@@ -80,66 +80,69 @@ export function groupTable(
   by: GroupKey,
   listening: ReadonlySet<number> = by === 'service' ? listeningPortsOf(table) : new Set<number>(),
 ): Group[] {
-  // One map, keyed by what tells groups apart; first-seen order is kept, as sort() is stable on equal keys.
+  // One map, keyed by what tells groups apart; first-seen order is kept, as sort() is stable on equal keys. The
+  // label string is made when a group is first seen, not per socket.
   const groups = new Map<number | string, Group>();
   const n = table.length;
-  const count = (id: number | string, i: number, label: () => string, direction?: 'in' | 'out') => {
+  for (let i = 0; i < n; i++) {
+    let id: number | string | undefined;
+    let direction: 'in' | 'out' | undefined;
+    switch (by) {
+      case 'service': {
+        const local = table.localPort(i);
+        if (local !== undefined && listening.has(local)) {
+          id = local;
+          direction = 'in';
+        } else {
+          const remote = table.remotePort(i);
+          if (remote !== undefined) {
+            id = OUT + remote;
+            direction = 'out';
+          }
+        }
+        break;
+      }
+      case 'local-port':
+        id = table.localPort(i);
+        break;
+      case 'remote-port':
+        id = table.remotePort(i);
+        break;
+      case 'peer': {
+        const address = table.remoteAddress(i);
+        if (address !== '*' && table.state(i) !== 'LISTEN') id = address;
+        break;
+      }
+      case 'destination': {
+        const port = table.remotePort(i);
+        if (port !== undefined && table.state(i) !== 'LISTEN')
+          id = formatEndpoint(table.remoteAddress(i), port);
+        break;
+      }
+      case 'process':
+        id = ownersLabel(table.processes(i));
+        break;
+      case 'cgroup': {
+        const path = table.cgroup(i);
+        const cgroupId = table.cgroupId(i);
+        id =
+          path !== undefined ? cgroupLabel(path) : cgroupId !== undefined ? `cgroup ${cgroupId}` : '(none)';
+        break;
+      }
+    }
+    if (id === undefined) continue;
     let group = groups.get(id);
     if (group === undefined) {
-      group = { key: label(), total: 0, byState: emptyCounts() };
+      group = {
+        key: typeof id === 'string' ? id : String(id >= OUT ? id - OUT : id),
+        total: 0,
+        byState: emptyCounts(),
+      };
       if (direction) group.direction = direction;
       groups.set(id, group);
     }
     group.total++;
     group.byState[table.state(i)]++;
-  };
-  for (let i = 0; i < n; i++) {
-    switch (by) {
-      case 'service': {
-        const local = table.localPort(i);
-        if (local !== undefined && listening.has(local)) {
-          count(local, i, () => String(local), 'in');
-          break;
-        }
-        const remote = table.remotePort(i);
-        if (remote !== undefined) count(OUT + remote, i, () => String(remote), 'out');
-        break;
-      }
-      case 'local-port': {
-        const port = table.localPort(i);
-        if (port !== undefined) count(port, i, () => String(port));
-        break;
-      }
-      case 'remote-port': {
-        const port = table.remotePort(i);
-        if (port !== undefined) count(port, i, () => String(port));
-        break;
-      }
-      case 'peer': {
-        const address = table.remoteAddress(i);
-        if (table.state(i) !== 'LISTEN' && address !== '*') count(address, i, () => address);
-        break;
-      }
-      case 'destination': {
-        const port = table.remotePort(i);
-        if (table.state(i) === 'LISTEN' || port === undefined) break;
-        const key = formatEndpoint(table.remoteAddress(i), port);
-        count(key, i, () => key);
-        break;
-      }
-      case 'process': {
-        const key = ownersLabel(table.processes(i));
-        count(key, i, () => key);
-        break;
-      }
-      case 'cgroup': {
-        const path = table.cgroup(i);
-        const id = table.cgroupId(i);
-        const key = path !== undefined ? cgroupLabel(path) : id !== undefined ? `cgroup ${id}` : '(none)';
-        count(key, i, () => key);
-        break;
-      }
-    }
   }
   return [...groups.values()].sort(
     (a, b) => b.total - a.total || a.key.localeCompare(b.key, 'en', { numeric: true }),

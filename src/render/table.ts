@@ -1,4 +1,9 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+
+// cli-table3 (and @colors, string-width) only for boxed tables: the main view's tables are plain, and evaluating
+// the library was a visible part of the view's start-up. A require() the bundler still bundles, evaluated on first use.
+const require = createRequire(import.meta.url);
+let boxed: typeof import('cli-table3') | undefined;
 
 export interface TableOptions {
   head: string[];
@@ -17,7 +22,8 @@ export function renderTable(
   options: TableOptions,
 ): string {
   if (options.plain) return renderPlain(rows, options);
-  const table = new Table({
+  boxed ??= require('cli-table3') as typeof import('cli-table3');
+  const table = new boxed({
     head: options.head,
     style: { head: [], border: [], compact: true },
     colAligns: options.align ?? [],

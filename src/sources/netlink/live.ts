@@ -144,7 +144,14 @@ const cgroupPaths = new CgroupPaths();
 function addCgroups(table: RecordTable): void {
   const records = table.records;
   const ids = new Set<number>();
-  for (let i = 0; i < records.count; i++) if (records.hasCgroupId(i)) ids.add(records.cgroupId(i));
+  let last = -1;
+  for (let i = 0; i < records.count; i++) {
+    if (!records.hasCgroupId(i)) continue;
+    const id = records.cgroupId(i);
+    // Neighbouring sockets mostly share a cgroup (one process's): skip the set for a repeat.
+    if (id !== last) ids.add(id);
+    last = id;
+  }
   if (ids.size === 0) return;
   table.cgroupPaths = cgroupPaths.resolve(ids);
 }

@@ -1,4 +1,16 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+// node:child_process (and the stream stack under it) is loaded when a helper process is first needed: the netlink
+// reader of the main view never starts one.
+let childProcess: typeof import('node:child_process') | undefined;
+function cp(): typeof import('node:child_process') {
+  childProcess ??= createRequire(import.meta.url)(
+    'node:child_process',
+  ) as typeof import('node:child_process');
+  return childProcess;
+}
+
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { SourceError, UsageError } from '../../errors.ts';
 
@@ -62,7 +74,7 @@ export function netnsPath(name: string): string {
 
 /** Starts `nsenter --net=PATH sleep` so its /proc/<pid>/net shows a namespace that has no process of its own. */
 async function helperIn(nsPath: string, inode: number, label: string): Promise<ChildProcess> {
-  const child = spawn('nsenter', [`--net=${nsPath}`, '--', 'sleep', '120'], {
+  const child = cp().spawn('nsenter', [`--net=${nsPath}`, '--', 'sleep', '120'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -158,7 +170,7 @@ export function execInNetnsAsync(
 ): Promise<string> {
   const [file, argv] = netnsCommand(target, command, args);
   return new Promise((resolve, reject) => {
-    execFile(file, argv, { encoding: 'utf8', timeout: 10_000, maxBuffer: 64 << 20 }, (error, stdout) =>
+    cp().execFile(file, argv, { encoding: 'utf8', timeout: 10_000, maxBuffer: 64 << 20 }, (error, stdout) =>
       error ? reject(error) : resolve(stdout),
     );
   });
@@ -167,7 +179,7 @@ export function execInNetnsAsync(
 /** Runs a command inside the target namespace (or here, for our own) and returns its stdout. */
 export function execInNetns(target: Pick<NetnsTarget, 'nsPath'>, command: string, args: string[]): string {
   const [file, argv] = netnsCommand(target, command, args);
-  return execFileSync(file, argv, {
+  return cp().execFileSync(file, argv, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 10_000,

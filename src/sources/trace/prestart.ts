@@ -4,8 +4,9 @@
  * start-up. Imported first by main.ts; only builtins here. The trace source adopts the process when its options
  * match (kernel.ts), and it exits by itself when we do (its stdin closes).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +43,10 @@ function prestart(argv: readonly string[]): PrestartedTracer | undefined {
     accessSync(path, constants.X_OK);
     const args = nsPath === undefined ? [] : ['--netns', String(statSync(nsPath).ino)];
     const startedAt = performance.now();
+    // Required here, not imported: every other command would pay for loading child_process at start-up.
+    const { spawn } = createRequire(import.meta.url)(
+      'node:child_process',
+    ) as typeof import('node:child_process');
     const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     child.on('error', () => {});
     child.unref();
