@@ -3,7 +3,13 @@
  * by side in one hyperfine run each (with and without process attribution), plus peak RSS per tool.
  *
  *   npm run build && npx tsx bench/live.ts [--connections-per-process 8400] [--processes 6] [--runs 5]
- *       [--cpus 1] [--idle-seconds 60] [--quick]
+ *       [--cpus 1] [--idle-seconds 60] [--quick] [--with-p]
+ *
+ * 100,806 sockets by default; `--processes 30 --quick --idle-seconds 0` stages 504,030 (30 holders of 16,800 fds
+ * each, under the container's 20,000-fd limit). Every `node` command runs with NODE_EXTRA_CA_CERTS unset (a
+ * machine that sets it makes each node start-up parse a CA bundle, ~50 ms, which users normally do not pay), and two
+ * floor rows say what any Node tool pays here: `node -e 0`, and Node plus one sock_diag dump through our addon
+ * with nothing done with the records.
  *
  * The netlink reader (native/, built by npm install) is what `tcpstate` uses by default; `--reader proc` rows
  * measure the /proc reader side by side. watch and serve run for --idle-seconds at a 5 s interval and their CPU time
@@ -29,13 +35,22 @@ const RUNS = arg('runs', 5);
 const IDLE_SECONDS = arg('idle-seconds', 60);
 /** Only the plain group (skip -p, psutil, systeminformation): for the 500k run. */
 const QUICK = process.argv.includes('--quick');
+/** With --quick, still run the -p group. */
+const WITH_P = !QUICK || process.argv.includes('--with-p');
+/** The environment of every timed command: NODE_EXTRA_CA_CERTS costs each node start ~50 ms here (see above). */
+const ENV: NodeJS.ProcessEnv = { ...process.env };
+delete ENV.NODE_EXTRA_CA_CERTS;
 /** Pin every command to these CPUs (taskset -c), e.g. `--cpus 1`. */
 const cpusAt = process.argv.indexOf('--cpus');
 const CPUS = cpusAt > 0 ? process.argv[cpusAt + 1] : undefined;
 
 const root = resolve(import.meta.dirname, '..');
+const FLOOR = 'node -e 0 (floor: Node start-up)';
+const DUMP_FLOOR = 'node + one sock_diag dump (floor of a Node netlink reader)';
+const HISTOGRAM = "ss -tan | awk '{print $1}' | sort | uniq -c";
 const cli = join(root, 'dist/bin/main.js');
 const live = join(root, 'dist/sources/proc/live.js');
+const reader = join(root, 'dist/sources/netlink/reader.js');
 const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'; // Debian's python3-psutil lives there
 
 if (process.getuid?.() !== 0) throw new Error('bench/live.ts needs root (it creates a network namespace)');
@@ -82,7 +97,7 @@ function hyperfine(label: string, commands: [string, string][]): Result[] {
   const out = join(work, `${label}.json`);
   const args = ['-N', '--warmup', '1', '--runs', String(RUNS), '--export-json', out, '--style', 'basic'];
   for (const [name, cmd] of commands) args.push('-n', name, cmd);
-  execFileSync('hyperfine', args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync('hyperfine', args, { stdio: ['ignore', 'inherit', 'inherit'], env: ENV });
   const json = JSON.parse(readFileSync(out, 'utf8')) as {
     results: { command: string; mean: number; stddev: number; min: number; user: number; system: number }[];
   };
@@ -100,6 +115,7 @@ function peakRss(cmd: string): number | undefined {
   try {
     const res = execFileSync('sh', ['-c', `/usr/bin/time -f '%M' ${cmd} > /dev/null 2> ${work}/time.txt`], {
       stdio: 'ignore',
+      env: ENV,
     });
     void res;
     const lines = readFileSync(`${work}/time.txt`, 'utf8').trim().split('\n');
@@ -161,14 +177,14 @@ async function main(): Promise<void> {
   const si = `${node} -e "require('${join(root, 'node_modules/systeminformation')}').networkConnections().then(c=>{if(!c.length)process.exit(1)})"`;
   const psutil = `${PY} -c "import psutil; assert psutil.net_connections('tcp')"`;
   const lib = `${node} --input-type=module -e "const m=await import('${live}'); const s=await m.readLiveSnapshot({}); if(!s.sockets.length) process.exit(1)"`;
+  const dumpOnly = `${node} --input-type=module -e "const m=await import('${reader}'); const r=m.SockDiagReader.open(); if(!r.dump({}).count) process.exit(1); r.close()"`;
   const tcpstate = `${enterPinned} ${node} ${cli}`;
   const plain: [string, string][] = [
+    [FLOOR, `${pin}${node} -e 0`],
+    [DUMP_FLOOR, `${enterPinned} ${dumpOnly}`],
     ['cat /proc/net/tcp /proc/net/tcp6', `${enterPinned} cat /proc/net/tcp /proc/net/tcp6`],
     ['ss -tan', `${enterPinned} ss -tan`],
-    [
-      "ss -tan | awk '{print $1}' | sort | uniq -c",
-      `${enterPinned} sh -c "ss -tan | awk '{print \\$1}' | sort | uniq -c"`,
-    ],
+    [HISTOGRAM, `${enterPinned} sh -c "ss -tan | awk '{print \\$1}' | sort | uniq -c"`],
     ['netstat -tan', `${enterPinned} netstat -tan`],
     ['tcpstate', tcpstate],
     ['tcpstate --reader proc', `${tcpstate} --reader proc`],
@@ -186,11 +202,12 @@ async function main(): Promise<void> {
   const withP: [string, string][] = [
     ['ss -tanp', `${enterPinned} ss -tanp`],
     ['netstat -tanp', `${enterPinned} netstat -tanp`],
+    ['tcpstate -p', `${tcpstate} -p`],
     ['tcpstate --json -p', `${tcpstate} --json -p`],
     ['tcpstate --json -p --reader proc', `${tcpstate} --json -p --reader proc`],
   ];
   const a = hyperfine('plain', plain);
-  const b = QUICK ? [] : hyperfine('processes', withP);
+  const b = WITH_P ? hyperfine('processes', withP) : [];
   for (const [list, cmds] of [
     [a, plain],
     [b, withP],
@@ -202,46 +219,53 @@ async function main(): Promise<void> {
   }
   const find = (list: Result[], name: string) => list.find((r) => r.name === name)!;
   const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
-  const table = (list: Result[], base: Result) => {
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  const md = (name: string) => name.replaceAll('|', '\\|');
+  const table = (list: Result[], base: Result, second?: Result) => {
+    const also = second ? ` vs \`${md(second.name)}\` |` : '';
     console.log(
-      `| tool | mean ± σ | min | vs ${base.name} | CPU (user+sys) | CPU vs ${base.name} | peak RSS |`,
+      `| tool | mean ± σ | min | vs \`${base.name}\` |${also} CPU (user+sys) | CPU vs \`${base.name}\` | peak RSS |`,
     );
-    console.log('|---|---|---|---|---|---|---|');
+    console.log(`|---|---|---|---|${second ? '---|' : ''}---|---|---|`);
     for (const r of list) {
       const rss = r.rssKb === undefined ? '?' : `${(r.rssKb / 1024).toFixed(0)} MiB`;
+      const vs2 = second ? ` ${x(r.mean, second.mean)} |` : '';
       console.log(
-        `| ${r.name} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${(r.mean / base.mean).toFixed(2)}x | ${ms(r.cpu)} | ${(r.cpu / base.cpu).toFixed(2)}x | ${rss} |`,
+        `| ${md(r.name)} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${x(r.mean, base.mean)} |${vs2} ${ms(r.cpu)} | ${x(r.cpu, base.cpu)} | ${rss} |`,
       );
     }
     console.log('');
   };
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(
-    `\n## ${count} sockets, ${RUNS} runs each (+1 warm-up), ${new Date().toISOString()}, load ${load}${CPUS ? `, taskset -c ${CPUS}` : ''}\n`,
+    `\n## ${count} sockets, ${RUNS} runs each (+1 warm-up), ${new Date().toISOString()}, load ${load}${CPUS ? `, taskset -c ${CPUS}` : ''}, NODE_EXTRA_CA_CERTS unset\n`,
   );
-  table(a, find(a, 'ss -tan'));
-  if (!QUICK) table(b, find(b, 'ss -tanp'));
   const ss = find(a, 'ss -tan');
-  const hist = find(a, "ss -tan | awk '{print $1}' | sort | uniq -c");
-  const ratio = (x: Result, y: Result) => `${(x.mean / y.mean).toFixed(2)}x`;
-  const goal = (name: string, base: Result, limit: number) => {
-    const r = find(a, name);
-    const x = r.mean / base.mean;
+  const hist = find(a, HISTOGRAM);
+  table(a, ss, hist);
+  if (b.length) table(b, find(b, 'ss -tanp'));
+  const goal = (r: Result, base: Result, limit: number) => {
+    const ratio = r.mean / base.mean;
     console.log(
-      `${name}: ${x.toFixed(2)}x of ${base.name} (goal <= ${limit}x: ${x <= limit ? 'met' : 'missed'})`,
+      `- \`${md(r.name)}\`: ${ratio.toFixed(2)}x of \`${md(base.name)}\` (goal <= ${limit}x: ${ratio <= limit ? 'met' : 'missed'}; CPU ${x(r.cpu, base.cpu)})`,
     );
   };
-  goal('tcpstate', hist, 0.5);
-  goal('tcpstate', ss, 1.0);
-  goal('tcpstate -s close-wait', ss, 0.3);
-  goal('tcpstate --json', ss, 1.5);
-  console.log(`tcpstate --reader proc: ${ratio(find(a, 'tcpstate --reader proc'), ss)} of ss -tan`);
-  if (!QUICK) {
+  const floor = find(a, FLOOR);
+  const dumpFloor = find(a, DUMP_FLOOR);
+  console.log(
+    `Floors: \`node -e 0\` is ${x(floor.mean, ss.mean)} of \`ss -tan\`; Node plus one sock_diag dump is ${x(dumpFloor.mean, ss.mean)} (${x(dumpFloor.mean, hist.mean)} of the histogram).\n`,
+  );
+  goal(find(a, 'tcpstate'), hist, 0.5);
+  goal(find(a, 'tcpstate'), ss, 1.0);
+  goal(find(a, 'tcpstate -s close-wait'), ss, 0.3);
+  goal(find(a, 'tcpstate --json'), ss, 1.5);
+  console.log(
+    `- \`tcpstate --reader proc\`: ${x(find(a, 'tcpstate --reader proc').mean, ss.mean)} of \`ss -tan\``,
+  );
+  if (b.length) {
     const ssp = find(b, 'ss -tanp');
-    const p = find(b, 'tcpstate --json -p');
-    console.log(
-      `tcpstate --json -p: ${ratio(p, ssp)} of ss -tanp (goal <= 0.5x: ${p.mean / ssp.mean <= 0.5 ? 'met' : 'missed'})`,
-    );
+    goal(find(b, 'tcpstate -p'), ssp, 0.5);
+    goal(find(b, 'tcpstate --json -p'), ssp, 0.5);
   }
   if (IDLE_SECONDS > 0) {
     for (const [name, args] of [
@@ -273,7 +297,7 @@ function cpuTicks(pid: number): number {
  * of one core. nsenter and taskset exec into node, so the pid is node's.
  */
 async function cpuShare(argv: string[]): Promise<number> {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore'], env: ENV });
   await new Promise((r) => setTimeout(r, 6000));
   const t0 = cpuTicks(child.pid!);
   const w0 = Date.now();

@@ -39,14 +39,23 @@ export function listeningPorts(sockets: readonly Socket[]): Set<number> {
   return listeningPortsOf(new ArrayTable(sockets));
 }
 
-/** Ports with a listener among a table's sockets. */
+/** Listening ports already found per table: the view and the diagnoses both ask, for the same table. */
+const listeningCache = new WeakMap<SocketTable, Set<number>>();
+
+/** Ports with a listener among a table's sockets (do not change the set: it is shared per table). */
 export function listeningPortsOf(table: SocketTable): Set<number> {
+  if (!(table instanceof ArrayTable)) {
+    const known = listeningCache.get(table);
+    if (known !== undefined) return known;
+  }
   const ports = new Set<number>();
   for (let i = 0; i < table.length; i++) {
     if (table.state(i) !== 'LISTEN') continue;
     const port = table.localPort(i);
     if (port !== undefined) ports.add(port);
   }
+  // Not for arrays: their sockets may change between two calls (tableOf makes a new ArrayTable each time anyway).
+  if (!(table instanceof ArrayTable)) listeningCache.set(table, ports);
   return ports;
 }
 

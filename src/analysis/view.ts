@@ -87,7 +87,7 @@ function viewOfTable(
   const groups: SnapshotView['groups'] = wantGroups
     ? { service: groupTable(table, 'service', listening), peer: groupTable(table, 'peer') }
     : { service: [], peer: [] };
-  if (wantGroups && (snapshot.processesLookedUp || anyProcesses(table)))
+  if (wantGroups && (snapshot.processesLookedUp || table.hasProcesses()))
     groups.process = groupTable(table, 'process');
   return {
     snapshot,
@@ -100,9 +100,4 @@ function viewOfTable(
     listening,
     groups,
   };
-}
-
-function anyProcesses(table: SocketTable): boolean {
-  for (let i = 0; i < table.length; i++) if (table.processes(i) !== undefined) return true;
-  return false;
 }

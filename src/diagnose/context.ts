@@ -162,9 +162,7 @@ export class RuleContext {
 
   /** Whether process owners are known for this snapshot. */
   get hasProcesses(): boolean {
-    const all = tableOf(this.snapshot);
-    for (let i = 0; i < all.length; i++) if (all.processes(i) !== undefined) return true;
-    return false;
+    return tableOf(this.snapshot).hasProcesses();
   }
 
   /** What stateAge() needs: the OS (timer semantics) and tcp_fin_timeout. */

@@ -37,6 +37,8 @@ export interface SocketTable {
   inode(i: number): number | undefined;
   /** Owners as `socket(i).processes`: absent when not looked up or unknown, [] for none. */
   processes(i: number): ProcessRef[] | undefined;
+  /** Whether any socket has `processes` (owners were looked up and some are known). */
+  hasProcesses(): boolean;
   cgroupId(i: number): number | undefined;
   cgroup(i: number): string | undefined;
   /**
@@ -84,6 +86,9 @@ export class ArrayTable implements SocketTable {
   }
   processes(i: number): ProcessRef[] | undefined {
     return this.sockets[i]!.processes;
+  }
+  hasProcesses(): boolean {
+    return this.sockets.some((s) => s.processes !== undefined);
   }
   cgroupId(i: number): number | undefined {
     return this.sockets[i]!.cgroupId;

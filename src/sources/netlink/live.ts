@@ -125,10 +125,6 @@ function readKernelContext(target: NetlinkTarget, warnings: Warning[]): KernelCo
  * close-wait rule and watch can estimate how long each has sat idle from last_data_recv / last_ack_recv.
  */
 function addCloseWaitInfo(reader: SockDiagReader, table: RecordTable): void {
-  const records = table.records;
-  let any = false;
-  for (let i = 0; i < records.count && !any; i++) any = records.stateCode(i) === 8;
-  if (!any) return;
   const closeWait = reader.dump({ states: ['CLOSE_WAIT'], info: true });
   const byCookie = new Map<string, TcpInfo>();
   for (let i = 0; i < closeWait.count; i++) {
@@ -140,20 +136,23 @@ function addCloseWaitInfo(reader: SockDiagReader, table: RecordTable): void {
 
 const cgroupPaths = new CgroupPaths();
 
-/** Resolves every cgroup id of the dump to its path under the cgroup2 mount, once per id. */
-function addCgroups(table: RecordTable): void {
-  const records = table.records;
-  const ids = new Set<number>();
+/**
+ * One pass over the dump for what comes after it: the cgroup ids to resolve (each once) and whether any socket is in
+ * CLOSE_WAIT (else the second dump is skipped: a dump walks the kernel's whole table, whatever it keeps).
+ */
+function scanRecords(records: SockDiagRecords): { cgroups: Set<number>; closeWait: boolean } {
+  const cgroups = new Set<number>();
+  let closeWait = false;
   let last = -1;
   for (let i = 0; i < records.count; i++) {
+    if (records.stateCode(i) === 8) closeWait = true;
     if (!records.hasCgroupId(i)) continue;
     const id = records.cgroupId(i);
     // Neighbouring sockets mostly share a cgroup (one process's): skip the set for a repeat.
-    if (id !== last) ids.add(id);
+    if (id !== last) cgroups.add(id);
     last = id;
   }
-  if (ids.size === 0) return;
-  table.cgroupPaths = cgroupPaths.resolve(ids);
+  return { cgroups, closeWait };
 }
 
 /** `-p` over the table: owners of the dump's inodes from this host's /proc, with the note attachProcesses gives. */
@@ -215,8 +214,9 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
     const dump: DumpOptions = { states: options.states, info: options.info, memory: options.info };
     const records = reader.dump(dump);
     const table = new RecordTable(records);
-    if (!options.info) addCloseWaitInfo(reader, table);
-    addCgroups(table);
+    const scan = scanRecords(records);
+    if (!options.info && scan.closeWait) addCloseWaitInfo(reader, table);
+    if (scan.cgroups.size > 0) table.cgroupPaths = cgroupPaths.resolve(scan.cgroups);
     const snapshot = tableBackedSnapshot(
       { source: { kind: 'netlink', name: target.label, os: 'linux' }, takenAt },
       table,

@@ -62,6 +62,12 @@ export class RecordTable implements SocketTable {
     if (found !== undefined) return found;
     return inode === 0 || !owners.hidden ? [] : undefined;
   }
+  hasProcesses(): boolean {
+    if (this.owners === undefined) return false;
+    if (!this.owners.hidden) return this.length > 0;
+    for (let i = 0; i < this.length; i++) if (this.processes(i) !== undefined) return true;
+    return false;
+  }
   cgroupId(i: number): number | undefined {
     return this.records.hasCgroupId(i) ? this.records.cgroupId(i) : undefined;
   }
