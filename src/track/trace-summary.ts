@@ -3,7 +3,7 @@
  * connections lived less than a second. Memory is bounded: each state keeps at most `sampleSize` stays (a uniform
  * reservoir beyond that), so percentiles stay exact up to that many stays and estimates after.
  */
-import type { TcpState } from '../states/states.ts';
+import { TCP_STATES, type TcpState } from '../states/states.ts';
 import type { StateChange } from './kernel-trace.ts';
 
 export interface StayStats {
@@ -34,6 +34,8 @@ export interface TraceSummary {
   dropped: number;
 }
 
+const STATE_INDEX = Object.fromEntries(TCP_STATES.map((s, i) => [s, i])) as Record<TcpState, number>;
+
 interface Reservoir {
   values: number[];
   seen: number;
@@ -53,7 +55,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 export class TraceSummarizer {
-  private readonly pairs = new Map<string, { from: TcpState; to: TcpState; count: number }>();
+  private readonly pairs = new Map<number, { from: TcpState; to: TcpState; count: number }>();
   private readonly stays = new Map<TcpState, Reservoir>();
   private readonly random = { s: 12345 };
   private firstMs: number | undefined;
@@ -73,7 +75,8 @@ export class TraceSummarizer {
     this.changes++;
     this.firstMs ??= change.atMs;
     this.lastMs = change.atMs;
-    const key = `${change.from}>${change.to}`;
+    // Keyed by both states' indexes: no string built per change.
+    const key = STATE_INDEX[change.from] * 16 + STATE_INDEX[change.to];
     const pair = this.pairs.get(key);
     if (pair) pair.count++;
     else this.pairs.set(key, { from: change.from, to: change.to, count: 1 });

@@ -4,7 +4,7 @@ import { buildFilter, type SocketPredicate } from '../../analysis/filter.ts';
 import { UsageError } from '../../errors.ts';
 import type { Socket } from '../../model/snapshot.ts';
 import { colorsFor } from '../../render/color.ts';
-import { traceChangeJson, traceSummaryJson } from '../../render/trace-json.ts';
+import { traceChangeJson, traceChangeNdjson, traceSummaryJson } from '../../render/trace-json.ts';
 import { renderTraceHeader, renderTraceLine, renderTraceSummary } from '../../render/trace-text.ts';
 import { NAME_STYLES, type NameStyle } from '../../states/states.ts';
 import type { StateChange } from '../../track/kernel-trace.ts';
@@ -147,8 +147,7 @@ export async function trace(options: TraceOptions): Promise<number> {
         shown++;
         summarizer.add(change);
         if (options.json) collected.push(traceChangeJson(change, wallOffsetMs, startedAtMs));
-        else if (options.ndjson)
-          text += `${JSON.stringify(traceChangeJson(change, wallOffsetMs, startedAtMs))}\n`;
+        else if (options.ndjson) text += `${traceChangeNdjson(change, wallOffsetMs, startedAtMs)}\n`;
         else {
           if (!headerDone) {
             text += `${renderTraceHeader(c)}\n`;

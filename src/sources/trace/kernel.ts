@@ -120,6 +120,7 @@ export function startKernelTrace(
     const whole = buf.length - (buf.length % RECORD_SIZE);
     if (whole < buf.length) rest = Buffer.from(buf.subarray(whole));
     const records: TraceRecord[] = [];
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     for (let at = 0; at < whole; at += RECORD_SIZE) {
       const kind = buf[at + 40];
       if (kind === RecordKind.ready) {
@@ -128,7 +129,7 @@ export function startKernelTrace(
         continue;
       }
       if (kind === RecordKind.stats) {
-        const record = decodeRecord(buf, at);
+        const record = decodeRecord(buf, at, view);
         const dropped = Number(record.cookie);
         if (dropped > stats.dropped) {
           const added = dropped - stats.dropped;
@@ -137,7 +138,7 @@ export function startKernelTrace(
         }
         continue;
       }
-      records.push(decodeRecord(buf, at));
+      records.push(decodeRecord(buf, at, view));
     }
     stats.delivered += records.length;
     if (records.length > 0) callbacks.onRecords(records);

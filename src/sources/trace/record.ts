@@ -33,10 +33,17 @@ function u64Text(view: DataView, at: number): string {
   return view.getBigUint64(at, true).toString();
 }
 
-export function decodeRecord(buf: Uint8Array, at: number): TraceRecord {
-  const view = new DataView(buf.buffer, buf.byteOffset + at, RECORD_SIZE);
-  const family: Family = view.getUint16(44, true) === 10 ? 'inet6' : 'inet';
-  const pid = view.getUint32(36, true);
+/**
+ * Decodes the record at byte `at` of `buf`. A caller decoding a whole chunk passes one `view` of it, so no
+ * DataView is made per record.
+ */
+export function decodeRecord(
+  buf: Uint8Array,
+  at: number,
+  view: DataView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength),
+): TraceRecord {
+  const family: Family = view.getUint16(at + 44, true) === 10 ? 'inet6' : 'inet';
+  const pid = view.getUint32(at + 36, true);
   let comm = '';
   if (pid !== 0) {
     let end = at + 84;
@@ -44,19 +51,24 @@ export function decodeRecord(buf: Uint8Array, at: number): TraceRecord {
     comm = Buffer.from(buf.buffer, buf.byteOffset + at + 84, end - at - 84).toString('latin1');
   }
   return {
-    atMs: (view.getUint32(4, true) * 0x100000000 + view.getUint32(0, true)) / 1e6,
-    cookie: u64Text(view, 8),
-    skaddr: view.getUint32(20, true).toString(16) + view.getUint32(16, true).toString(16).padStart(8, '0'),
-    ino: view.getUint32(28, true) * 0x100000000 + view.getUint32(24, true),
-    netns: view.getUint32(32, true),
+    atMs: (view.getUint32(at + 4, true) * 0x100000000 + view.getUint32(at, true)) / 1e6,
+    cookie: u64Text(view, at + 8),
+    skaddr:
+      view.getUint32(at + 20, true).toString(16) +
+      view
+        .getUint32(at + 16, true)
+        .toString(16)
+        .padStart(8, '0'),
+    ino: view.getUint32(at + 28, true) * 0x100000000 + view.getUint32(at + 24, true),
+    netns: view.getUint32(at + 32, true),
     pid,
-    kind: view.getUint8(40),
-    oldState: view.getUint8(41),
-    newState: view.getUint8(42),
-    derived: (view.getUint8(43) & 1) === 1,
+    kind: buf[at + 40] as number,
+    oldState: buf[at + 41] as number,
+    newState: buf[at + 42] as number,
+    derived: ((buf[at + 43] as number) & 1) === 1,
     family,
-    sport: view.getUint16(46, true),
-    dport: view.getUint16(48, true),
+    sport: view.getUint16(at + 46, true),
+    dport: view.getUint16(at + 48, true),
     saddr: address(buf, at + 52, family),
     daddr: address(buf, at + 68, family),
     comm,
