@@ -205,9 +205,18 @@ describe.skipIf(why !== undefined)(`kernel trace truth${why ? ` (skipped: ${why}
       3000,
     );
     expect(ended.to).toBe('CLOSED');
+    // What is measured, and why the bounds are these. The mini-socket's timer is armed for exactly
+    // TCP_TIMEWAIT_LEN (60 s, fixed in include/net/tcp.h: this test cannot be shorter than a minute), but the
+    // timer wheel files a timer that far out in a level-3 bucket, 8^3 = 512 jiffies wide (2.048 s at HZ=250),
+    // and runs it at the bucket's end (kernel/time/timer.c, "the timer wheel ... is not precise"): the kernel
+    // itself holds the socket 60 to 62.05 s, as ss and /proc show. The trace reports that end (the timer running,
+    // timer_expire_entry), not the nominal expiry, because that is when the socket and its port are really
+    // released. So the 50 ms of issue 18 is checked where it has a meaning: the reported end against the moment
+    // the socket left /proc, an observation independent of the trace; the stay itself is 60 s plus the wheel's
+    // rounding, never less than 60 s and at most one bucket (+50 ms of our own reading) more.
     const stay = ended.stayMs as number;
     expect(stay).toBeGreaterThanOrEqual(60_000);
-    expect(stay).toBeLessThanOrEqual(60_000 + 2_100);
+    expect(stay).toBeLessThanOrEqual(60_000 + 2_048 + 50);
     expect(Math.abs(ended.atMs - (goneAt as number))).toBeLessThanOrEqual(50);
   }, 100_000);
 });
