@@ -6,7 +6,7 @@ import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { snapshotCookies } from '../sources/live.ts';
-import type { TcpState } from '../states/states.ts';
+import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { bestAge, estimatedAge } from '../track/kernel-ages.ts';
 import { ConnectionTracker, trackedAge } from '../track/tracker.ts';
 import { type ObservedTransition, stepTransitions } from '../track/transitions.ts';
@@ -68,16 +68,25 @@ export class LookTaker {
       ...(snapshot.source.os !== undefined ? { os: snapshot.source.os } : {}),
       ...(Number.isFinite(fin) ? { finTimeoutSec: fin } : {}),
     };
-    const since: Partial<Record<TcpState, number>> = {};
+    const found: Partial<Record<TcpState, number>> = {};
     const estimated = new Set<TcpState>();
     for (const c of this.tracker.current()) {
-      const age = bestAge(undefined, trackedAge(c, at), estimatedAge(c.socket, at, at, options));
-      const entered = at - age.minMs;
-      if (entered >= (since[c.state] ?? Number.POSITIVE_INFINITY)) continue;
-      since[c.state] = entered;
-      if (age.estimate) estimated.add(c.state);
+      // Only a socket whose timer or tcp_info can say more is estimated: no age objects for the other 100k.
+      const socket = c.socket;
+      const canEstimate =
+        socket.timer?.kind === 'timewait' || (c.state === 'CLOSE_WAIT' && socket.tcpInfo !== undefined);
+      const age = canEstimate
+        ? bestAge(undefined, trackedAge(c, at), estimatedAge(socket, at, at, options))
+        : undefined;
+      const entered = age === undefined ? at - Math.max(0, at - c.stateSeenAt) : at - age.minMs;
+      if (entered >= (found[c.state] ?? Number.POSITIVE_INFINITY)) continue;
+      found[c.state] = entered;
+      if (age?.estimate) estimated.add(c.state);
       else estimated.delete(c.state);
     }
+    // In the states' order, whatever order the tracker holds its connections in.
+    const since: Partial<Record<TcpState, number>> = {};
+    for (const state of TCP_STATES) if (found[state] !== undefined) since[state] = found[state];
     return { oldestSince: since, oldestEstimated: [...estimated] };
   }
 }
