@@ -13,7 +13,7 @@ import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
 import { tableOf } from '../../src/model/socket-table.ts';
 import { snapshotDocument } from '../../src/render/snapshot-json.ts';
 import { renderSnapshotText } from '../../src/render/snapshot-text.ts';
-import { netlinkTarget, readNetlinkSnapshot } from '../../src/sources/netlink/live.ts';
+import { netlinkTarget, readNetlinkSnapshot, snapshotCookies } from '../../src/sources/netlink/live.ts';
 import { netlinkUnavailableReason, SockDiagReader } from '../../src/sources/netlink/reader.ts';
 import { RecordTable } from '../../src/sources/netlink/table.ts';
 import { readLiveSnapshot } from '../../src/sources/proc/live.ts';
@@ -329,6 +329,9 @@ describe.skipIf(skipReason !== undefined)(title, () => {
       };
       const fresh = readNetlinkSnapshot({ netns: ns, processes: true });
       const fromRecords = outputs(fresh);
+      // The tracker's cookie numbers follow the sockets' order (made on first ask), and stop once sockets change.
+      const ids = snapshotCookies(fresh);
+      expect(Array.from(ids ?? [])).toEqual(fresh.sockets.map((s) => Number.parseInt(s.cookie!, 16)));
       const asObjects = { ...fresh, sockets: [...fresh.sockets] };
       expect(tableOf(asObjects)).not.toBeInstanceOf(RecordTable);
       expect(fromRecords).toBe(outputs(asObjects));
@@ -337,6 +340,9 @@ describe.skipIf(skipReason !== undefined)(title, () => {
     // The staging's CLOSE_WAIT sockets came with their tcp_info (the idle estimate), and were written.
     expect(closeWaitInfo).toBe(true);
     expect(written).toContain('"state":"CLOSE_WAIT"');
+    const replaced = readNetlinkSnapshot({ netns: pair.b.ns, kernel: false });
+    replaced.sockets = replaced.sockets.slice(1);
+    expect(snapshotCookies(replaced)).toBeUndefined();
   });
 
   it('names a missing namespace in a typed error', () => {

@@ -169,7 +169,8 @@ function addProcesses(snapshot: Snapshot, table: RecordTable): void {
   if (note !== undefined) snapshot.processNote = note;
 }
 
-const cookiesOf = new WeakMap<Snapshot, Float64Array>();
+/** The records of each netlink snapshot, turned into cookie numbers when the tracker first asks (one-shot views never do). */
+const cookiesOf = new WeakMap<Snapshot, SockDiagRecords | Float64Array>();
 
 /** Each record's socket cookie as a number (exact below 2^53: the kernel counts cookies up from 1 per boot). */
 function cookieNumbers(records: SockDiagRecords): Float64Array {
@@ -185,8 +186,12 @@ function cookieNumbers(records: SockDiagRecords): Float64Array {
  * (`ConnectionTracker.update(snapshot, ids)`): undefined for other readers or once `sockets` was replaced.
  */
 export function snapshotCookies(snapshot: Snapshot): Float64Array | undefined {
-  const ids = cookiesOf.get(snapshot);
-  return ids !== undefined && inTableOrder(snapshot) ? ids : undefined;
+  const known = cookiesOf.get(snapshot);
+  if (known === undefined || !inTableOrder(snapshot)) return undefined;
+  if (known instanceof Float64Array) return known;
+  const ids = cookieNumbers(known);
+  cookiesOf.set(snapshot, ids);
+  return ids;
 }
 
 /** A snapshot whose sockets are still records: counts and groups read them in place, `sockets` are built on use. */
@@ -222,7 +227,7 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
       table,
       warnings,
     );
-    cookiesOf.set(snapshot, cookieNumbers(records));
+    cookiesOf.set(snapshot, records);
     if (options.processes) addProcesses(snapshot, table);
     if (options.kernel !== false) snapshot.kernel = readKernelContext(target, warnings);
     return { snapshot, records };
