@@ -1,4 +1,5 @@
 import { formatEndpoint } from '../analysis/address.ts';
+import { cgroupLabel } from '../analysis/cgroup-label.ts';
 import { listeningPorts } from '../analysis/groups.ts';
 import type { Snapshot, Socket } from '../model/snapshot.ts';
 import type { TcpState } from '../states/states.ts';
@@ -17,9 +18,17 @@ export interface Limits {
   processes: number;
   /** Listeners whose accept queue is exported (default 50, largest queues first). */
   listeners: number;
+  /** Cgroups (systemd units, containers) with their own label (default 20). */
+  cgroups: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { ports: 20, destinations: 20, processes: 20, listeners: 50 };
+export const DEFAULT_LIMITS: Limits = {
+  ports: 20,
+  destinations: 20,
+  processes: 20,
+  listeners: 50,
+  cgroups: 20,
+};
 
 export const OTHER = 'other';
 
@@ -35,6 +44,8 @@ export interface Aggregates {
   byStateFamily: Map<string, number>; // `${state}|${family}`
   byStatePort: Map<string, number>; // `${state}|${port}` over sockets on a listening port
   byStateProcess: Map<string, number>; // `${state}|${process}`, only when processes were looked up
+  /** `${state}|${cgroup}`, only when the source gives cgroups (netlink); the label as `--by cgroup` shows it. */
+  byStateCgroup: Map<string, number>;
   receiveQueueBytes: Map<TcpState, number>;
   sendQueueBytes: Map<TcpState, number>;
   listeners: ListenerQueue[];
@@ -78,6 +89,23 @@ function processName(socket: Socket): string {
   return first ? first.command : 'kernel';
 }
 
+/** The cgroup label of `--by cgroup` (analysis/groups.ts); `kernel` for sockets without one (TIME_WAIT, request). */
+const cgroupLabels = new Map<string, string>();
+
+function cgroupName(socket: Socket): string {
+  if (socket.cgroup !== undefined) {
+    // Many sockets share a few paths: name each path once (bounded: paths come and go with containers).
+    let label = cgroupLabels.get(socket.cgroup);
+    if (label === undefined) {
+      if (cgroupLabels.size >= 10_000) cgroupLabels.clear();
+      label = cgroupLabel(socket.cgroup);
+      cgroupLabels.set(socket.cgroup, label);
+    }
+    return label;
+  }
+  return socket.cgroupId !== undefined ? `cgroup ${socket.cgroupId}` : 'kernel';
+}
+
 function foldTotals(raw: Map<string, number>, limit: number): Map<string, number> {
   const totals = new Map<string, number>();
   for (const [key, n] of raw) add(totals, key.slice(key.indexOf('|') + 1), n);
@@ -95,6 +123,8 @@ export function aggregate(snapshot: Snapshot, limits: Limits = DEFAULT_LIMITS): 
   const byStateFamily = new Map<string, number>();
   const rawPort = new Map<string, number>();
   const rawProcess = new Map<string, number>();
+  const rawCgroup = new Map<string, number>();
+  let cgroups = false;
   const receiveQueueBytes = new Map<TcpState, number>();
   const sendQueueBytes = new Map<TcpState, number>();
   const rawTimeWait = new Map<string, number>();
@@ -106,6 +136,8 @@ export function aggregate(snapshot: Snapshot, limits: Limits = DEFAULT_LIMITS): 
     const local = s.local.port;
     if (local !== undefined && listening.has(local)) add(rawPort, `${s.state}|${local}`);
     if (snapshot.processesLookedUp) add(rawProcess, `${s.state}|${processName(s)}`);
+    if (s.cgroupId !== undefined) cgroups = true;
+    add(rawCgroup, `${s.state}|${cgroupName(s)}`);
     if (s.state === 'LISTEN') {
       const queue: ListenerQueue = {
         address: s.local.address,
@@ -155,6 +187,7 @@ export function aggregate(snapshot: Snapshot, limits: Limits = DEFAULT_LIMITS): 
     byStateFamily,
     byStatePort: foldTotals(rawPort, limits.ports),
     byStateProcess: foldTotals(rawProcess, limits.processes),
+    byStateCgroup: cgroups ? foldTotals(rawCgroup, limits.cgroups) : new Map(),
     receiveQueueBytes,
     sendQueueBytes,
     listeners: uniqueListeners.slice(0, limits.listeners),

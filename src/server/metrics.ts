@@ -147,6 +147,18 @@ export function createMetrics(
   );
 
   sampledGauge(
+    'tcpstate_connections_by_cgroup',
+    `TCP sockets by state and cgroup (netlink reader: the systemd unit, docker:/containerd:/crio:/libpod: container id, else the cgroup path); the top ${limits.cgroups} cgroups by count keep their own label, the rest are cgroup="other"; cgroup="kernel" = none (TIME_WAIT, request sockets).`,
+    ['state', 'cgroup'],
+    (g, sample) => {
+      for (const [key, n] of agg(sample).byStateCgroup) {
+        const bar = key.indexOf('|');
+        g.set({ state: metricStateLabel(key.slice(0, bar) as TcpState), cgroup: key.slice(bar + 1) }, n);
+      }
+    },
+  );
+
+  sampledGauge(
     'tcpstate_connections_by_port',
     `TCP sockets on a listening local port, by state; the top ${limits.ports} ports by count keep their own label, the rest are port="other".`,
     ['state', 'port'],

@@ -83,6 +83,48 @@ describe('Prometheus exposition', () => {
     expect(series(parseExposition(text), 'tcpstate_transitions_total').length).toBeGreaterThan(0);
   });
 
+  it('exports sockets by cgroup as --by cgroup names them, 20 cgroups plus other and kernel, keeping the sum', async () => {
+    const sockets: Socket[] = [];
+    // 30 systemd services with 1..30 connections, a container, and TIME_WAIT sockets (no cgroup: "kernel").
+    for (let u = 1; u <= 30; u++) {
+      for (let c = 0; c < u; c++) {
+        sockets.push(
+          sock('ESTABLISHED', ['10.0.0.1', 8000 + u], [`10.9.${u}.${c}`, 40000 + c], {
+            cgroupId: 100 + u,
+            cgroup: `/system.slice/app${u}.service`,
+          }),
+        );
+      }
+    }
+    const container = 'docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope';
+    for (let c = 0; c < 50; c++) {
+      sockets.push(
+        sock('CLOSE_WAIT', ['10.0.0.1', 9000], [`10.8.0.${c}`, 41000 + c], {
+          cgroupId: 7,
+          cgroup: `/system.slice/${container}`,
+        }),
+      );
+    }
+    for (let c = 0; c < 40; c++) sockets.push(sock('TIME_WAIT', ['10.0.0.1', 50000 + c], ['10.7.0.1', 443]));
+    const { text } = await exposition([snap(sockets)]);
+    const samples = parseExposition(text);
+    const byCgroup = series(samples, 'tcpstate_connections_by_cgroup');
+    const labels = new Set(byCgroup.map((s) => s.labels.cgroup));
+    expect(labels.size).toBe(21);
+    expect(labels.has('other')).toBe(true);
+    expect(labels.has('app30.service')).toBe(true);
+    expect(labels.has('app1.service')).toBe(false);
+    expect(byCgroup.find((s) => s.labels.cgroup === 'docker:0123456789ab')).toMatchObject({
+      labels: { state: 'close_wait' },
+      value: 50,
+    });
+    expect(byCgroup.find((s) => s.labels.cgroup === 'kernel')?.value).toBe(40);
+    expect(total(samples, 'tcpstate_connections_by_cgroup')).toBe(sockets.length);
+    // Without cgroups (the /proc reader) the metric has no series.
+    const proc = parseExposition((await exposition([fixtureSnapshot()])).text);
+    expect(series(proc, 'tcpstate_connections_by_cgroup')).toHaveLength(0);
+  });
+
   it('bounds label cardinality with top-N plus other, keeping the sums', async () => {
     const sockets: Socket[] = [];
     // 400 listening ports with a different number of connections each, and 3000 outbound destinations.
