@@ -194,10 +194,18 @@ describe.skipIf(why !== undefined)(`kernel trace truth${why ? ` (skipped: ${why}
     // /proc closely from just before 60 s on, and note when the mini-socket is gone.
     const startWatch = entered.atMs + 59_900 - monotonicMs();
     await new Promise((r) => setTimeout(r, Math.max(0, startWatch)));
+    // The socket left /proc after the start of the last read that still showed it and before the end of the first
+    // that did not: on a loaded machine this poller can be descheduled for a while between the two, so the bracket
+    // is measured rather than assumed to be 2 ms wide.
     let goneAt: number | undefined;
+    let lastSeenAt = monotonicMs();
     while (goneAt === undefined && monotonicMs() - entered.atMs < 70_000) {
+      const before = monotonicMs();
       if (!inProc()) goneAt = monotonicMs();
-      else await new Promise((r) => setTimeout(r, 2));
+      else {
+        lastSeenAt = before;
+        await new Promise((r) => setTimeout(r, 2));
+      }
     }
     expect(goneAt, `still in /proc 70 s after entering TIME_WAIT (seen by ${entered.how})`).toBeDefined();
     const ended = await waitFor(
@@ -212,11 +220,13 @@ describe.skipIf(why !== undefined)(`kernel trace truth${why ? ` (skipped: ${why}
     // itself holds the socket 60 to 62.05 s, as ss and /proc show. The trace reports that end (the timer running,
     // timer_expire_entry), not the nominal expiry, because that is when the socket and its port are really
     // released. So the 50 ms of issue 18 is checked where it has a meaning: the reported end against the moment
-    // the socket left /proc, an observation independent of the trace; the stay itself is 60 s plus the wheel's
+    // the socket left /proc (as bracketed above), an observation independent of the trace; the stay is 60 s plus the wheel's
     // rounding, never less than 60 s and at most one bucket (+50 ms of our own reading) more.
     const stay = ended.stayMs as number;
     expect(stay).toBeGreaterThanOrEqual(60_000);
     expect(stay).toBeLessThanOrEqual(60_000 + 2_048 + 50);
-    expect(Math.abs(ended.atMs - (goneAt as number))).toBeLessThanOrEqual(50);
+    const bracket = `left /proc between ${lastSeenAt.toFixed(1)} and ${(goneAt as number).toFixed(1)}; traced end ${ended.atMs.toFixed(1)}`;
+    expect(ended.atMs, bracket).toBeGreaterThanOrEqual(lastSeenAt - 50);
+    expect(ended.atMs, bracket).toBeLessThanOrEqual((goneAt as number) + 50);
   }, 100_000);
 });
