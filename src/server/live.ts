@@ -4,6 +4,7 @@ import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 import { isFigureEdge } from '../states/transitions.ts';
+import type { AgeKind } from '../track/kernel-ages.ts';
 import { memo, type Sample, type Sampler } from './sampler.ts';
 
 export const LIVE_SCHEMA = 'tcpstate.live/1';
@@ -30,10 +31,13 @@ export interface LiveDocument {
   source: Snapshot['source'];
   summary: Summary;
   transitions: LiveTransition[];
-  /** Per state, seconds its oldest connection has been in it (tracked since the server started). */
+  /** Per state, seconds its oldest connection has been in it (how it is known: oldestAgeKind). */
   oldestAgeSeconds: Partial<Record<TcpState, number>>;
   /** The states whose oldest age is estimated from the socket's timers or tcp_info, not bounded by the looks. */
   oldestAgeEstimated: TcpState[];
+  /** Per state: `exact` (the kernel trace saw the oldest connection enter it), `estimate` (its timers or tcp_info)
+   * or `bound` (the looks: at least this old, since it was there when the server started). */
+  oldestAgeKind: Partial<Record<TcpState, AgeKind>>;
   top: { ports: Group[]; peers: Group[]; processes?: Group[] };
   findings: Finding[];
   warnings: number;
@@ -66,6 +70,7 @@ export function liveDocument(sample: Sample, intervalSeconds: number, top = 10):
       })),
       oldestAgeSeconds: sample.oldestAgeSeconds,
       oldestAgeEstimated: sample.oldestAgeEstimated,
+      oldestAgeKind: sample.oldestAgeKind,
       top: { ports, peers },
       findings: sample.findings,
       warnings: snapshot.warnings.length,

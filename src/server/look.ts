@@ -7,8 +7,8 @@ import type { Snapshot } from '../model/snapshot.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { snapshotCookies } from '../sources/live.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
-import { bestAge, estimatedAge } from '../track/kernel-ages.ts';
-import { ConnectionTracker, trackedAge } from '../track/tracker.ts';
+import { type AgeKind, bestAge, estimatedAge, type KernelEntryTimes } from '../track/kernel-ages.ts';
+import { ConnectionTracker, type TrackedAge, trackedAge } from '../track/tracker.ts';
 import { type ObservedTransition, stepTransitions } from '../track/transitions.ts';
 import { type Aggregates, aggregate, type Limits } from './aggregates.ts';
 import { snapshotQuery } from './query.ts';
@@ -31,6 +31,9 @@ export interface Look {
   oldestSince: Partial<Record<TcpState, number>>;
   /** The states whose oldest age is such an estimate. */
   oldestEstimated: TcpState[];
+  /** Per state, where its oldest age comes from: `exact` (the kernel trace saw the entry), `estimate` (timers,
+   * tcp_info) or `bound` (the looks: at least this old, when it was already there at the first look). */
+  oldestKind: Partial<Record<TcpState, AgeKind>>;
 }
 
 /**
@@ -48,6 +51,12 @@ export interface LookSockets {
 /** Turns snapshots into looks: follows connections across them and keeps the previous one for the diagnoses. */
 export class LookTaker {
   readonly tracker = new ConnectionTracker();
+  /** Entry times from the kernel trace, when serve runs one: exact ages for the sockets it saw change state. */
+  private readonly entries: KernelEntryTimes | undefined;
+
+  constructor(entries?: KernelEntryTimes) {
+    this.entries = entries;
+  }
 
   take(snapshot: Snapshot, findings: Finding[]): Look {
     const step = this.tracker.update(snapshot, snapshotCookies(snapshot));
@@ -61,7 +70,7 @@ export class LookTaker {
     };
   }
 
-  private oldest(snapshot: Snapshot): Pick<Look, 'oldestSince' | 'oldestEstimated'> {
+  private oldest(snapshot: Snapshot): Pick<Look, 'oldestSince' | 'oldestEstimated' | 'oldestKind'> {
     const at = snapshot.takenAt;
     const fin = Number(snapshot.kernel?.sysctls?.['net.ipv4.tcp_fin_timeout']?.trim() ?? Number.NaN);
     const options = {
@@ -69,25 +78,41 @@ export class LookTaker {
       ...(Number.isFinite(fin) ? { finTimeoutSec: fin } : {}),
     };
     const found: Partial<Record<TcpState, number>> = {};
-    const estimated = new Set<TcpState>();
+    const kinds: Partial<Record<TcpState, AgeKind>> = {};
     for (const c of this.tracker.current()) {
-      // Only a socket whose timer or tcp_info can say more is estimated: no age objects for the other 100k.
+      // The same order as watch (track/kernel-ages.ts bestAge): the kernel's entry time, else the socket's timers
+      // or tcp_info, else the looks' bounds; each only where the looks agree. Only a socket the kernel saw or
+      // whose timer or tcp_info can say more gets age objects: none for the other 100k.
       const socket = c.socket;
+      const kernel = this.entries?.age(socket.local, socket.remote, c.state, at);
       const canEstimate =
         socket.timer?.kind === 'timewait' || (c.state === 'CLOSE_WAIT' && socket.tcpInfo !== undefined);
-      const age = canEstimate
-        ? bestAge(undefined, trackedAge(c, at), estimatedAge(socket, at, at, options))
-        : undefined;
+      let age: TrackedAge | undefined;
+      if (kernel !== undefined || canEstimate) {
+        age = bestAge(
+          kernel,
+          trackedAge(c, at),
+          canEstimate ? estimatedAge(socket, at, at, options) : undefined,
+        );
+      }
       const entered = age === undefined ? at - Math.max(0, at - c.stateSeenAt) : at - age.minMs;
       if (entered >= (found[c.state] ?? Number.POSITIVE_INFINITY)) continue;
       found[c.state] = entered;
-      if (age?.estimate) estimated.add(c.state);
-      else estimated.delete(c.state);
+      kinds[c.state] =
+        age === undefined ? 'bound' : age === kernel ? 'exact' : age.estimate ? 'estimate' : 'bound';
     }
     // In the states' order, whatever order the tracker holds its connections in.
     const since: Partial<Record<TcpState, number>> = {};
-    for (const state of TCP_STATES) if (found[state] !== undefined) since[state] = found[state];
-    return { oldestSince: since, oldestEstimated: [...estimated] };
+    const kind: Partial<Record<TcpState, AgeKind>> = {};
+    for (const state of TCP_STATES) {
+      const f = found[state];
+      const k = kinds[state];
+      if (f === undefined || k === undefined) continue;
+      since[state] = f;
+      kind[state] = k;
+    }
+    const estimated = TCP_STATES.filter((s) => kind[s] === 'estimate');
+    return { oldestSince: since, oldestEstimated: estimated, oldestKind: kind };
   }
 }
 

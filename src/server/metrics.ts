@@ -253,7 +253,7 @@ export function createMetrics(
 
   sampledGauge(
     'tcpstate_connection_oldest_age_seconds',
-    'Per state, how long its oldest connection has been in it, as tracked across snapshots (a connection is its socket cookie over netlink, else its 4-tuple and inode); a lower bound, since tracking starts with the server.',
+    'Per state, how long its oldest connection has been in it: exact where the kernel trace saw it enter the state, else estimated from its timers or tcp_info, else a lower bound from the snapshots (for a connection already there when the server started; /api/summary oldestAgeKind says which).',
     ['state'],
     (g, sample) => {
       for (const [state, age] of Object.entries(sample.oldestAgeSeconds))

@@ -2,7 +2,9 @@ import type { Summary } from '../analysis/summary.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import type { KernelChangeFeed } from '../sources/trace/feed.ts';
+import { monotonicMs } from '../sources/trace/session.ts';
 import type { TcpState } from '../states/states.ts';
+import { type AgeKind, KernelEntryTimes } from '../track/kernel-ages.ts';
 import type { ObservedTransition } from '../track/transitions.ts';
 import { type Look, type LookSockets, LookTaker, localSockets, type SnapshotInfo } from './look.ts';
 
@@ -31,10 +33,13 @@ export interface Sample {
   findings: Finding[];
   /** Changes since the previous sample (empty for the first). */
   transitions: ObservedTransition[];
-  /** Per state, seconds its oldest connection has been in it (a lower bound: tracking starts with the server). */
+  /** Per state, seconds its oldest connection has been in it: see oldestAgeKind for how it is known. */
   oldestAgeSeconds: Partial<Record<TcpState, number>>;
   /** The states whose oldest age is estimated from the socket's timers or tcp_info (serve's look). */
   oldestAgeEstimated: TcpState[];
+  /** Per state, where its oldest age comes from: `exact` (the kernel trace saw the entry), `estimate` (timers,
+   * tcp_info) or `bound` (the looks: a lower bound when it was already there when the server started). */
+  oldestAgeKind: Partial<Record<TcpState, AgeKind>>;
   /** Seconds between the previous sample and this one (0 for the first). */
   elapsedSeconds: number;
   /** How long taking the snapshot (and diagnosing it) took. */
@@ -81,7 +86,7 @@ export class Sampler {
   readonly series: SeriesPoint[] = [];
   /** The same connection tracking as watch and record, so the dashboard's counts agree with theirs (used with a
    * SnapshotProvider; a LookProvider tracks where it takes the looks). */
-  private readonly taker = new LookTaker();
+  private readonly taker: LookTaker;
   private previousSnapshot: Snapshot | undefined;
 
   private readonly options: SamplerOptions;
@@ -99,7 +104,12 @@ export class Sampler {
     this.options = options;
     this.intervalMs = options.intervalMs;
     this.historyLength = options.historyLength ?? 720;
+    // Looks taken here get the kernel's exact entry times too (a LookProvider gets them where it takes the looks).
+    const entries = options.kernel && !options.look ? new KernelEntryTimes() : undefined;
+    this.taker = new LookTaker(entries);
+    const wallOffsetMs = Date.now() - monotonicMs();
     options.kernel?.subscribe((changes) => {
+      entries?.add(changes, wallOffsetMs);
       for (const c of changes) {
         const key = `${c.from}>${c.to}`;
         const t = this.kernelCounts.get(key);
@@ -182,6 +192,7 @@ export class Sampler {
       transitions: this.options.kernel ? this.takeKernelCounts() : look.transitions,
       oldestAgeSeconds: {},
       oldestAgeEstimated: look.oldestEstimated,
+      oldestAgeKind: look.oldestKind,
       elapsedSeconds: previous ? Math.max(0, (snapshot.takenAt - previous.snapshot.takenAt) / 1000) : 0,
       durationSeconds: (performance.now() - began) / 1000,
       memo: new Map(),

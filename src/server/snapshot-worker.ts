@@ -14,6 +14,7 @@ import { diagnose } from '../diagnose/index.ts';
 import { isTcpstateError } from '../errors.ts';
 import type { Snapshot } from '../model/snapshot.ts';
 import { type LiveSourceOptions, takeLiveSnapshot } from '../sources/live.ts';
+import { type EntryChange, KernelEntryTimes } from '../track/kernel-ages.ts';
 import type { Limits } from './aggregates.ts';
 import { LookTaker, SnapshotAnswers } from './look.ts';
 
@@ -23,10 +24,19 @@ export type WorkerRequest =
   | { id: number; type: 'aggregates'; look: number; limits: Limits }
   | { id: number; type: 'groups'; look: number; by: GroupKey; top: number };
 
+/** State changes from serve's kernel trace, posted as they come (no reply): the looks' exact entry times. */
+export interface WorkerChanges {
+  type: 'changes';
+  changes: EntryChange[];
+  /** Turns the changes' kernel monotonic ms into wall-clock ms. */
+  wallOffsetMs: number;
+}
+
 /** Looks kept for questions: the current one and the one before (a question may be in flight across a look). */
 const KEEP = 2;
 
-const taker = new LookTaker();
+const entries = new KernelEntryTimes();
+const taker = new LookTaker(entries);
 let previous: Snapshot | undefined;
 const kept = new Map<number, SnapshotAnswers>();
 
@@ -55,7 +65,11 @@ function fail(id: number, error: unknown): void {
   });
 }
 
-parentPort?.on('message', (request: WorkerRequest) => {
+parentPort?.on('message', (request: WorkerRequest | WorkerChanges) => {
+  if (request.type === 'changes') {
+    entries.add(request.changes, request.wallOffsetMs);
+    return;
+  }
   if (request.type !== 'look') {
     try {
       parentPort?.postMessage({ id: request.id, value: answer(request) });

@@ -1,9 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { TcpstateError } from '../errors.ts';
 import type { LiveSourceOptions } from '../sources/live.ts';
+import type { KernelChangeFeed } from '../sources/trace/feed.ts';
+import { monotonicMs } from '../sources/trace/session.ts';
 import type { Look, LookSockets } from './look.ts';
 import type { LookProvider } from './sampler.ts';
-import type { WorkerRequest } from './snapshot-worker.ts';
+import type { WorkerChanges, WorkerRequest } from './snapshot-worker.ts';
 
 type Reply =
   | { id: number; value: unknown }
@@ -21,9 +23,14 @@ export interface WorkerProvider {
 /**
  * Takes the server's looks in a worker thread (see snapshot-worker.ts for why), so HTTP load cannot starve the
  * sampling loop and neither reading a big table nor diagnosing it stalls requests. The sockets stay in the worker;
- * what an endpoint needs of them is asked there. Errors come back typed.
+ * what an endpoint needs of them is asked there. Errors come back typed. With the kernel trace, its state changes
+ * are posted to the worker as they come (their endpoints, new state and time only), so the looks' ages are the
+ * kernel's exact entry times where it saw the entry, as in watch.
  */
-export function workerSnapshotProvider(options: LiveSourceOptions): WorkerProvider {
+export function workerSnapshotProvider(
+  options: LiveSourceOptions,
+  kernel?: KernelChangeFeed,
+): WorkerProvider {
   // Built, the worker is a .js file. From source (tsx), worker threads do not inherit tsx's loader, so a tiny
   // bootstrap module registers it and then imports the .ts worker.
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -65,6 +72,15 @@ export function workerSnapshotProvider(options: LiveSourceOptions): WorkerProvid
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       worker.postMessage({ ...question, id });
     });
+  const wallOffsetMs = Date.now() - monotonicMs();
+  const unsubscribe = kernel?.subscribe((changes) => {
+    const message: WorkerChanges = {
+      type: 'changes',
+      changes: changes.map(({ atMs, to, local, remote }) => ({ atMs, to, local, remote })),
+      wallOffsetMs,
+    };
+    worker.postMessage(message);
+  });
   const socketsOf = (look: number): LookSockets => ({
     query: (url) => ask({ type: 'query', look, url }),
     aggregates: (limits) => ask({ type: 'aggregates', look, limits }),
@@ -77,6 +93,7 @@ export function workerSnapshotProvider(options: LiveSourceOptions): WorkerProvid
       return { look, sockets: socketsOf(id) };
     },
     close: async () => {
+      unsubscribe?.();
       await worker.terminate();
     },
   };

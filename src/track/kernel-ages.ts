@@ -10,6 +10,12 @@ import type { TcpState } from '../states/states.ts';
 import type { StateChange } from './kernel-trace.ts';
 import type { TrackedAge } from './tracker.ts';
 
+/** What an entry time needs of a change (serve hands only this to its snapshot worker). */
+export type EntryChange = Pick<StateChange, 'atMs' | 'to' | 'local' | 'remote'>;
+
+/** Where an age comes from: the kernel's entry time, the socket's timers or tcp_info, or the looks' bounds. */
+export type AgeKind = 'exact' | 'estimate' | 'bound';
+
 function tupleKey(local: Endpoint, remote: Endpoint): string {
   return `${local.address}|${local.port ?? ''}|${remote.address}|${remote.port ?? ''}`;
 }
@@ -23,7 +29,7 @@ export class KernelEntryTimes {
   }
 
   /** Records the changes; `wallOffsetMs` turns their kernel monotonic times into wall-clock ms. */
-  add(changes: readonly StateChange[], wallOffsetMs: number): void {
+  add(changes: readonly EntryChange[], wallOffsetMs: number): void {
     for (const c of changes) {
       const key = tupleKey(c.local, c.remote);
       if (c.to === 'CLOSED' || c.to === 'LISTEN') this.entered.delete(key);

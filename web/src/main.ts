@@ -224,7 +224,7 @@ async function showState(state: TcpState): Promise<void> {
       body.push(
         h('p', {
           class: 'muted',
-          text: `Oldest connection in this state: ${formatAge(age)} (tracked since the server started).`,
+          text: `Oldest connection in this state: ${ageText(age, lastDoc?.oldestAgeKind?.[state])}.`,
         }),
       );
     }
@@ -256,6 +256,13 @@ async function showState(state: TcpState): Promise<void> {
       h('p', { class: 'error', text: `Could not load ${state}: ${(error as Error).message}` }),
     );
   }
+}
+
+/** The age as the kind of knowledge behind it says: exact from the kernel trace, "~" estimated, "≥" a bound. */
+function ageText(seconds: number, kind: 'exact' | 'estimate' | 'bound' | undefined): string {
+  if (kind === 'exact') return `${formatAge(seconds)} (exact: the kernel trace saw it enter the state)`;
+  if (kind === 'estimate') return `~${formatAge(seconds)} (estimated from its timers or tcp_info)`;
+  return `≥${formatAge(seconds)} (tracked since the server started)`;
 }
 
 function formatAge(seconds: number): string {

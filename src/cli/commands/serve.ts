@@ -129,7 +129,7 @@ Examples:
         );
       });
       // Live snapshots are taken in a worker thread so request load cannot delay them.
-      const live = workerSnapshotProvider(options);
+      const live = workerSnapshotProvider(options, kernel.feed);
       const server = await startServer({
         host: options.host,
         port: options.port,
