@@ -63,7 +63,8 @@ export function processLabel(socket: Socket): string {
   return ownersLabel(socket.processes);
 }
 
-function ownersLabel(processes: readonly ProcessRef[] | undefined): string {
+/** `processLabel` of a socket with these owners. */
+export function ownersLabel(processes: readonly ProcessRef[] | undefined): string {
   if (processes === undefined) return '(unknown)';
   if (processes.length === 0) return '(no owner)';
   const first = processes[0]!;

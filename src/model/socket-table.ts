@@ -160,6 +160,16 @@ export function inTableOrder(snapshot: Snapshot): boolean {
   return backing !== undefined && !backing.replaced;
 }
 
+/**
+ * Socket i of the snapshot, as `snapshot.sockets[i]` is or will be: the object already built when `sockets` was read
+ * (the same object), else a new one from the table (also once `sockets` was assigned: socket i is the table's).
+ */
+export function socketAt(snapshot: Snapshot, i: number): Socket {
+  const backing = (snapshot as Backed)[TABLE];
+  if (backing === undefined) return snapshot.sockets[i]!;
+  return backing.built !== undefined && !backing.replaced ? backing.built[i]! : backing.table.socket(i);
+}
+
 /** How many sockets the snapshot holds, without building them. */
 export function socketCount(snapshot: Snapshot): number {
   return tableOf(snapshot).length;

@@ -1,6 +1,7 @@
-import { listeningPorts, processLabel } from '../analysis/groups.ts';
+import { listeningPortsOf, ownersLabel } from '../analysis/groups.ts';
 import { emptyCounts, type StateCounts } from '../analysis/summary.ts';
 import type { Snapshot, Socket } from '../model/snapshot.ts';
+import { ArrayTable, type SocketTable, socketAt, tableOf } from '../model/socket-table.ts';
 import type { TcpState } from '../states/states.ts';
 import { connectionKey, isReuse } from './key.ts';
 
@@ -82,12 +83,24 @@ export interface SeedConnection {
 const MAX_TRANSITIONS = 16;
 
 /**
+ * Where the sockets of one look are read: a table (counts, labels) and socket i as an object, built only when
+ * someone asks for a connection's `socket` (the snapshot's own object if its `sockets` were built by then).
+ */
+interface LookSockets {
+  table: SocketTable;
+  socket(i: number): Socket;
+}
+
+/**
  * A tracked connection. Its `key` (the 4-tuple string the recorder stores) is built only when asked: connections
  * the kernel names by cookie are matched on the cookie, so a look of 100k unchanged sockets builds no key strings.
+ * Likewise its `socket`: between reads it is where it lies in the last look (look + index), built on first read.
  */
 class Tracked implements TrackedConnection {
   id: number;
-  socket: Socket;
+  #socket: Socket | undefined;
+  #from: LookSockets | undefined;
+  #index = 0;
   state: TcpState;
   firstSeen: number;
   lastSeen: number;
@@ -102,14 +115,36 @@ class Tracked implements TrackedConnection {
   /** The service as a number (local port served here, or -remote port): `service` is rebuilt only when it moves. */
   #serviceCode = Number.NaN;
 
-  constructor(id: number, key: string | undefined, socket: Socket, at: number) {
+  constructor(id: number, key: string | undefined, socket: Socket | undefined, state: TcpState, at: number) {
     this.id = id;
     this.#key = key;
-    this.socket = socket;
-    this.state = socket.state;
+    this.#socket = socket;
+    this.state = state;
     this.firstSeen = at;
     this.lastSeen = at;
     this.stateSeenAt = at;
+  }
+
+  get socket(): Socket {
+    if (this.#socket === undefined) this.#socket = this.#from!.socket(this.#index);
+    return this.#socket;
+  }
+
+  set socket(socket: Socket) {
+    this.#socket = socket;
+    this.#from = undefined;
+  }
+
+  /** Now socket i of this look (`built` when the caller has the object already). */
+  at(from: LookSockets, i: number, built: Socket | undefined): void {
+    this.#from = from;
+    this.#index = i;
+    this.#socket = built;
+  }
+
+  /** Keeps the socket as an object, so a connection that ended does not hold its last look's table. */
+  settle(): void {
+    if (this.#from !== undefined) this.socket = this.socket;
   }
 
   get key(): string {
@@ -122,10 +157,22 @@ class Tracked implements TrackedConnection {
   }
 
   label(socket: Socket, listening: Set<number> | undefined): void {
-    const local = socket.local.port;
-    const remote = socket.remote.port;
+    this.labelOf(socket.state, socket.local.port, socket.remote.port, socket.processes, listening);
+  }
+
+  labelAt(table: SocketTable, i: number, listening: Set<number>): void {
+    this.labelOf(table.state(i), table.localPort(i), table.remotePort(i), table.processes(i), listening);
+  }
+
+  private labelOf(
+    state: TcpState,
+    local: number | undefined,
+    remote: number | undefined,
+    processes: Socket['processes'],
+    listening: Set<number> | undefined,
+  ): void {
     const code =
-      local !== undefined && (socket.state === 'LISTEN' || listening?.has(local))
+      local !== undefined && (state === 'LISTEN' || listening?.has(local))
         ? local
         : remote !== undefined
           ? -remote - 1
@@ -134,10 +181,10 @@ class Tracked implements TrackedConnection {
             : local;
     if (code !== this.#serviceCode || this.service === undefined) {
       this.#serviceCode = code;
-      const service = serviceOf(socket, listening);
+      const service = serviceFrom(state, local, remote, listening);
       if (service !== undefined) this.service = service;
     }
-    if (socket.processes !== undefined && socket.processes.length > 0) this.process = processLabel(socket);
+    if (processes !== undefined && processes.length > 0) this.process = ownersLabel(processes);
   }
 }
 
@@ -170,7 +217,7 @@ export class ConnectionTracker {
   seed(connections: readonly SeedConnection[], lastAt: number): TrackedConnection[] {
     const out: TrackedConnection[] = [];
     for (const c of connections) {
-      const tracked = new Tracked(this.nextId++, c.key, c.socket, c.firstSeen);
+      const tracked = new Tracked(this.nextId++, c.key, c.socket, c.socket.state, c.firstSeen);
       tracked.state = c.state;
       tracked.lastSeen = lastAt;
       tracked.stateSeenAt = c.stateSeenAt;
@@ -199,8 +246,14 @@ export class ConnectionTracker {
     const departures = emptyCounts();
     const counts = emptyCounts();
     const events: FlowEvent[] = [];
-    const sockets = snapshot.sockets;
-    const listening = listeningPorts(sockets);
+    // With cookies the look is read from the snapshot's table (netlink records): no socket object is built for a
+    // connection that was already known, until someone reads its `socket`.
+    const from: LookSockets =
+      ids === undefined
+        ? arrayLook(snapshot.sockets)
+        : { table: tableOf(snapshot as Snapshot), socket: (i) => socketAt(snapshot as Snapshot, i) };
+    const table = from.table;
+    const listening = listeningPortsOf(table);
     const byCookie = this.byCookie;
     const nextByKey = new Map<string, Tracked>();
     /** Keys given out in this look, so two sockets on one 4-tuple stay two connections. */
@@ -208,13 +261,14 @@ export class ConnectionTracker {
     /** Sockets with a cookie not seen before: matched by 4-tuple below (a request socket becoming established). */
     const unmatched: number[] = [];
     let matched = 0;
-    if (ids !== undefined && ids.length !== sockets.length) throw new Error('tracker: one id per socket');
+    if (ids !== undefined && ids.length !== table.length) throw new Error('tracker: one id per socket');
 
-    const moveTo = (old: Tracked, socket: Socket) => {
-      if (old.state !== socket.state) {
+    const moveTo = (old: Tracked, i: number, socket: Socket | undefined) => {
+      const state = table.state(i);
+      if (old.state !== state) {
         departures[old.state]++;
-        arrivals[socket.state]++;
-        old.transitions.push({ from: old.state, to: socket.state, after: old.lastSeen, by: at });
+        arrivals[state]++;
+        old.transitions.push({ from: old.state, to: state, after: old.lastSeen, by: at });
         if (old.transitions.length > MAX_TRANSITIONS) old.transitions.shift();
         const event: FlowEvent = {
           kind: 'changed',
@@ -224,63 +278,67 @@ export class ConnectionTracker {
         };
         if (old.stateAfter !== undefined) event.fromAfter = old.stateAfter;
         events.push(event);
-        old.state = socket.state;
+        old.state = state;
         old.stateSeenAt = at;
         old.stateAfter = old.lastSeen;
       }
-      old.socket = socket;
+      old.at(from, i, socket);
       old.lastSeen = at;
       old.look = look;
-      old.label(socket, listening);
+      old.labelAt(table, i, listening);
     };
-    const fresh = (socket: Socket, key: string | undefined): Tracked => {
-      const tracked = new Tracked(this.nextId++, key, socket, at);
+    const fresh = (i: number, socket: Socket | undefined, key: string | undefined): Tracked => {
+      const state = table.state(i);
+      const tracked = new Tracked(this.nextId++, key, undefined, state, at);
+      tracked.at(from, i, socket);
       tracked.look = look;
       if (previousAt !== undefined) {
         tracked.stateAfter = previousAt;
-        arrivals[socket.state]++;
+        arrivals[state]++;
         events.push({ kind: 'opened', connection: tracked });
       }
-      tracked.label(socket, listening);
+      tracked.labelAt(table, i, listening);
       return tracked;
     };
     const closed = (gone: Tracked) => {
+      gone.settle();
       departures[gone.state]++;
       events.push({ kind: 'closed', connection: gone });
     };
     /** A 4-tuple key unique in this look (listeners sharing one with SO_REUSEPORT get `#inode`). */
-    const uniqueKey = (socket: Socket, key: string) => {
-      const unique = keysThisLook.has(key) ? `${key}#${socket.inode ?? keysThisLook.size}` : key;
+    const uniqueKey = (i: number, key: string) => {
+      const unique = keysThisLook.has(key) ? `${key}#${table.inode(i) ?? keysThisLook.size}` : key;
       keysThisLook.add(unique);
       return unique;
     };
 
-    for (let i = 0; i < sockets.length; i++) {
-      const socket = sockets[i]!;
-      counts[socket.state]++;
-      const cookie = ids === undefined ? socket.cookie : ids[i];
+    for (let i = 0; i < table.length; i++) {
+      const state = table.state(i);
+      counts[state]++;
+      const cookie = ids === undefined ? from.socket(i).cookie : ids[i];
       if (cookie !== undefined) {
         const old = byCookie.get(cookie);
         if (old !== undefined && old.look !== look) {
           // The kernel's cookie names one socket for its life (a TIME_WAIT socket keeps its parent's).
-          moveTo(old, socket);
+          moveTo(old, i, undefined);
           matched++;
           // Listeners keep the key they were given, so a reused-port twin cannot take it.
-          if (socket.state === 'LISTEN') keysThisLook.add(old.key);
+          if (state === 'LISTEN') keysThisLook.add(old.key);
         } else unmatched.push(i);
         continue;
       }
-      const key = uniqueKey(socket, connectionKey(socket));
+      const socket = from.socket(i);
+      const key = uniqueKey(i, connectionKey(socket));
       const old = this.byKey.get(key);
       this.byKey.delete(key);
       if (old && !isReuse(old.socket, socket)) {
-        moveTo(old, socket);
+        moveTo(old, i, socket);
         nextByKey.set(key, old);
         continue;
       }
       // The 4-tuple was reused: the old connection ended between the looks.
       if (old) closed(old);
-      nextByKey.set(key, fresh(socket, key));
+      nextByKey.set(key, fresh(i, socket, key));
     }
 
     // Cookies not in this look: gone, unless a new cookie on the same 4-tuple continues them (below).
@@ -304,20 +362,21 @@ export class ConnectionTracker {
         }
       }
       for (const i of unmatched) {
-        const socket = sockets[i]!;
-        const cookie = (ids === undefined ? socket.cookie : ids[i])!;
-        // With nothing left to continue (the first look), only listeners need their key now.
-        const key = left.size > 0 || socket.state === 'LISTEN' ? connectionKey(socket) : undefined;
+        const listener = table.state(i) === 'LISTEN';
+        // With nothing left to continue (the first look), only listeners need their key (and their object) now.
+        const socket = left.size > 0 || listener ? from.socket(i) : undefined;
+        const cookie = (ids === undefined ? from.socket(i).cookie : ids[i])!;
+        const key = socket !== undefined ? connectionKey(socket) : undefined;
         const old = key === undefined ? undefined : left.get(key);
         if (old !== undefined) left.delete(key!);
-        if (old !== undefined && !isReuse(old.socket, socket)) {
-          moveTo(old, socket);
+        if (old !== undefined && !isReuse(old.socket, socket!)) {
+          moveTo(old, i, socket);
           byCookie.set(cookie, old);
           continue;
         }
         if (old !== undefined) closed(old);
         // Listeners get their key now (unique in the look); other keys are built when asked.
-        const tracked = fresh(socket, socket.state === 'LISTEN' ? uniqueKey(socket, key!) : undefined);
+        const tracked = fresh(i, socket, listener ? uniqueKey(i, key!) : undefined);
         // A cookie listed twice in one look (it cannot be, but a bad source must not lose a socket).
         byCookie.set(byCookie.get(cookie)?.look === look ? `${cookie}#${i}` : cookie, tracked);
       }
@@ -335,14 +394,27 @@ export class ConnectionTracker {
   }
 }
 
+/** A look over an array of sockets: every socket is already an object. */
+function arrayLook(sockets: readonly Socket[]): LookSockets {
+  return { table: new ArrayTable(sockets), socket: (i) => sockets[i]! };
+}
+
 /**
  * The service of a socket, as analysis/groups `service` sees it: the local port (`8080`) when it is served here,
  * otherwise the remote port used as a client (`→443`).
  */
 export function serviceOf(socket: Socket, listening: Set<number> | undefined): string | undefined {
-  const local = socket.local.port;
-  if (local !== undefined && (socket.state === 'LISTEN' || listening?.has(local))) return String(local);
-  if (socket.remote.port !== undefined) return `→${socket.remote.port}`;
+  return serviceFrom(socket.state, socket.local.port, socket.remote.port, listening);
+}
+
+function serviceFrom(
+  state: TcpState,
+  local: number | undefined,
+  remote: number | undefined,
+  listening: Set<number> | undefined,
+): string | undefined {
+  if (local !== undefined && (state === 'LISTEN' || listening?.has(local))) return String(local);
+  if (remote !== undefined) return `→${remote}`;
   return local === undefined ? undefined : String(local);
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Snapshot, Socket } from '../../src/model/snapshot.ts';
+import { ArrayTable, tableBackedSnapshot } from '../../src/model/socket-table.ts';
 import { parseProcNetTcp } from '../../src/sources/proc/proc-net-tcp.ts';
 import { TCP_STATES, type TcpState } from '../../src/states/states.ts';
 import { ageDistribution, formatTrackedAge, oldestPerState } from '../../src/track/ages.ts';
@@ -21,6 +22,21 @@ function sock(lport: number, rport: number, state: TcpState, inode = 0): Socket 
     inode,
   };
 }
+/** A table that builds a new object per `socket(i)`, as the netlink records do, and counts them. */
+class RecordLikeTable extends ArrayTable {
+  built = 0;
+  override socket(i: number): Socket {
+    this.built++;
+    return structuredClone(this.sockets[i]!);
+  }
+}
+/** A netlink-like look: table-backed, with the cookies as numbers (what snapshotCookies hands the tracker). */
+const tableSnap = (takenAt: number, sockets: Socket[]) => {
+  const table = new RecordLikeTable(sockets);
+  const snapshot = tableBackedSnapshot({ source: { kind: 'netlink', name: 't' }, takenAt }, table, []);
+  const ids = Float64Array.from(sockets, (s) => Number.parseInt(s.cookie!, 16));
+  return { snapshot, ids, table };
+};
 const snap = (takenAt: number, sockets: Socket[]): Snapshot => ({
   source: { kind: 'text', name: 't' },
   takenAt,
@@ -186,6 +202,32 @@ describe('ConnectionTracker', () => {
       expect(step.events.map((e) => e.kind)).toEqual(['closed', 'opened']);
     });
 
+    it('reads a table-backed look in place: no socket object for a connection it already knew', () => {
+      const t = new ConnectionTracker();
+      const sockets = [
+        withCookie(sock(80, 0, 'LISTEN', 5), 1),
+        withCookie(sock(80, 5555, 'ESTABLISHED', 9), 2),
+        withCookie(sock(6000, 443, 'ESTABLISHED', 10), 3),
+      ];
+      const first = tableSnap(0, sockets);
+      t.update(first.snapshot, first.ids);
+      expect(first.table.built).toBe(1); // the listener, for its key
+      const second = tableSnap(1000, [
+        ...sockets.slice(0, 2),
+        withCookie(sock(6000, 443, 'FIN_WAIT_1', 10), 3),
+      ]);
+      const step = t.update(second.snapshot, second.ids);
+      expect(second.table.built).toBe(0);
+      expect(step.events.map((e) => e.kind)).toEqual(['changed']);
+      const changed = step.events[0]!.connection;
+      expect(changed.socket.state).toBe('FIN_WAIT_1');
+      expect(changed.service).toBe('→443');
+      expect(second.table.built).toBe(1);
+      expect(
+        [...t.current()].find((c) => c.socket.local.port === 80 && c.state === 'ESTABLISHED')?.service,
+      ).toBe('80');
+    });
+
     it('keeps two SO_REUSEPORT listeners on one 4-tuple apart, with distinct keys', () => {
       const t = new ConnectionTracker();
       const looks = [0, 1000, 2000].map((at) =>
@@ -208,6 +250,7 @@ describe('ConnectionTracker', () => {
         fc.property(fc.array(look, { minLength: 1, maxLength: 8 }), (looks) => {
           const byTuple = new ConnectionTracker();
           const byCookie = new ConnectionTracker();
+          const byTable = new ConnectionTracker();
           let last = new Map<number, { state: TcpState; cookie: number }>();
           let nextCookie = 1;
           looks.forEach((l, i) => {
@@ -226,6 +269,18 @@ describe('ConnectionTracker', () => {
             }
             const a = byTuple.update(snap(i * 1000, plain));
             const b = byCookie.update(snap(i * 1000, named));
+            const look = tableSnap(i * 1000, named);
+            const c = byTable.update(look.snapshot, look.ids);
+            // From the table: the same step and the same connections (socket, labels, ages), built on demand.
+            expect(c).toEqual(b);
+            const conn = (
+              x: ReturnType<ConnectionTracker['current']> extends Iterable<infer T> ? T : never,
+            ) => ({
+              ...x,
+              key: x.key,
+              socket: x.socket,
+            });
+            expect([...byTable.current()].map(conn)).toEqual([...byCookie.current()].map(conn));
             expect(b.counts).toEqual(a.counts);
             expect(b.arrivals).toEqual(a.arrivals);
             expect(b.departures).toEqual(a.departures);

@@ -3,11 +3,12 @@ import type { Command } from '@commander-js/extra-typings';
 import logUpdate from 'log-update';
 import { formatEndpoint } from '../../analysis/address.ts';
 import { applyFilter } from '../../analysis/filter.ts';
-import { groupBy, processLabel } from '../../analysis/groups.ts';
+import { groupTable, processLabel } from '../../analysis/groups.ts';
 import { emptyCounts, type StateCounts } from '../../analysis/summary.ts';
 import type { AgeOptions } from '../../diagnose/age.ts';
 import { isTcpstateError, UsageError } from '../../errors.ts';
 import type { Snapshot, Socket } from '../../model/snapshot.ts';
+import { ArrayTable, tableOf } from '../../model/socket-table.ts';
 import { colorsFor } from '../../render/color.ts';
 import {
   renderWatchLine,
@@ -171,9 +172,10 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
     tracker.update(snapshot, snapshotCookies(snapshot));
     const findings = diagnose(snapshot, previous);
     previous = snapshot;
-    const shown = predicate ? snapshot.sockets.filter(predicate) : snapshot.sockets;
+    // Unfiltered, the look is counted and grouped from its table (netlink records in place): no object per socket.
+    const shown = predicate ? new ArrayTable(snapshot.sockets.filter(predicate)) : tableOf(snapshot);
     const counts = emptyCounts();
-    for (const s of shown) counts[s.state]++;
+    for (let i = 0; i < shown.length; i++) counts[shown.state(i)]++;
     const change = emptyCounts();
     for (const s of TCP_STATES) {
       change[s] = previousCounts ? counts[s] - previousCounts[s] : 0;
@@ -205,7 +207,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
     }
     const top = (by: 'peer' | 'process'): Array<[string, number]> =>
       // Without -p every socket's process is unknown: no need to group 100k sockets to find that out.
-      (by === 'process' && !snapshot.processesLookedUp ? [] : groupBy(shown, by))
+      (by === 'process' && !snapshot.processesLookedUp ? [] : groupTable(shown, by))
         .filter((g) => g.key !== '(unknown)')
         .slice(0, 5)
         .map((g) => [g.key, g.total]);
