@@ -87,6 +87,9 @@ function filterPredicate(text: string): ((s: Socket) => boolean) | undefined {
 
 const QUIET_STATES: ReadonlySet<TcpState> = new Set(['LISTEN']);
 
+/** States whose socket can tell its own age (kernel-ages.ts estimatedAge). */
+const SELF_AGED: ReadonlySet<TcpState> = new Set<TcpState>(['TIME_WAIT', 'FIN_WAIT_2', 'CLOSE_WAIT']);
+
 export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promise<number> {
   const intervalMs = parseDuration(options.interval, '--interval', { min: MIN_INTERVAL_MS, timer: true });
   const durationMs =
@@ -126,11 +129,15 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
   let lookAt = Date.now();
   let ageOptions: AgeOptions = {};
   const ageOf = (t: TrackedConnection, now: number) =>
-    bestAge(
-      entries.age(t.socket.local, t.socket.remote, t.state, now),
-      trackedAge(t, now),
-      estimatedAge(t.socket, lookAt, now, ageOptions),
-    );
+    // Without a kernel trace only a closing socket's own timer (TIME_WAIT, an orphan FIN_WAIT_2) or a CLOSE_WAIT's
+    // tcp_info says more than the looks (estimatedAge): the other connections' sockets are not built for nothing.
+    kernel.feed === undefined && !SELF_AGED.has(t.state)
+      ? trackedAge(t, now)
+      : bestAge(
+          entries.age(t.socket.local, t.socket.remote, t.state, now),
+          trackedAge(t, now),
+          estimatedAge(t.socket, lookAt, now, ageOptions),
+        );
   const ticker = new Ticker(intervalMs);
   const history = new Map<TcpState, number[]>();
   let previousCounts: StateCounts | undefined;
