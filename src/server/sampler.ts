@@ -198,7 +198,8 @@ export class Sampler {
       memo: new Map(),
     };
     for (const [state, since] of Object.entries(look.oldestSince)) {
-      sample.oldestAgeSeconds[state as TcpState] = Math.max(0, (snapshot.takenAt - since) / 1000);
+      // To the ms: kernel entry times carry a µs fraction that would print as 3.45734521484375.
+      sample.oldestAgeSeconds[state as TcpState] = Math.max(0, Math.round(snapshot.takenAt - since) / 1000);
     }
     this.current = sample;
     this.lastError = undefined;
