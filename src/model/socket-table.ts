@@ -170,6 +170,14 @@ export function socketAt(snapshot: Snapshot, i: number): Socket {
   return backing.built !== undefined && !backing.replaced ? backing.built[i]! : backing.table.socket(i);
 }
 
+/** The snapshot without its sockets, without building them (destructuring `sockets` away would read it). */
+export function snapshotWithoutSockets(snapshot: Snapshot): Omit<Snapshot, 'sockets'> {
+  const fields = snapshot as unknown as Record<string, unknown>;
+  const info: Record<string, unknown> = {};
+  for (const key of Object.keys(snapshot)) if (key !== 'sockets') info[key] = fields[key];
+  return info as Omit<Snapshot, 'sockets'>;
+}
+
 /** How many sockets the snapshot holds, without building them. */
 export function socketCount(snapshot: Snapshot): number {
   return tableOf(snapshot).length;

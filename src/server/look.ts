@@ -1,9 +1,10 @@
 import { type Group, type GroupKey, groupBy } from '../analysis/groups.ts';
 import { sortSockets } from '../analysis/sort.ts';
-import { type Summary, summarize } from '../analysis/summary.ts';
+import { type Summary, summarizeTable } from '../analysis/summary.ts';
 import { viewOfSockets } from '../analysis/view.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { snapshotWithoutSockets, tableOf } from '../model/socket-table.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { snapshotCookies } from '../sources/live.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
@@ -12,6 +13,9 @@ import { ConnectionTracker, type TrackedAge, trackedAge } from '../track/tracker
 import { type ObservedTransition, stepTransitions } from '../track/transitions.ts';
 import { type Aggregates, aggregate, type Limits } from './aggregates.ts';
 import { snapshotQuery } from './query.ts';
+
+/** States whose socket can tell its own age (a TIME_WAIT or orphan FIN_WAIT_2 timer, CLOSE_WAIT's tcp_info). */
+const SELF_AGED: ReadonlySet<TcpState> = new Set<TcpState>(['TIME_WAIT', 'FIN_WAIT_2', 'CLOSE_WAIT']);
 
 /** A snapshot without its sockets: what the server's thread keeps of each look (the sockets stay where taken). */
 export type SnapshotInfo = Omit<Snapshot, 'sockets'>;
@@ -60,10 +64,9 @@ export class LookTaker {
 
   take(snapshot: Snapshot, findings: Finding[]): Look {
     const step = this.tracker.update(snapshot, snapshotCookies(snapshot));
-    const { sockets: _sockets, ...info } = snapshot;
     return {
-      snapshot: info,
-      summary: summarize(snapshot),
+      snapshot: snapshotWithoutSockets(snapshot),
+      summary: summarizeTable(tableOf(snapshot)),
       findings,
       transitions: stepTransitions(step),
       ...this.oldest(snapshot),
@@ -83,6 +86,14 @@ export class LookTaker {
       // The same order as watch (track/kernel-ages.ts bestAge): the kernel's entry time, else the socket's timers
       // or tcp_info, else the looks' bounds; each only where the looks agree. Only a socket the kernel saw or
       // whose timer or tcp_info can say more gets age objects: none for the other 100k.
+      if (this.entries === undefined && !SELF_AGED.has(c.state)) {
+        // Neither a kernel entry nor a timer or tcp_info can say more: the looks' age, and no socket object built.
+        const entered = at - Math.max(0, at - c.stateSeenAt);
+        if (entered >= (found[c.state] ?? Number.POSITIVE_INFINITY)) continue;
+        found[c.state] = entered;
+        kinds[c.state] = 'bound';
+        continue;
+      }
       const socket = c.socket;
       const kernel = this.entries?.age(socket.local, socket.remote, c.state, at);
       const canEstimate =
