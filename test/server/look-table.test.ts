@@ -10,17 +10,20 @@ import { netlinkUnavailableReason } from '../../src/sources/netlink/reader.ts';
 
 const missing = netlinkUnavailableReason();
 
-describe.skipIf(missing !== undefined)(`serve's look over netlink${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  it('takes two looks without building the sockets array', async () => {
-    const taker = new LookTaker();
-    for (let i = 0; i < 2; i++) {
-      const snapshot = await takeLiveSnapshot({ reader: 'netlink', kernel: false });
-      expect(snapshot.source.kind).toBe('netlink');
-      const look = taker.take(snapshot, []);
-      expect(Object.keys(look.snapshot)).not.toContain('sockets');
-      expect(look.snapshot.takenAt).toBe(snapshot.takenAt);
-      // tableOf answers from the records until `sockets` is read, from an array over the built objects after.
-      expect(tableOf(snapshot)).not.toBeInstanceOf(ArrayTable);
-    }
-  });
-});
+describe.skipIf(missing !== undefined)(
+  `serve's look over netlink${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    it('takes two looks without building the sockets array', async () => {
+      const taker = new LookTaker();
+      for (let i = 0; i < 2; i++) {
+        const snapshot = await takeLiveSnapshot({ reader: 'netlink', kernel: false });
+        expect(snapshot.source.kind).toBe('netlink');
+        const look = taker.take(snapshot, []);
+        expect(Object.keys(look.snapshot)).not.toContain('sockets');
+        expect(look.snapshot.takenAt).toBe(snapshot.takenAt);
+        // tableOf answers from the records until `sockets` is read, from an array over the built objects after.
+        expect(tableOf(snapshot)).not.toBeInstanceOf(ArrayTable);
+      }
+    });
+  },
+);
