@@ -8,14 +8,17 @@ import { snapshotWithoutSockets, tableOf } from '../model/socket-table.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { snapshotCookies } from '../sources/live.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
-import { type AgeKind, bestAge, estimatedAge, type KernelEntryTimes } from '../track/kernel-ages.ts';
+import {
+  type AgeKind,
+  bestAge,
+  estimatedAge,
+  type KernelEntryTimes,
+  SELF_AGED_STATES,
+} from '../track/kernel-ages.ts';
 import { ConnectionTracker, type TrackedAge, trackedAge } from '../track/tracker.ts';
 import { type ObservedTransition, stepTransitions } from '../track/transitions.ts';
 import { type Aggregates, aggregate, type Limits } from './aggregates.ts';
 import { snapshotQuery } from './query.ts';
-
-/** States whose socket can tell its own age (a TIME_WAIT or orphan FIN_WAIT_2 timer, CLOSE_WAIT's tcp_info). */
-const SELF_AGED: ReadonlySet<TcpState> = new Set<TcpState>(['TIME_WAIT', 'FIN_WAIT_2', 'CLOSE_WAIT']);
 
 /** A snapshot without its sockets: what the server's thread keeps of each look (the sockets stay where taken). */
 export type SnapshotInfo = Omit<Snapshot, 'sockets'>;
@@ -86,7 +89,7 @@ export class LookTaker {
       // The same order as watch (track/kernel-ages.ts bestAge): the kernel's entry time, else the socket's timers
       // or tcp_info, else the looks' bounds; each only where the looks agree. Only a socket the kernel saw or
       // whose timer or tcp_info can say more gets age objects: none for the other 100k.
-      if (this.entries === undefined && !SELF_AGED.has(c.state)) {
+      if (this.entries === undefined && !SELF_AGED_STATES.has(c.state)) {
         // Neither a kernel entry nor a timer or tcp_info can say more: the looks' age, and no socket object built.
         const entered = at - Math.max(0, at - c.stateSeenAt);
         if (entered >= (found[c.state] ?? Number.POSITIVE_INFINITY)) continue;

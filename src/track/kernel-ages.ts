@@ -77,6 +77,13 @@ export function bestAge(
   return looks;
 }
 
+/** The states whose socket can tell its own age (estimatedAge): a TIME_WAIT or orphan FIN_WAIT_2 timer, CLOSE_WAIT's tcp_info. */
+export const SELF_AGED_STATES: ReadonlySet<TcpState> = new Set<TcpState>([
+  'TIME_WAIT',
+  'FIN_WAIT_2',
+  'CLOSE_WAIT',
+]);
+
 /**
  * For a socket in its state since before tracing began, the best estimate of its age that the socket itself gives,
  * at `now` from a look at `lookAt`; marked `estimate`:

@@ -22,7 +22,7 @@ import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/tr
 import { monotonicMs } from '../../sources/trace/session.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import { formatTrackedAge, oldestPerState } from '../../track/ages.ts';
-import { bestAge, estimatedAge, KernelEntryTimes } from '../../track/kernel-ages.ts';
+import { bestAge, estimatedAge, KernelEntryTimes, SELF_AGED_STATES } from '../../track/kernel-ages.ts';
 import type { TrackedConnection } from '../../track/tracker.ts';
 import { ConnectionTracker, trackedAge } from '../../track/tracker.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
@@ -87,9 +87,6 @@ function filterPredicate(text: string): ((s: Socket) => boolean) | undefined {
 
 const QUIET_STATES: ReadonlySet<TcpState> = new Set(['LISTEN']);
 
-/** States whose socket can tell its own age (kernel-ages.ts estimatedAge). */
-const SELF_AGED: ReadonlySet<TcpState> = new Set<TcpState>(['TIME_WAIT', 'FIN_WAIT_2', 'CLOSE_WAIT']);
-
 export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promise<number> {
   const intervalMs = parseDuration(options.interval, '--interval', { min: MIN_INTERVAL_MS, timer: true });
   const durationMs =
@@ -131,7 +128,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
   const ageOf = (t: TrackedConnection, now: number) =>
     // Without a kernel trace only a closing socket's own timer (TIME_WAIT, an orphan FIN_WAIT_2) or a CLOSE_WAIT's
     // tcp_info says more than the looks (estimatedAge): the other connections' sockets are not built for nothing.
-    kernel.feed === undefined && !SELF_AGED.has(t.state)
+    kernel.feed === undefined && !SELF_AGED_STATES.has(t.state)
       ? trackedAge(t, now)
       : bestAge(
           entries.age(t.socket.local, t.socket.remote, t.state, now),
