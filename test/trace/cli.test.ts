@@ -136,8 +136,8 @@ describe.skipIf(why !== undefined)(`tcpstate trace${why ? ` (skipped: ${why})` :
       staged.stdout.on('data', (d) => {
         said += d;
       });
-      await waitFor(() => (said.includes('staged') ? true : undefined), 10_000);
-      const stagedAt = Date.now();
+      await waitFor(() => (/staged \d/.test(said) ? true : undefined), 10_000);
+      const stagedAt = Number(said.match(/staged ([\d.]+)/)![1]) * 1000;
       await new Promise((resolve) => setTimeout(resolve, 4000));
       const run = spawnCli(
         ['watch', '--netns', pair.a.ns, '--plain', '-i', '1s', '-d', '1s', '--trace', 'on'],
