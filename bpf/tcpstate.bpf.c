@@ -321,6 +321,28 @@ static long poll_one(void *map, __u64 *key, __u8 *unused, void *ctx)
 	return 0;
 }
 
+/* Run by the loader once at start, in each namespace it keeps: the FIN_WAIT2 mini-sockets (orphans) already there.
+ * Their substate changes without a tracepoint when the peer's FIN comes; known here, the timer tracepoints and the
+ * poll above report it as for one born under tracing. Entries already made (a timer touched since attach) stay. */
+SEC("iter/tcp")
+int seed_tws(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	if (!skc || BPF_CORE_READ(skc, skc_state) != S_TIME_WAIT || other_netns(skc))
+		return 0;
+	struct inet_timewait_sock *tw = (void *)skc;
+	__u8 sub = BPF_CORE_READ(tw, tw_substate);
+	if (sub != S_FIN_WAIT2)
+		return 0;
+	__u64 key = (__u64)tw;
+	struct tw_info seen = {.cookie = BPF_CORE_READ(tw, __tw_common.skc_cookie.counter), .substate = sub};
+	if (bpf_map_update_elem(&tws, &key, &seen, BPF_NOEXIST) == 0) {
+		__u8 one = 1;
+		bpf_map_update_elem(&fw2, &key, &one, BPF_ANY);
+	}
+	return 0;
+}
+
 SEC("raw_tp")
 int poll_tws(void *ctx)
 {
