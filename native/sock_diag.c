@@ -11,9 +11,10 @@
  *                                             nsPath names (the calling thread enters it and comes back)
  *   close(fd: number): void
  *   dump(fd, family, states, ext, bytecode?): ArrayBuffer
- *                                             inet_diag_req_v2 dumps of TCP sockets of one family (AF_INET or
- *                                             AF_INET6; 0 = both, AF_INET first) in the idiag_states mask; ext is the idiag_ext mask (INFO,
- *                                             SKMEMINFO...); bytecode an INET_DIAG_REQ_BYTECODE filter
+ *                                             TCP sockets of one family (AF_INET or AF_INET6: an inet_diag_req_v2
+ *                                             dump) or both (0: one v1 dump, a single walk of the kernel's tables,
+ *                                             AF_INET records first) in the idiag_states mask; ext is the idiag_ext
+ *                                             mask (INFO, SKMEMINFO...); bytecode an INET_DIAG_REQ_BYTECODE filter
  *   destroy(fd, record: Uint8Array): number   SOCK_DESTROY for the socket a record describes; 0 or an errno
  *   readFiles(nsPath: string, paths: string[]): (string|null)[]
  *                                             reads small files (/proc/net/snmp, /proc/sys/net/...) from inside
@@ -243,8 +244,10 @@ static size_t record_size(uint32_t ext) {
   return (ext & ((1u << (ATTR_INFO - 1)) | (1u << (ATTR_SKMEMINFO - 1)))) ? FULL_SIZE : BASE_SIZE;
 }
 
-/* Receives the whole dump into o; returns 0 or an errno. */
-static int recv_dump(int fd, uint8_t *buf, struct out_buf *o, size_t size) {
+/* Receives the whole dump: AF_INET records into o[0], AF_INET6 ones into o[1] (a dump of both families answers them
+ * interleaved in hash order; split here, each family keeps the order its own dump would have). *got_any says whether
+ * a record came before an error, so the caller knows it may still retry another way. Returns 0 or an errno. */
+static int recv_dump(int fd, uint8_t *buf, struct out_buf o[2], size_t size, int *got_any) {
   for (;;) {
     struct sockaddr_nl nladdr;
     struct iovec iov = {buf, RECV_SIZE};
@@ -263,13 +266,50 @@ static int recv_dump(int fd, uint8_t *buf, struct out_buf *o, size_t size) {
         const struct nlmsgerr *e = NLMSG_DATA(h);
         return e->error ? -e->error : EPROTO;
       }
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY && h->nlmsg_type != TCPDIAG_GETSOCK) continue;
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
-      int err = grow(o, size);
+      struct out_buf *to = &o[((const struct inet_diag_msg *)NLMSG_DATA(h))->idiag_family == AF_INET6];
+      int err = grow(to, size);
       if (err) return err;
-      fill_record(o->data + o->len, size, h);
-      o->len += size;
+      fill_record(to->data + to->len, size, h);
+      to->len += size;
+      *got_any = 1;
     }
+  }
+}
+
+/* One dump of both families in a single walk of the kernel's socket tables: the inet_diag_req (v1) request, which the
+ * kernel answers for AF_UNSPEC (what `ss` falls back to, tcpdiag_send in misc/ss.c). Two inet_diag_req_v2 dumps, one
+ * per family, walk every hash bucket and every socket of the host twice; this walks them once. */
+static int send_compat_request(int fd, uint32_t states, uint32_t ext, const uint8_t *bytecode, size_t bc_len) {
+  struct nlmsghdr nlh;
+  struct inet_diag_req req;
+  struct rtattr rta;
+  struct sockaddr_nl nladdr = {.nl_family = AF_NETLINK};
+  struct iovec iov[4];
+  int n = 0;
+  memset(&nlh, 0, sizeof nlh);
+  memset(&req, 0, sizeof req);
+  req.idiag_family = AF_INET; /* not read by the kernel's dump: it asks for AF_UNSPEC */
+  req.idiag_ext = (uint8_t)ext;
+  req.idiag_states = states;
+  nlh.nlmsg_len = NLMSG_LENGTH(sizeof req);
+  nlh.nlmsg_type = TCPDIAG_GETSOCK;
+  nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh.nlmsg_seq = 1;
+  iov[n++] = (struct iovec){&nlh, sizeof nlh};
+  iov[n++] = (struct iovec){&req, sizeof req};
+  if (bc_len > 0) {
+    rta.rta_type = INET_DIAG_REQ_BYTECODE;
+    rta.rta_len = RTA_LENGTH(bc_len);
+    nlh.nlmsg_len += RTA_ALIGN(rta.rta_len);
+    iov[n++] = (struct iovec){&rta, sizeof rta};
+    iov[n++] = (struct iovec){(void *)bytecode, RTA_ALIGN(bc_len)};
+  }
+  struct msghdr msg = {.msg_name = &nladdr, .msg_namelen = sizeof nladdr, .msg_iov = iov, .msg_iovlen = n};
+  for (;;) {
+    if (sendmsg(fd, &msg, 0) >= 0) return 0;
+    if (errno != EINTR) return errno;
   }
 }
 
@@ -300,34 +340,51 @@ static napi_value js_dump(napi_env env, napi_callback_info info) {
   }
   uint8_t *buf = malloc(RECV_SIZE);
   if (buf == NULL) return throw_errno(env, "sock_diag dump", ENOMEM);
-  struct out_buf o = {0};
-  /* family 0: both, AF_INET first (a sock_diag request names one family; AF_INET6 includes v4-mapped sockets). */
-  int families[2] = {family == 0 ? AF_INET : family, family == 0 ? AF_INET6 : 0};
-  int err = 0;
-  for (int i = 0; i < 2 && families[i] != 0 && err == 0; i++) {
-    struct inet_diag_req_v2 req;
-    memset(&req, 0, sizeof req);
-    req.sdiag_family = (uint8_t)families[i];
-    req.sdiag_protocol = IPPROTO_TCP;
-    req.idiag_ext = (uint8_t)ext;
-    req.idiag_states = states;
-    err = send_request(fd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, &req, bc, bc_len);
-    if (err == 0) err = recv_dump(fd, buf, &o, record_size(ext));
+  struct out_buf o[2] = {{0}, {0}};
+  size_t size = record_size(ext);
+  int err = -1;
+  if (family == 0) {
+    int got_any = 0;
+    err = send_compat_request(fd, states, ext, bc, bc_len);
+    if (err == 0) err = recv_dump(fd, buf, o, size, &got_any);
+    /* A kernel without the v1 request (or refusing it) answered before any socket: ask per family instead. */
+    if (err != 0 && !got_any) err = -1;
+  }
+  if (err == -1) {
+    err = 0;
+    /* Per family, AF_INET first (AF_INET6 includes v4-mapped sockets). */
+    int families[2] = {family == 0 ? AF_INET : family, family == 0 ? AF_INET6 : 0};
+    for (int i = 0; i < 2 && families[i] != 0 && err == 0; i++) {
+      struct inet_diag_req_v2 req;
+      memset(&req, 0, sizeof req);
+      req.sdiag_family = (uint8_t)families[i];
+      req.sdiag_protocol = IPPROTO_TCP;
+      req.idiag_ext = (uint8_t)ext;
+      req.idiag_states = states;
+      int got_any = 0;
+      err = send_request(fd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, &req, bc, bc_len);
+      if (err == 0) err = recv_dump(fd, buf, o, size, &got_any);
+    }
   }
   free(buf);
   if (err) {
-    free(o.data);
+    free(o[0].data);
+    free(o[1].data);
     return throw_errno(env, "sock_diag dump", err);
   }
   /* Copied into a buffer V8 owns rather than handed over as an external one: an external buffer's finalizer is
    * queued on the Node environment that made it, and when a worker thread is terminated while it still holds one
    * (the server's snapshot worker at shutdown) that finalizer can run after the environment is gone and abort the
-   * process (SIGILL). The copy costs a few milliseconds at 100k sockets. */
+   * process (SIGILL). The copy costs a few milliseconds at 100k sockets. AF_INET records first, as two dumps give. */
   napi_value out;
   void *copy = NULL;
-  napi_status st = napi_create_arraybuffer(env, o.len, &copy, &out);
-  if (st == napi_ok && o.len > 0) memcpy(copy, o.data, o.len);
-  free(o.data);
+  napi_status st = napi_create_arraybuffer(env, o[0].len + o[1].len, &copy, &out);
+  if (st == napi_ok) {
+    if (o[0].len > 0) memcpy(copy, o[0].data, o[0].len);
+    if (o[1].len > 0) memcpy((uint8_t *)copy + o[0].len, o[1].data, o[1].len);
+  }
+  free(o[0].data);
+  free(o[1].data);
   if (st != napi_ok) return throw_errno(env, "sock_diag dump", ENOMEM);
   return out;
 }
