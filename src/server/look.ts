@@ -8,14 +8,8 @@ import { snapshotWithoutSockets, tableOf } from '../model/socket-table.ts';
 import { snapshotDocument } from '../render/snapshot-json.ts';
 import { snapshotCookies } from '../sources/live.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
-import {
-  type AgeKind,
-  bestAge,
-  estimatedAge,
-  type KernelEntryTimes,
-  SELF_AGED_STATES,
-} from '../track/kernel-ages.ts';
-import { ConnectionTracker, type TrackedAge, trackedAge } from '../track/tracker.ts';
+import { type AgeKind, connectionAge, type KernelEntryTimes } from '../track/kernel-ages.ts';
+import { ConnectionTracker } from '../track/tracker.ts';
 import { type ObservedTransition, stepTransitions } from '../track/transitions.ts';
 import { type Aggregates, aggregate, type Limits } from './aggregates.ts';
 import { snapshotQuery } from './query.ts';
@@ -85,35 +79,14 @@ export class LookTaker {
     };
     const found: Partial<Record<TcpState, number>> = {};
     const kinds: Partial<Record<TcpState, AgeKind>> = {};
+    const sources = { entries: this.entries, lookAt: at, options };
     for (const c of this.tracker.current()) {
-      // The same order as watch (track/kernel-ages.ts bestAge): the kernel's entry time, else the socket's timers
-      // or tcp_info, else the looks' bounds; each only where the looks agree. Only a socket the kernel saw or
-      // whose timer or tcp_info can say more gets age objects: none for the other 100k.
-      if (this.entries === undefined && !SELF_AGED_STATES.has(c.state)) {
-        // Neither a kernel entry nor a timer or tcp_info can say more: the looks' age, and no socket object built.
-        const entered = at - Math.max(0, at - c.stateSeenAt);
-        if (entered >= (found[c.state] ?? Number.POSITIVE_INFINITY)) continue;
-        found[c.state] = entered;
-        kinds[c.state] = 'bound';
-        continue;
-      }
-      const socket = c.socket;
-      const kernel = this.entries?.age(socket.local, socket.remote, c.state, at);
-      const canEstimate =
-        socket.timer?.kind === 'timewait' || (c.state === 'CLOSE_WAIT' && socket.tcpInfo !== undefined);
-      let age: TrackedAge | undefined;
-      if (kernel !== undefined || canEstimate) {
-        age = bestAge(
-          kernel,
-          trackedAge(c, at),
-          canEstimate ? estimatedAge(socket, at, at, options) : undefined,
-        );
-      }
-      const entered = age === undefined ? at - Math.max(0, at - c.stateSeenAt) : at - age.minMs;
+      // The same ages as watch's oldest list: a socket object only where the kernel or the socket can say more.
+      const { age, kind } = connectionAge(c, at, sources);
+      const entered = at - age.minMs;
       if (entered >= (found[c.state] ?? Number.POSITIVE_INFINITY)) continue;
       found[c.state] = entered;
-      kinds[c.state] =
-        age === undefined ? 'bound' : age === kernel ? 'exact' : age.estimate ? 'estimate' : 'bound';
+      kinds[c.state] = kind;
     }
     // In the states' order, whatever order the tracker holds its connections in.
     const since: Partial<Record<TcpState, number>> = {};

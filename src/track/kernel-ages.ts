@@ -8,7 +8,7 @@ import { type AgeOptions, stateAge } from '../diagnose/age.ts';
 import type { Endpoint, Socket } from '../model/snapshot.ts';
 import type { TcpState } from '../states/states.ts';
 import type { StateChange } from './kernel-trace.ts';
-import type { TrackedAge } from './tracker.ts';
+import { type TrackedAge, type TrackedConnection, trackedAge } from './tracker.ts';
 
 /** What an entry time needs of a change (serve hands only this to its snapshot worker). */
 export type EntryChange = Pick<StateChange, 'atMs' | 'to' | 'local' | 'remote'>;
@@ -20,8 +20,15 @@ function tupleKey(local: Endpoint, remote: Endpoint): string {
   return `${local.address}|${local.port ?? ''}|${remote.address}|${remote.port ?? ''}`;
 }
 
+/** A connection's two ports as one number: what a look can read of every socket without building it. */
+function portPair(local: number | undefined, remote: number | undefined): number {
+  return (local ?? 0) * 65_536 + (remote ?? 0);
+}
+
 export class KernelEntryTimes {
-  private readonly entered = new Map<string, { state: TcpState; atWallMs: number }>();
+  private readonly entered = new Map<string, { state: TcpState; atWallMs: number; pair: number }>();
+  /** Entries per port pair: a connection whose ports no entry has needs no endpoint strings (no socket built). */
+  private readonly pairs = new Map<number, number>();
   private readonly max: number;
 
   constructor(maxConnections = 1_000_000) {
@@ -32,16 +39,30 @@ export class KernelEntryTimes {
   add(changes: readonly EntryChange[], wallOffsetMs: number): void {
     for (const c of changes) {
       const key = tupleKey(c.local, c.remote);
-      if (c.to === 'CLOSED' || c.to === 'LISTEN') this.entered.delete(key);
-      else {
-        this.entered.delete(key); // re-inserted last: the oldest entries go first when full
-        this.entered.set(key, { state: c.to, atWallMs: c.atMs + wallOffsetMs });
-        if (this.entered.size > this.max) {
-          const oldest = this.entered.keys().next().value;
-          if (oldest !== undefined) this.entered.delete(oldest);
-        }
+      this.forget(key); // re-inserted last: the oldest entries go first when full
+      if (c.to === 'CLOSED' || c.to === 'LISTEN') continue;
+      const pair = portPair(c.local.port, c.remote.port);
+      this.entered.set(key, { state: c.to, atWallMs: c.atMs + wallOffsetMs, pair });
+      this.pairs.set(pair, (this.pairs.get(pair) ?? 0) + 1);
+      if (this.entered.size > this.max) {
+        const oldest = this.entered.keys().next().value;
+        if (oldest !== undefined) this.forget(oldest);
       }
     }
+  }
+
+  private forget(key: string): void {
+    const e = this.entered.get(key);
+    if (e === undefined) return;
+    this.entered.delete(key);
+    const n = this.pairs.get(e.pair)!;
+    if (n > 1) this.pairs.set(e.pair, n - 1);
+    else this.pairs.delete(e.pair);
+  }
+
+  /** Whether the kernel reported an entry for some connection on these ports (else `age` is undefined for it). */
+  mayKnow(localPort: number | undefined, remotePort: number | undefined): boolean {
+    return this.pairs.size > 0 && this.pairs.has(portPair(localPort, remotePort));
   }
 
   /** The exact age in `state` at `now` of the connection with these endpoints, when the kernel reported its entry. */
@@ -114,4 +135,39 @@ export function estimatedAge(
     return { minMs: info.lastAckRecvMs + since, maxMs, estimate: true };
   }
   return undefined;
+}
+
+/** What `connectionAge` needs besides the connection: the kernel's entry times and the look's context. */
+export interface AgeSources {
+  /** Entry times from the kernel trace, when one runs. */
+  entries?: KernelEntryTimes | undefined;
+  /** When the look that last showed the connections was taken (their timers and tcp_info are from then). */
+  lookAt: number;
+  /** The look's OS and tcp_fin_timeout, for a timer's age. */
+  options?: AgeOptions;
+}
+
+/**
+ * A tracked connection's best age at `now` and where it comes from (watch's oldest list and serve's oldest ages):
+ * the kernel's entry time (exact), else the socket's own timers or tcp_info (an estimate, for a socket older than
+ * the trace or without one), else the looks' bounds; each only where the looks agree (bestAge). The socket object
+ * is built only for a connection whose ports the kernel reported or whose state can tell its own age: a look of
+ * 100k unchanged sockets builds none.
+ */
+export function connectionAge(
+  c: TrackedConnection,
+  now: number,
+  sources: AgeSources,
+): { age: TrackedAge; kind: AgeKind } {
+  const looks = trackedAge(c, now);
+  const entries = sources.entries;
+  const kernel =
+    entries?.mayKnow(c.localPort, c.remotePort) === true
+      ? entries.age(c.socket.local, c.socket.remote, c.state, now)
+      : undefined;
+  const estimate = SELF_AGED_STATES.has(c.state)
+    ? estimatedAge(c.socket, sources.lookAt, now, sources.options)
+    : undefined;
+  const age = bestAge(kernel, looks, estimate);
+  return { age, kind: age === looks ? 'bound' : age === kernel ? 'exact' : 'estimate' };
 }

@@ -27,6 +27,9 @@ export interface TrackedConnection {
   key: string;
   /** The socket as last seen. */
   socket: Socket;
+  /** Its local and remote ports as last seen, read without building `socket` (undefined for a wildcard). */
+  readonly localPort: number | undefined;
+  readonly remotePort: number | undefined;
   state: TcpState;
   /** The first look that showed this connection. */
   firstSeen: number;
@@ -133,6 +136,14 @@ class Tracked implements TrackedConnection {
   set socket(socket: Socket) {
     this.#socket = socket;
     this.#from = undefined;
+  }
+
+  get localPort(): number | undefined {
+    return this.#socket !== undefined ? this.#socket.local.port : this.#from!.table.localPort(this.#index);
+  }
+
+  get remotePort(): number | undefined {
+    return this.#socket !== undefined ? this.#socket.remote.port : this.#from!.table.remotePort(this.#index);
   }
 
   /** Now socket i of this look (`built` when the caller has the object already). */

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket, TcpInfo } from '../../src/model/snapshot.ts';
+import { ArrayTable, tableBackedSnapshot } from '../../src/model/socket-table.ts';
 import { formatTrackedAge } from '../../src/track/ages.ts';
-import { bestAge, estimatedAge, KernelEntryTimes } from '../../src/track/kernel-ages.ts';
+import { bestAge, connectionAge, estimatedAge, KernelEntryTimes } from '../../src/track/kernel-ages.ts';
 import type { StateChange } from '../../src/track/kernel-trace.ts';
+import { ConnectionTracker } from '../../src/track/tracker.ts';
 
 const change = (atMs: number, from: StateChange['from'], to: StateChange['to']): StateChange => ({
   atMs,
@@ -89,5 +91,71 @@ describe('estimatedAge: what a socket older than the trace says of its age', () 
     expect(estimatedAge(cw, 0, 1000)).toEqual({ minMs: 8000, maxMs: 10_000, estimate: true });
     expect(formatTrackedAge(estimatedAge(cw, 0, 1000)!)).toBe('~8.0s');
     expect(estimatedAge({ ...base, state: 'ESTABLISHED' }, 0, 0)).toBeUndefined();
+  });
+});
+
+describe('connectionAge: the one best age of watch and serve, without building what cannot say more', () => {
+  /** A table that builds a new object per `socket(i)`, as the netlink records do, and counts them. */
+  class RecordLikeTable extends ArrayTable {
+    built = 0;
+    override socket(i: number): Socket {
+      this.built++;
+      return structuredClone(this.sockets[i]!);
+    }
+  }
+  const sock = (port: number, state: Socket['state'], extra: Partial<Socket> = {}): Socket => ({
+    protocol: 'tcp',
+    family: 'inet',
+    state,
+    local: { address: '10.0.0.1', port },
+    remote: { address: '10.0.0.2', port: 40000 },
+    cookie: port.toString(16),
+    ...extra,
+  });
+  const sockets = [
+    sock(8080, 'ESTABLISHED'),
+    sock(8081, 'ESTABLISHED'),
+    sock(8082, 'TIME_WAIT', { timer: { kind: 'timewait', expiresMs: 45_000 } }),
+  ];
+  const look = (takenAt: number) => {
+    const table = new RecordLikeTable(sockets);
+    const snapshot = tableBackedSnapshot({ source: { kind: 'netlink', name: 't' }, takenAt }, table, []);
+    const ids = Float64Array.from(sockets, (s) => Number.parseInt(s.cookie!, 16));
+    return { snapshot, ids, table };
+  };
+  const track = () => {
+    const tracker = new ConnectionTracker();
+    const first = look(0);
+    tracker.update(first.snapshot, first.ids);
+    const second = look(5000);
+    tracker.update(second.snapshot, second.ids);
+    return { tracker, table: second.table };
+  };
+
+  it('builds no socket for a state that cannot tell its age when the kernel reported nothing on its ports', () => {
+    const { tracker, table } = track();
+    const entries = new KernelEntryTimes();
+    entries.add(
+      [{ ...change(100, 'SYN_RECEIVED', 'ESTABLISHED'), local: { address: '10.0.0.1', port: 9999 } }],
+      0,
+    );
+    const ages = [...tracker.current()].map((c) => connectionAge(c, 6000, { entries, lookAt: 5000 }));
+    // Only the TIME_WAIT socket, whose timer tells its age: ESTABLISHED's ports have no kernel entry.
+    expect(table.built).toBe(1);
+    expect(ages.map((a) => a.kind)).toEqual(['bound', 'bound', 'estimate']);
+    expect(ages[0]!.age).toEqual({ minMs: 6000 });
+    // TIME_WAIT's 60 s timer has 45 s left at the look, a second before now.
+    expect(ages[2]!.age).toEqual({ minMs: 16_000, maxMs: 16_000, estimate: true });
+  });
+
+  it("builds the socket of a connection on the kernel's ports and takes the kernel's exact age", () => {
+    const { tracker, table } = track();
+    const entries = new KernelEntryTimes();
+    // Entered ESTABLISHED at monotonic 100 = wall -400 (before the first look): the looks agree (≥ 6 s).
+    entries.add([change(100, 'SYN_RECEIVED', 'ESTABLISHED')], -500);
+    const ages = [...tracker.current()].map((c) => connectionAge(c, 6000, { entries, lookAt: 5000 }));
+    expect(table.built).toBe(2); // 8080 (the kernel's) and the TIME_WAIT; not 8081
+    expect(ages[0]).toEqual({ age: { minMs: 6400, maxMs: 6400 }, kind: 'exact' });
+    expect(ages[1]!.kind).toBe('bound');
   });
 });

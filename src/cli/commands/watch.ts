@@ -22,9 +22,9 @@ import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/tr
 import { monotonicMs } from '../../sources/trace/session.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import { formatTrackedAge, oldestPerState } from '../../track/ages.ts';
-import { bestAge, estimatedAge, KernelEntryTimes, SELF_AGED_STATES } from '../../track/kernel-ages.ts';
+import { connectionAge, KernelEntryTimes } from '../../track/kernel-ages.ts';
 import type { TrackedConnection } from '../../track/tracker.ts';
-import { ConnectionTracker, trackedAge } from '../../track/tracker.ts';
+import { ConnectionTracker } from '../../track/tracker.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
 import { addLiveOptions } from '../live-options.ts';
@@ -126,15 +126,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
   let lookAt = Date.now();
   let ageOptions: AgeOptions = {};
   const ageOf = (t: TrackedConnection, now: number) =>
-    // Without a kernel trace only a closing socket's own timer (TIME_WAIT, an orphan FIN_WAIT_2) or a CLOSE_WAIT's
-    // tcp_info says more than the looks (estimatedAge): the other connections' sockets are not built for nothing.
-    kernel.feed === undefined && !SELF_AGED_STATES.has(t.state)
-      ? trackedAge(t, now)
-      : bestAge(
-          entries.age(t.socket.local, t.socket.remote, t.state, now),
-          trackedAge(t, now),
-          estimatedAge(t.socket, lookAt, now, ageOptions),
-        );
+    connectionAge(t, now, { entries: kernel.feed && entries, lookAt, options: ageOptions }).age;
   const ticker = new Ticker(intervalMs);
   const history = new Map<TcpState, number[]>();
   let previousCounts: StateCounts | undefined;
