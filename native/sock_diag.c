@@ -15,6 +15,9 @@
  *                                             dump) or both (0: one v1 dump, a single walk of the kernel's tables,
  *                                             AF_INET records first) in the idiag_states mask; ext is the idiag_ext
  *                                             mask (INFO, SKMEMINFO...); bytecode an INET_DIAG_REQ_BYTECODE filter
+ *   lookup(fd, records: Uint8Array, stride, ext): ArrayBuffer
+ *                                             the sockets these records (of a dump) name, asked one by one by
+ *                                             exact 4-tuple and cookie (no table walk); the gone ones are left out
  *   destroy(fd, record: Uint8Array): number   SOCK_DESTROY for the socket a record describes; 0 or an errno
  *   readFiles(nsPath: string, paths: string[]): (string|null)[]
  *                                             reads small files (/proc/net/snmp, /proc/sys/net/...) from inside
@@ -389,6 +392,84 @@ static napi_value js_dump(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* Sends one exact request (no NLM_F_DUMP) for the socket a record names and receives the answer into o: the
+ * kernel finds it by hash (its 4-tuple, interface and cookie) without walking any table. 0, or an errno (ENOENT
+ * when it is gone, ESTALE when its 4-tuple now belongs to another socket). */
+static int lookup_one(int fd, uint8_t *buf, const uint8_t *rec, uint32_t ext, struct out_buf *o) {
+  const struct inet_diag_msg *m = (const struct inet_diag_msg *)rec;
+  struct inet_diag_req_v2 req;
+  memset(&req, 0, sizeof req);
+  req.sdiag_family = m->idiag_family;
+  req.sdiag_protocol = IPPROTO_TCP;
+  req.idiag_ext = (uint8_t)ext;
+  req.idiag_states = ~0u;
+  req.id = m->id;
+  int err = send_request(fd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &req, NULL, 0);
+  if (err) return err;
+  for (;;) {
+    ssize_t got = recv(fd, buf, RECV_SIZE, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return errno;
+    int left = (int)got;
+    const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+    if (!NLMSG_OK(h, left)) return EPROTO;
+    if (h->nlmsg_type == NLMSG_ERROR) {
+      const struct nlmsgerr *e = NLMSG_DATA(h);
+      return e->error ? -e->error : EPROTO;
+    }
+    if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+      return EPROTO;
+    size_t size = record_size(ext);
+    err = grow(o, size);
+    if (err) return err;
+    fill_record(o->data + o->len, size, h);
+    o->len += size;
+    return 0;
+  }
+}
+
+static napi_value js_lookup(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  uint32_t stride, ext;
+  bool is_ta = false;
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &stride) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &ext) != napi_ok)
+    return throw_type(env, "lookup(fd, records, stride, ext)");
+  napi_is_typedarray(env, argv[1], &is_ta);
+  if (!is_ta) return throw_type(env, "lookup: records must be a Uint8Array");
+  napi_typedarray_type tt;
+  size_t len;
+  void *data;
+  napi_get_typedarray_info(env, argv[1], &tt, &len, &data, NULL, NULL);
+  if (tt != napi_uint8_array || stride < sizeof(struct inet_diag_msg) || len % stride != 0)
+    return throw_type(env, "lookup: records must be whole records");
+  uint8_t *buf = malloc(RECV_SIZE);
+  if (buf == NULL) return throw_errno(env, "sock_diag lookup", ENOMEM);
+  struct out_buf o = {0};
+  int err = 0;
+  for (size_t off = 0; off < len && err == 0; off += stride) {
+    err = lookup_one(fd, buf, (const uint8_t *)data + off, ext, &o);
+    /* Closed since the dump, or its 4-tuple reused: not there any more, as a later dump would say. */
+    if (err == ENOENT || err == ESTALE) err = 0;
+  }
+  free(buf);
+  if (err) {
+    free(o.data);
+    return throw_errno(env, "sock_diag lookup", err);
+  }
+  napi_value out;
+  void *copy = NULL;
+  napi_status st = napi_create_arraybuffer(env, o.len, &copy, &out);
+  if (st == napi_ok && o.len > 0) memcpy(copy, o.data, o.len);
+  free(o.data);
+  if (st != napi_ok) return throw_errno(env, "sock_diag lookup", ENOMEM);
+  return out;
+}
+
 static napi_value js_destroy(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -521,6 +602,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dump", NULL, js_dump, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lookup", NULL, js_lookup, NULL, NULL, NULL, napi_enumerable, NULL},
       {"destroy", NULL, js_destroy, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readFiles", NULL, js_read_files, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recordSize", NULL, js_record_size, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -15,6 +15,7 @@ import { snapshotDocument } from '../../src/render/snapshot-json.ts';
 import { renderSnapshotText } from '../../src/render/snapshot-text.ts';
 import { netlinkTarget, readNetlinkSnapshot, snapshotCookies } from '../../src/sources/netlink/live.ts';
 import { netlinkUnavailableReason, SockDiagReader } from '../../src/sources/netlink/reader.ts';
+import { SockDiagRecords } from '../../src/sources/netlink/records.ts';
 import { RecordTable } from '../../src/sources/netlink/table.ts';
 import { readLiveSnapshot } from '../../src/sources/proc/live.ts';
 import { parseState, TCP_STATES, type TcpState } from '../../src/states/states.ts';
@@ -256,6 +257,31 @@ describe.skipIf(skipReason !== undefined)(title, () => {
       // The state filter and a bytecode apply to the single walk as to the per-family ones.
       const cw = ids(reader.dump({ states: ['CLOSE_WAIT'] }));
       expect(cw).toEqual(both.filter((s) => s.split(' ')[1] === 'CLOSE_WAIT'));
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('asks for a few sockets of a dump again by exact 4-tuple and cookie, leaving out the gone ones', () => {
+    const reader = SockDiagReader.open({ nsPath: `/run/netns/${pair.b.ns}` });
+    try {
+      const all = reader.dump();
+      const closeWait: number[] = [];
+      for (let i = 0; i < all.count; i++) if (all.state(i) === 'CLOSE_WAIT') closeWait.push(i);
+      expect(closeWait.length).toBeGreaterThan(0);
+      const found = reader.lookupRecords(all, closeWait, { info: true })!;
+      const dumped = reader.dump({ states: ['CLOSE_WAIT'], info: true });
+      const row = (r: typeof all, i: number) =>
+        `${r.cookie(i)} ${r.state(i)} ${r.address(i, true)}:${r.localPort(i)} ${r.address(i, false)}:${r.remotePort(i)} ${r.tcpInfo(i)?.sndMss}`;
+      const rows = (r: typeof all) => Array.from({ length: r.count }, (_, i) => row(r, i)).sort();
+      expect(rows(found)).toEqual(rows(dumped));
+      expect(found.tcpInfo(0)?.lastDataRecvMs).toBeGreaterThanOrEqual(0);
+      // A record whose socket is gone (its cookie no longer names a socket) is left out, not an error.
+      const bytes = all.bytes.slice();
+      const gone = new SockDiagRecords(bytes.buffer, all.stride);
+      const cookieAt = closeWait[0]! * all.stride + 44;
+      bytes[cookieAt] = bytes[cookieAt]! ^ 0xff;
+      expect(reader.lookupRecords(gone, closeWait, { info: true })!.count).toBe(closeWait.length - 1);
     } finally {
       reader.close();
     }

@@ -14,6 +14,12 @@ export interface SockDiagAddon {
   close(fd: number): void;
   /** TCP sockets of `family` (2 = AF_INET, 10 = AF_INET6, 0 = both) in the `states` mask, as fixed-size records. */
   dump(fd: number, family: number, states: number, ext: number, bytecode?: Uint8Array): ArrayBuffer;
+  /**
+   * The sockets these whole records name, asked one at a time by exact 4-tuple and cookie (a hash lookup each, no
+   * walk of the kernel's tables), as records of `recordSize(ext)` bytes; sockets gone since are left out. Absent
+   * from builds older than it.
+   */
+  lookup?(fd: number, records: Uint8Array, stride: number, ext: number): ArrayBuffer;
   /** SOCK_DESTROY for the socket one record describes: 0, or the errno the kernel answered. */
   destroy(fd: number, record: Uint8Array): number;
   /** Small files read from inside a network namespace (null where a file could not be read). */

@@ -121,15 +121,33 @@ function readKernelContext(target: NetlinkTarget, warnings: Warning[]): KernelCo
 }
 
 /**
- * tcp_info for the CLOSE_WAIT sockets only (a second dump, of that state alone: cheap, since a host has few), so the
- * close-wait rule and watch can estimate how long each has sat idle from last_data_recv / last_ack_recv.
+ * Up to this many CLOSE_WAIT sockets are asked for one by one (a hash lookup each, tens of microseconds for them all);
+ * more, and one dump of that state is cheaper. A dump walks every socket of the host whatever it keeps: ~40 ms at
+ * 300k sockets on the machine of docs/benchmarks.md, the cost of ~5,000 lookups there.
  */
-function addCloseWaitInfo(reader: SockDiagReader, table: RecordTable): void {
-  const closeWait = reader.dump({ states: ['CLOSE_WAIT'], info: true });
+export const CLOSE_WAIT_LOOKUP_MAX = 1000;
+
+/**
+ * tcp_info for the CLOSE_WAIT sockets only, so the close-wait rule and watch can estimate how long each has sat idle
+ * from last_data_recv / last_ack_recv: a few are looked up by exact 4-tuple; many, in a second dump of that state.
+ */
+function addCloseWaitInfo(
+  reader: SockDiagReader,
+  records: SockDiagRecords,
+  table: RecordTable,
+  closeWait: number[],
+): void {
+  const found =
+    closeWait.length <= CLOSE_WAIT_LOOKUP_MAX
+      ? reader.lookupRecords(records, closeWait, { info: true })
+      : undefined;
+  const withInfo = found ?? reader.dump({ states: ['CLOSE_WAIT'], info: true });
   const byCookie = new Map<string, TcpInfo>();
-  for (let i = 0; i < closeWait.count; i++) {
-    const info = closeWait.tcpInfo(i);
-    if (info !== undefined) byCookie.set(closeWait.cookie(i), info);
+  for (let i = 0; i < withInfo.count; i++) {
+    // A lookup answers for the 4-tuple's socket now: keep it only while it is still in CLOSE_WAIT, as a dump would.
+    if (withInfo.stateCode(i) !== 8) continue;
+    const info = withInfo.tcpInfo(i);
+    if (info !== undefined) byCookie.set(withInfo.cookie(i), info);
   }
   table.closeWaitInfo = byCookie;
 }
@@ -137,15 +155,15 @@ function addCloseWaitInfo(reader: SockDiagReader, table: RecordTable): void {
 const cgroupPaths = new CgroupPaths();
 
 /**
- * One pass over the dump for what comes after it: the cgroup ids to resolve (each once) and whether any socket is in
- * CLOSE_WAIT (else the second dump is skipped: a dump walks the kernel's whole table, whatever it keeps).
+ * One pass over the dump for what comes after it: the cgroup ids to resolve (each once) and the sockets in CLOSE_WAIT
+ * (their tcp_info is asked for next, when there are any).
  */
-function scanRecords(records: SockDiagRecords): { cgroups: Set<number>; closeWait: boolean } {
+function scanRecords(records: SockDiagRecords): { cgroups: Set<number>; closeWait: number[] } {
   const cgroups = new Set<number>();
-  let closeWait = false;
+  const closeWait: number[] = [];
   let last = -1;
   for (let i = 0; i < records.count; i++) {
-    if (records.stateCode(i) === 8) closeWait = true;
+    if (records.stateCode(i) === 8) closeWait.push(i);
     if (!records.hasCgroupId(i)) continue;
     const id = records.cgroupId(i);
     // Neighbouring sockets mostly share a cgroup (one process's): skip the set for a repeat.
@@ -220,7 +238,7 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
     const records = reader.dump(dump);
     const table = new RecordTable(records);
     const scan = scanRecords(records);
-    if (!options.info && scan.closeWait) addCloseWaitInfo(reader, table);
+    if (!options.info && scan.closeWait.length > 0) addCloseWaitInfo(reader, records, table, scan.closeWait);
     if (scan.cgroups.size > 0) table.cgroupPaths = cgroupPaths.resolve(scan.cgroups);
     const snapshot = tableBackedSnapshot(
       { source: { kind: 'netlink', name: target.label, os: 'linux' }, takenAt },

@@ -101,6 +101,32 @@ export class SockDiagReader {
   }
 
   /**
+   * Sockets `indexes` of a dump made by this reader, asked again one by one by exact 4-tuple and cookie (with
+   * tcp_info and socket memory as `options` say): for a few sockets, far cheaper than another dump, which walks
+   * every socket of the host. Sockets closed since are left out. Undefined when the addon predates lookups.
+   */
+  lookupRecords(
+    records: SockDiagRecords,
+    indexes: readonly number[],
+    options: { info?: boolean; memory?: boolean } = {},
+  ): SockDiagRecords | undefined {
+    if (this.addon.lookup === undefined) return undefined;
+    const ext = (options.info ? EXT_INFO : 0) | (options.memory ? EXT_SKMEMINFO : 0);
+    const stride = records.stride;
+    const wanted = new Uint8Array(indexes.length * stride);
+    indexes.forEach((i, k) => {
+      wanted.set(records.record(i), k * stride);
+    });
+    let buffer: ArrayBuffer;
+    try {
+      buffer = this.addon.lookup(this.fd, wanted, stride, ext);
+    } catch (error) {
+      throw new SourceError(`sock_diag: ${(error as Error).message}`, this.label, error);
+    }
+    return new SockDiagRecords(buffer, ext === 0 ? BASE_SIZE : FULL_SIZE);
+  }
+
+  /**
    * The socket with this 4-tuple (local address:port, remote address:port), with tcp_info, or undefined when the
    * kernel has none. The kernel filters on the ports (bytecode); the addresses are compared here.
    */
