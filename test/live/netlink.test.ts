@@ -302,6 +302,24 @@ describe.skipIf(skipReason !== undefined)(title, () => {
     }
   });
 
+  it('a state filter pushed to the kernel keeps the listeners for context: the services of -s established are the /proc reader’s', async () => {
+    const services = (s: Snapshot) =>
+      viewOf(s, { filter: { states: ['established'] } })
+        .groups.service.map((g) => `${g.direction} ${g.key} ${g.total}`)
+        .sort();
+    let nl: string[] = [];
+    let proc: string[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      nl = services(
+        readNetlinkSnapshot({ netns: pair.b.ns, kernel: false, states: new Set(['ESTABLISHED'] as const) }),
+      );
+      proc = services(await readLiveSnapshot({ netns: pair.b.ns, kernel: false }));
+      if (JSON.stringify(nl) === JSON.stringify(proc)) break;
+    }
+    expect(proc.some((g) => g.startsWith('in '))).toBe(true);
+    expect(nl).toEqual(proc);
+  });
+
   it('--ns-of and --netns enter the namespace without a process in it, and read its sysctls and counters', () => {
     const target = netlinkTarget({ netns: pair.b.ns });
     expect(target.nsPath).toBe(`/run/netns/${pair.b.ns}`);

@@ -69,7 +69,11 @@ export interface NetlinkSnapshotOptions {
   netns?: string | undefined;
   nsOf?: number | undefined;
   kernel?: boolean | undefined;
-  /** Ask the kernel for these states only (the `-s`/`-x` filter pushed down); the snapshot then holds only them. */
+  /**
+   * Ask the kernel for these states only (the `-s`/`-x` filter pushed down); the snapshot then holds only them and
+   * the listeners, which say which ports are served here (a service's direction). Listeners cost the kernel nothing
+   * much: they sit in their own small table, walked apart from the established one.
+   */
   states?: ReadonlySet<TcpState> | undefined;
   /** tcp_info and socket memory on every socket (`-i`). */
   info?: boolean | undefined;
@@ -234,7 +238,11 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
   try {
     const warnings: Warning[] = [];
     const takenAt = Date.now();
-    const dump: DumpOptions = { states: options.states, info: options.info, memory: options.info };
+    const states =
+      options.states === undefined || options.states.size === 0 || options.states.has('LISTEN')
+        ? options.states
+        : new Set([...options.states, 'LISTEN' as const]);
+    const dump: DumpOptions = { states, info: options.info, memory: options.info };
     const records = reader.dump(dump);
     const table = new RecordTable(records);
     const scan = scanRecords(records);
