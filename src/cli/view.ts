@@ -6,12 +6,12 @@ import { type SnapshotView, type ViewSpec, viewOf } from '../analysis/view.ts';
 import { diagnose } from '../diagnose/index.ts';
 import { UsageError } from '../errors.ts';
 import type { Finding } from '../model/finding.ts';
-import type { Snapshot } from '../model/snapshot.ts';
+import type { Snapshot, Socket } from '../model/snapshot.ts';
 import { colorsFor } from '../render/color.ts';
 import { renderFindings } from '../render/findings.ts';
 import { JsonByteWriter } from '../render/json-bytes.ts';
 import { JsonDocumentWriter } from '../render/json-document.ts';
-import { snapshotDocumentHead } from '../render/snapshot-json.ts';
+import { snapshotDocumentHead, writeSocketJson } from '../render/snapshot-json.ts';
 import { renderSnapshotText } from '../render/snapshot-text.ts';
 import { csvRows, listingCells, socketsCsv } from '../render/socket-rows.ts';
 import { renderTable } from '../render/table.ts';
@@ -165,13 +165,13 @@ export async function emitView(
     });
     // The sockets go last, one per line: still one valid JSON value, readable, and far cheaper than
     // pretty-printing 100k sockets (each on ~20 lines) into one 40 MB string. Each is built from the view's table
-    // as it is written (a netlink snapshot holds records, not objects), so none of them is kept.
+    // as it is written (a netlink snapshot's straight from its records, with no object), so none of them is kept.
     const table = view.table;
     const doc = new JsonDocumentWriter((chunk) => out.write(chunk));
     for (const [key, value] of Object.entries(head)) doc.field(key, value);
     doc.openArray('sockets', 'line');
     for (let i = 0; i < table.length; i++) {
-      doc.item(table.socket(i));
+      writeSocketJson(table, i, doc.lineItem());
       if (i % SLICE === SLICE - 1) await out.ready();
     }
     doc.closeArray();
@@ -180,20 +180,27 @@ export async function emitView(
     const table = view.table;
     const w = new JsonByteWriter((chunk) => out.write(chunk));
     for (let i = 0; i < table.length; i++) {
-      w.value(table.socket(i));
+      writeSocketJson(table, i, w);
       w.raw('\n');
       if (i % SLICE === SLICE - 1) await out.ready();
     }
     w.flush();
   } else if (options.csv) {
-    const sockets = view.sockets;
+    // A slice of sockets at a time from the table, none kept (view.sockets would build and keep all of them).
+    const table = view.table;
     out.write(socketsCsv([], names));
-    for (let i = 0; i < sockets.length; i += SLICE) {
-      out.write(csvRows(sockets.slice(i, i + SLICE), names));
+    for (let i = 0; i < table.length; i += SLICE) {
+      const slice: Socket[] = [];
+      for (let k = i; k < Math.min(i + SLICE, table.length); k++) slice.push(table.socket(k));
+      out.write(csvRows(slice, names));
       await out.ready();
     }
   } else if (options.listing) {
-    const rows = view.sockets.map((s) => listingCells(s, names, options.info === true));
+    // Every row is needed before the first (the columns' widths); the sockets are not.
+    const table = view.table;
+    const rows: string[][] = new Array(table.length);
+    for (let i = 0; i < table.length; i++)
+      rows[i] = listingCells(table.socket(i), names, options.info === true);
     await out.writeText(
       `${renderTable(rows, {
         head: ['State', 'Recv-Q', 'Send-Q', 'Local Address:Port', 'Peer Address:Port', 'Process / Timer'],

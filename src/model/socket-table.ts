@@ -46,6 +46,24 @@ export interface SocketTable {
    * most once per use, and keep what you build.
    */
   socket(i: number): Socket;
+  /**
+   * Optional: writes socket i as `JSON.stringify(socket(i))` would, byte for byte, straight from the source's own
+   * form (no object built). `--json` and `--ndjson` use it where a table has one (render/snapshot-json.ts).
+   */
+  writeJson?(i: number, out: JsonOut): void;
+}
+
+/** Where a table writes JSON (render/json-bytes.ts JsonByteWriter): syntax, strings and numbers as JSON.stringify. */
+export interface JsonOut {
+  /** ASCII text that needs no escaping (punctuation, a key, a pre-made fragment). */
+  raw(text: string): void;
+  string(text: string): void;
+  number(n: number): void;
+  /** Any plain value, as JSON.stringify writes it. */
+  value(value: unknown): void;
+  /** Room for `bytes` more bytes from `pos` in the buffer returned, to format into directly; then move `pos` on. */
+  reserve(bytes: number): Uint8Array;
+  pos: number;
 }
 
 /** The table interface over an array of sockets (what every source other than netlink has). */

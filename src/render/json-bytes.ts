@@ -19,7 +19,8 @@ const KEY_CACHE_LIMIT = 1024;
 export class JsonByteWriter {
   private readonly keys = new Map<string, Uint8Array>();
   private buf: Buffer;
-  private pos = 0;
+  /** Where the next byte goes in the buffer `reserve` returns (writers that format into it move it on). */
+  pos = 0;
   private readonly size: number;
   private readonly flushTo: (chunk: Buffer) => boolean | undefined;
 
@@ -47,6 +48,15 @@ export class JsonByteWriter {
       this.flush();
       if (bytes > this.buf.length) this.buf = Buffer.allocUnsafe(bytes);
     }
+  }
+
+  /**
+   * Room for `bytes` more bytes from `pos`, in the buffer returned: for a writer that formats straight into it and
+   * then sets `pos` past what it wrote (the buffer changes after any other call).
+   */
+  reserve(bytes: number): Uint8Array {
+    this.room(bytes);
+    return this.buf;
   }
 
   /** Text known to be ASCII JSON syntax (punctuation, indentation, a pre-made fragment). */
@@ -139,7 +149,8 @@ export class JsonByteWriter {
     this.pos = p;
   }
 
-  private number(n: number): void {
+  /** A number as JSON.stringify writes it (null when not finite). */
+  number(n: number): void {
     if (Number.isInteger(n) && n >= 0 && n <= 0x7fffffff) {
       this.room(10);
       const buf = this.buf;
@@ -157,7 +168,8 @@ export class JsonByteWriter {
     this.raw(Number.isFinite(n) ? String(n) : 'null');
   }
 
-  private string(s: string): void {
+  /** A string, quoted and escaped as JSON.stringify escapes it. */
+  string(s: string): void {
     // Worst case 6 bytes per UTF-16 unit (\uXXXX), plus the quotes.
     this.room(s.length * 6 + 2);
     const buf = this.buf;

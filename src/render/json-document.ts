@@ -45,16 +45,25 @@ export class JsonDocumentWriter {
   }
 
   item(value: unknown): void {
-    const separator = this.items++ === 0 ? '\n    ' : ',\n    ';
     if (this.layout === 'line') {
-      this.flush();
-      this.bytes ??= new JsonByteWriter((chunk) => this.write(chunk));
-      this.bytes.raw(separator);
-      this.bytes.value(value);
+      this.lineItem().value(value);
       return;
     }
+    const separator = this.items++ === 0 ? '\n    ' : ',\n    ';
     this.pending += `${separator}${indent(JSON.stringify(value, null, 2) ?? 'null', '    ')}`;
     if (this.pending.length >= this.flushAt) this.flush();
+  }
+
+  /**
+   * Starts the next item of a `line` array and returns the writer to write its one JSON value with (a writer that
+   * formats straight from its own data, as the netlink table's does).
+   */
+  lineItem(): JsonByteWriter {
+    if (this.layout !== 'line') throw new Error('lineItem(): the open array is not laid out by line');
+    this.flush();
+    this.bytes ??= new JsonByteWriter((chunk) => this.write(chunk));
+    this.bytes.raw(this.items++ === 0 ? '\n    ' : ',\n    ');
+    return this.bytes;
   }
 
   closeArray(): void {

@@ -3,7 +3,7 @@ import type { Summary } from '../analysis/summary.ts';
 import type { SnapshotView } from '../analysis/view.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot, Socket } from '../model/snapshot.ts';
-import { socketCount } from '../model/socket-table.ts';
+import { type JsonOut, type SocketTable, socketCount } from '../model/socket-table.ts';
 
 /** Version of the `--json` document; bumped only on incompatible changes (docs/json.md). */
 export const SNAPSHOT_SCHEMA = 'tcpstate.snapshot/1';
@@ -88,4 +88,13 @@ function documentOf(
     doc.filtered = { from: socketCount(snapshot), to: view.table.length };
   }
   return doc;
+}
+
+/**
+ * Socket i of a table as one JSON value, `JSON.stringify(table.socket(i))` byte for byte: from the table's own writer
+ * where it has one (the netlink records, no object built), else from the object.
+ */
+export function writeSocketJson(table: SocketTable, i: number, out: JsonOut): void {
+  if (table.writeJson !== undefined) table.writeJson(i, out);
+  else out.value(table.socket(i));
 }

@@ -15,8 +15,8 @@ import { stateFromLinuxCode, type TcpState } from '../../states/states.ts';
 export const LAYOUT_VERSION = 1;
 export const BASE_SIZE = 96;
 export const FULL_SIZE = 384;
-const MEM_OFF = 96;
-const INFO_OFF = 136;
+export const MEM_OFF = 96;
+export const INFO_OFF = 136;
 
 export const F_INFO = 1;
 export const F_SKMEMINFO = 2;
@@ -29,7 +29,7 @@ export const EXT_SKMEMINFO = 1 << 6;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 
-const TIMER_KINDS: readonly SocketTimer['kind'][] = ['off', 'on', 'keepalive', 'timewait', 'persist'];
+export const TIMER_KINDS: readonly SocketTimer['kind'][] = ['off', 'on', 'keepalive', 'timewait', 'persist'];
 
 /** Kernel state number of each state; SYN_RECEIVED is also 12 (TCP_NEW_SYN_RECV, request sockets). */
 const STATE_CODES: Record<TcpState, number[]> = {
@@ -57,7 +57,8 @@ export function statesMask(states: Iterable<TcpState> | undefined): number {
   return mask === 0 ? ALL_STATES_MASK : mask;
 }
 
-const STATE_BY_CODE: (TcpState | undefined)[] = [];
+/** State of each kernel state number below 16 (the rest, and unknown ones, are read as CLOSED). */
+export const STATE_BY_CODE: (TcpState | undefined)[] = [];
 for (let code = 0; code < 16; code++) STATE_BY_CODE.push(stateFromLinuxCode(code));
 
 /** One dump's records, read in place; `socket(i)` builds the model object only when asked. */
@@ -65,7 +66,8 @@ export class SockDiagRecords {
   readonly count: number;
   readonly stride: number;
   readonly bytes: Uint8Array;
-  private readonly u32: Uint32Array;
+  /** The same bytes as 32-bit words (host order, as the kernel wrote them). */
+  readonly u32: Uint32Array;
   private readonly view: DataView;
   private readonly v4Names = new Map<number, string>();
   private readonly v6Names = new Map<

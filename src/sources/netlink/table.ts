@@ -1,7 +1,8 @@
 import type { ProcessRef, Socket, TcpInfo } from '../../model/snapshot.ts';
-import type { SocketTable } from '../../model/socket-table.ts';
+import type { JsonOut, SocketTable } from '../../model/socket-table.ts';
 import type { TcpState } from '../../states/states.ts';
 import type { SocketOwners } from '../proc/processes.ts';
+import { writeRecordJson } from './record-json.ts';
 import type { SockDiagRecords } from './records.ts';
 
 /**
@@ -89,6 +90,11 @@ export class RecordTable implements SocketTable {
       if (processes !== undefined) socket.processes = processes;
     }
     return socket;
+  }
+
+  /** `JSON.stringify(this.socket(i))`, written from the record (record-json.ts). */
+  writeJson(i: number, out: JsonOut): void {
+    writeRecordJson(this, i, out);
   }
 }
 
