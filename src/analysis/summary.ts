@@ -1,5 +1,5 @@
 import type { Socket } from '../model/snapshot.ts';
-import { ArrayTable, type SocketTable } from '../model/socket-table.ts';
+import { type SocketTable, tableOf } from '../model/socket-table.ts';
 import { TCP_STATES, type TcpState } from '../states/states.ts';
 
 export type StateCounts = Record<TcpState, number>;
@@ -21,8 +21,9 @@ export interface Summary {
   byFamily: { inet: number; inet6: number };
 }
 
+/** The summary of a snapshot (or any `{ sockets }`), counted from its table: a netlink look builds no socket. */
 export function summarize(snapshot: { readonly sockets: readonly Socket[] }): Summary {
-  return summarizeTable(new ArrayTable(snapshot.sockets));
+  return summarizeTable(tableOf(snapshot));
 }
 
 /** The summary of a table's sockets (no object per socket). */

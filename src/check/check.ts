@@ -11,6 +11,7 @@ import {
 import { UsageError } from '../errors.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
+import { socketCount } from '../model/socket-table.ts';
 import { colorsFor } from '../render/color.ts';
 import { renderFindings } from '../render/findings.ts';
 import { type LiveSourceOptions, takeLiveSnapshot } from '../sources/live.ts';
@@ -93,10 +94,12 @@ export function checkSummary(
   const worst = worstSeverity(findings.filter((f) => f.severity !== 'info'));
   const status = worst === 'critical' ? 'CRITICAL' : worst === 'warning' ? 'WARNING' : 'OK';
   const alerting = findings.filter((f) => f.severity !== 'info');
+  // Counted from the snapshot's table: a netlink look builds no socket object for the line and its perfdata.
+  const total = socketCount(snapshot);
   const notes = findings.length - alerting.length;
   const text = alerting.length
     ? `${alerting.length} finding${alerting.length === 1 ? '' : 's'}: ${alerting.map((f) => f.title).join('; ')}`
-    : `${snapshot.sockets.length} TCP socket${snapshot.sockets.length === 1 ? '' : 's'}, nothing wrong${notes ? ` (${notes} note${notes === 1 ? '' : 's'})` : ''}`;
+    : `${total} TCP socket${total === 1 ? '' : 's'}, nothing wrong${notes ? ` (${notes} note${notes === 1 ? '' : 's'})` : ''}`;
   const summary = summarize(snapshot);
   // Nagios perfdata: label=value;warn;crit. Only CLOSE_WAIT has a host-level count threshold worth graphing.
   const limits: Partial<Record<string, string>> = thresholds

@@ -1,4 +1,5 @@
-import type { Snapshot } from '../model/snapshot.ts';
+import type { Snapshot, Socket } from '../model/snapshot.ts';
+import { tableOf } from '../model/socket-table.ts';
 
 /** A group of rules that could not run (or ran with less) because the source lacks some data. */
 export interface NotChecked {
@@ -64,15 +65,17 @@ export function notChecked(snapshot: Snapshot, previous?: Snapshot): NotChecked[
       needsZh: `net.ipv4.ip_local_port_range（假定为 ${snapshot.source.os ?? 'linux'} 的默认范围）`,
     });
   }
-  const withSockets = snapshot.sockets.length > 0;
-  if (withSockets && !snapshot.sockets.some((s) => s.processes !== undefined)) {
+  // Read from the table: only the listeners are built (for their backlogs).
+  const table = tableOf(snapshot);
+  if (table.length > 0 && !table.hasProcesses()) {
     out.push({
       rules: ['close-wait-leak', 'recv-queue-buildup', 'half-closed-held'],
       needs: `process owners (${snapshot.source.kind === 'proc' || snapshot.source.kind === 'netlink' ? 'run with -p, as root to see every process' : 'the source printed no PID/program column'}); findings name ports instead`,
       needsZh: `进程归属（${snapshot.source.kind === 'proc' || snapshot.source.kind === 'netlink' ? '加 -p 运行，以 root 身份才能看到所有进程' : '来源没有 PID/程序列'}）；诊断改用端口命名`,
     });
   }
-  const listeners = snapshot.sockets.filter((s) => s.state === 'LISTEN');
+  const listeners: Socket[] = [];
+  for (let i = 0; i < table.length; i++) if (table.state(i) === 'LISTEN') listeners.push(table.socket(i));
   if (listeners.length > 0 && listeners.every((l) => l.backlog === undefined)) {
     out.push({
       rules: ['accept-queue-full'],

@@ -163,8 +163,8 @@ export function tableBackedSnapshot(
 }
 
 /** The snapshot's sockets as a table: the source's own until `sockets` has been read, else one over the array. */
-export function tableOf(snapshot: Snapshot): SocketTable {
-  const backing = (snapshot as Backed)[TABLE];
+export function tableOf(snapshot: { readonly sockets: readonly Socket[] }): SocketTable {
+  const backing = (snapshot as Partial<Backed>)[TABLE];
   if (backing !== undefined && backing.built === undefined) return backing.table;
   return new ArrayTable(snapshot.sockets);
 }

@@ -1,6 +1,6 @@
-import { type Group, type GroupKey, groupBy } from '../analysis/groups.ts';
+import { type Group, type GroupKey, groupTable } from '../analysis/groups.ts';
 import { sortSockets } from '../analysis/sort.ts';
-import { type Summary, summarizeTable } from '../analysis/summary.ts';
+import { type Summary, summarize } from '../analysis/summary.ts';
 import { viewOfSockets } from '../analysis/view.ts';
 import type { Finding } from '../model/finding.ts';
 import type { Snapshot } from '../model/snapshot.ts';
@@ -63,7 +63,7 @@ export class LookTaker {
     const step = this.tracker.update(snapshot, snapshotCookies(snapshot));
     return {
       snapshot: snapshotWithoutSockets(snapshot),
-      summary: summarizeTable(tableOf(snapshot)),
+      summary: summarize(snapshot),
       findings,
       transitions: stepTransitions(step),
       ...this.oldest(snapshot),
@@ -148,7 +148,8 @@ export class SnapshotAnswers {
   }
 
   groups(by: GroupKey, top: number): Group[] {
-    return this.once(`groups:${by}`, () => groupBy(this.snapshot.sockets, by)).slice(0, top);
+    // From the table: the dashboard's top groups of a netlink look build no socket object.
+    return this.once(`groups:${by}`, () => groupTable(tableOf(this.snapshot), by)).slice(0, top);
   }
 }
 

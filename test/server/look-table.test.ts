@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from '../../src/model/snapshot.ts';
 import { ArrayTable, tableOf } from '../../src/model/socket-table.ts';
-import { LookTaker } from '../../src/server/look.ts';
+import { LookTaker, SnapshotAnswers } from '../../src/server/look.ts';
 import { takeLiveSnapshot } from '../../src/sources/live.ts';
 import { netlinkUnavailableReason } from '../../src/sources/netlink/reader.ts';
 import { KernelEntryTimes } from '../../src/track/kernel-ages.ts';
@@ -69,6 +69,14 @@ describe.skipIf(missing !== undefined || !canUseNetns)(
         expect(look.summary.byState.ESTABLISHED).toBe(16);
         expect(look.oldestKind.ESTABLISHED).toBe('bound');
         builds.push(built);
+        // The dashboard's top groups are counted from the table too.
+        const services = new SnapshotAnswers(snapshot, []).groups('service', 10);
+        // Port 7070 served here (the listener and 8 accepted) and used as a client (8).
+        expect(services.map((g) => [g.key, g.total])).toEqual([
+          ['7070', 9],
+          ['7070', 8],
+        ]);
+        expect(built).toBe(builds.at(-1));
       }
       // The first look builds the listener (its key); the second, of the same connections, builds nothing.
       expect(builds).toEqual([1, 0]);
