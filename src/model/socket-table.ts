@@ -200,3 +200,67 @@ export function snapshotWithoutSockets(snapshot: Snapshot): Omit<Snapshot, 'sock
 export function socketCount(snapshot: Snapshot): number {
   return tableOf(snapshot).length;
 }
+
+/**
+ * Some rows of a table, read in place (a filtered look: watch's `-f close-wait` or `:8080`): row j is `base` row
+ * `rows[j]`, so counting and grouping the rows a filter keeps builds no socket object either.
+ */
+export class RowsTable implements SocketTable {
+  readonly base: SocketTable;
+  readonly rows: readonly number[];
+  constructor(base: SocketTable, rows: readonly number[]) {
+    this.base = base;
+    this.rows = rows;
+  }
+  /** The rows of `table` that `keep` accepts (it reads the table: nothing built). */
+  static where(table: SocketTable, keep: (table: SocketTable, i: number) => boolean): RowsTable {
+    const rows: number[] = [];
+    for (let i = 0; i < table.length; i++) if (keep(table, i)) rows.push(i);
+    return new RowsTable(table, rows);
+  }
+  get length(): number {
+    return this.rows.length;
+  }
+  state(i: number): TcpState {
+    return this.base.state(this.rows[i]!);
+  }
+  family(i: number): Family {
+    return this.base.family(this.rows[i]!);
+  }
+  localPort(i: number): number | undefined {
+    return this.base.localPort(this.rows[i]!);
+  }
+  remotePort(i: number): number | undefined {
+    return this.base.remotePort(this.rows[i]!);
+  }
+  localAddress(i: number): string {
+    return this.base.localAddress(this.rows[i]!);
+  }
+  remoteAddress(i: number): string {
+    return this.base.remoteAddress(this.rows[i]!);
+  }
+  recvQ(i: number): number | undefined {
+    return this.base.recvQ(this.rows[i]!);
+  }
+  sendQ(i: number): number | undefined {
+    return this.base.sendQ(this.rows[i]!);
+  }
+  inode(i: number): number | undefined {
+    return this.base.inode(this.rows[i]!);
+  }
+  processes(i: number): ProcessRef[] | undefined {
+    return this.base.processes(this.rows[i]!);
+  }
+  hasProcesses(): boolean {
+    return this.rows.some((r) => this.base.processes(r) !== undefined);
+  }
+  cgroupId(i: number): number | undefined {
+    return this.base.cgroupId(this.rows[i]!);
+  }
+  cgroup(i: number): string | undefined {
+    return this.base.cgroup(this.rows[i]!);
+  }
+  socket(i: number): Socket {
+    return this.base.socket(this.rows[i]!);
+  }
+}

@@ -2,13 +2,12 @@ import { emitKeypressEvents } from 'node:readline';
 import type { Command } from '@commander-js/extra-typings';
 import logUpdate from 'log-update';
 import { formatEndpoint } from '../../analysis/address.ts';
-import { applyFilter } from '../../analysis/filter.ts';
 import { groupTable, processLabel } from '../../analysis/groups.ts';
 import { emptyCounts, type StateCounts } from '../../analysis/summary.ts';
 import type { AgeOptions } from '../../diagnose/age.ts';
 import { isTcpstateError, UsageError } from '../../errors.ts';
-import type { Snapshot, Socket } from '../../model/snapshot.ts';
-import { ArrayTable, tableOf } from '../../model/socket-table.ts';
+import type { Snapshot } from '../../model/snapshot.ts';
+import { RowsTable, tableOf } from '../../model/socket-table.ts';
 import { colorsFor } from '../../render/color.ts';
 import {
   renderWatchLine,
@@ -30,6 +29,7 @@ import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
 import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 import { Ticker } from '../ticker.ts';
+import { parseWatchFilter } from '../watch-filter.ts';
 
 interface WatchOptions extends LiveSourceOptions {
   trace?: TraceMode;
@@ -73,16 +73,6 @@ Examples:
   command.action((_options, cmd) =>
     runAction(() => watch((cmd as unknown as { opts(): WatchOptions }).opts(), defaultDiagnosis)),
   );
-}
-
-/** A filter typed by the user: a state or group word, or a port (`:8080` or `8080`). */
-function filterPredicate(text: string): ((s: Socket) => boolean) | undefined {
-  const word = text.trim();
-  if (!word) return undefined;
-  const port = word.match(/^:?(\d{1,5})$/);
-  if (port) return (s) => applyFilter([s], { ports: [Number(port[1])] }).length === 1;
-  applyFilter([], { states: [word] }); // throws a UsageError naming the word when it is no state
-  return (s) => applyFilter([s], { states: [word] }).length === 1;
 }
 
 const QUIET_STATES: ReadonlySet<TcpState> = new Set(['LISTEN']);
@@ -131,7 +121,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
   const history = new Map<TcpState, number[]>();
   let previousCounts: StateCounts | undefined;
   let previous: Snapshot | undefined;
-  let predicate = options.filter ? filterPredicate(options.filter) : undefined;
+  let filter = options.filter ? parseWatchFilter(options.filter) : undefined;
   let model: WatchModel | undefined;
   const ui = {
     paused: false,
@@ -168,8 +158,10 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
     tracker.update(snapshot, snapshotCookies(snapshot));
     const findings = diagnose(snapshot, previous);
     previous = snapshot;
-    // Unfiltered, the look is counted and grouped from its table (netlink records in place): no object per socket.
-    const shown = predicate ? new ArrayTable(snapshot.sockets.filter(predicate)) : tableOf(snapshot);
+    // The look is counted and grouped from its table (netlink records in place), filtered or not: no object per
+    // socket.
+    const table = tableOf(snapshot);
+    const shown = filter ? RowsTable.where(table, filter.row) : table;
     const counts = emptyCounts();
     for (let i = 0; i < shown.length; i++) counts[shown.state(i)]++;
     const change = emptyCounts();
@@ -182,7 +174,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
     }
     previousCounts = counts;
     const tracked: TrackedConnection[] = [];
-    for (const t of tracker.current()) if (!predicate || predicate(t.socket)) tracked.push(t);
+    for (const t of tracker.current()) if (!filter || filter.connection(t)) tracked.push(t);
     const perState = oldestPerState(tracked, snapshot.takenAt, 8, ageOf);
     const oldest: WatchModel['oldest'] = [];
     const statesByAge = [...perState.entries()]
@@ -243,7 +235,7 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
     if (ui.prompt !== undefined) {
       if (key?.name === 'return' || key?.name === 'enter') {
         try {
-          predicate = filterPredicate(ui.prompt);
+          filter = parseWatchFilter(ui.prompt);
           ui.filter = ui.prompt.trim() || undefined;
           ui.message = undefined;
           // The sparklines and changes were of other sockets: start them again from the next look.
