@@ -71,8 +71,8 @@ export function applyFilter<T extends Socket>(sockets: readonly T[], options: Fi
 
 // ---- expression parser --------------------------------------------------------------------------------------
 
-type Comparison = '=' | '!=' | '<' | '<=' | '>' | '>=';
-const OPERATORS: Record<string, Comparison> = {
+export type Comparison = '=' | '!=' | '<' | '<=' | '>' | '>=';
+export const OPERATORS: Record<string, Comparison> = {
   '=': '=',
   '==': '=',
   eq: '=',
@@ -89,7 +89,7 @@ const OPERATORS: Record<string, Comparison> = {
   ge: '>=',
 };
 
-function tokenize(text: string): string[] {
+export function tokenize(text: string): string[] {
   return text.match(/\(|\)|!=|==|>=|<=|=|<|>|!|[^\s()!=<>]+/g) ?? [];
 }
 

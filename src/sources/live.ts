@@ -34,6 +34,8 @@ export interface LiveSourceOptions {
    * The /proc reader reads everything and leaves the filtering to the view.
    */
   states?: ReadonlySet<TcpState> | undefined;
+  /** A port filter the netlink reader hands the kernel (netlink/bytecode.ts); the view filters as before. */
+  bytecode?: Uint8Array | undefined;
   /** A netlink reader kept open across looks (watch, serve); its namespace must be the one asked for. */
   netlinkReader?: SockDiagReader | undefined;
 }
@@ -88,6 +90,7 @@ export async function takeLiveSnapshot(options: LiveSourceOptions = {}): Promise
     kernel: options.kernel,
     info: options.info,
     states: options.states,
+    bytecode: options.bytecode,
     reader: options.netlinkReader,
   });
 }

@@ -1,6 +1,7 @@
 import { type Command, Option } from '@commander-js/extra-typings';
 import { expandStates } from '../../analysis/filter.ts';
 import { type LiveSourceOptions, takeLiveSnapshot } from '../../sources/live.ts';
+import { filterBytecode } from '../../sources/netlink/bytecode.ts';
 import { EXPLAIN_LANGS, type Lang } from '../../states/explain/types.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import { parseDuration } from '../duration.ts';
@@ -45,7 +46,12 @@ export function registerSnapshot(program: Command): void {
           ? undefined
           : parseDuration(options.interval, '--interval', { timer: true });
       // -s/-x go to the kernel with the netlink reader: `-s close-wait` among 100k sockets reads a handful.
-      const live: LiveSourceOptions = { ...options, states: pushedStates(options) };
+      // --port and the port conditions of -f go as a bytecode program the kernel runs on each socket (as ss does).
+      const live: LiveSourceOptions = {
+        ...options,
+        states: pushedStates(options),
+        bytecode: filterBytecode({ ports: options.port, expression: options.filter }),
+      };
       let previous: Awaited<ReturnType<typeof takeLiveSnapshot>> | undefined;
       if (intervalMs !== undefined) {
         previous = await takeLiveSnapshot(live);

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { SourceError, UsageError } from '../../errors.ts';
 import type { KernelContext, Snapshot, TcpInfo, Warning } from '../../model/snapshot.ts';
 import { inTableOrder, tableBackedSnapshot } from '../../model/socket-table.ts';
-import type { TcpState } from '../../states/states.ts';
+import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import {
   cleanSysctl,
   GLOBAL_SYSCTLS,
@@ -19,7 +19,7 @@ import { ownersNote, readSocketOwners } from '../proc/processes.ts';
 import { loadSockDiag } from './addon.ts';
 import { CgroupPaths } from './cgroups.ts';
 import { type DumpOptions, SockDiagReader } from './reader.ts';
-import type { SockDiagRecords } from './records.ts';
+import { SockDiagRecords } from './records.ts';
 import { attachTableOwners, RecordTable } from './table.ts';
 
 /** Where a netlink read looks: our namespace, or one given by an nsfs path (no process needed inside it). */
@@ -77,6 +77,12 @@ export interface NetlinkSnapshotOptions {
   states?: ReadonlySet<TcpState> | undefined;
   /** tcp_info and socket memory on every socket (`-i`). */
   info?: boolean | undefined;
+  /**
+   * A port filter for the kernel to run on each socket (bytecode.ts `filterBytecode`): only the sockets it keeps,
+   * and every listener (the context of the view: which ports are served here), are read. A superset of what the
+   * view's filter keeps: the view still filters. Where the kernel refuses it, everything is read.
+   */
+  bytecode?: Uint8Array | undefined;
   /** A reader to reuse (watch, serve); otherwise one is opened and closed here. */
   reader?: SockDiagReader | undefined;
 }
@@ -154,6 +160,54 @@ function addCloseWaitInfo(
     if (info !== undefined) byCookie.set(withInfo.cookie(i), info);
   }
   table.closeWaitInfo = byCookie;
+}
+
+const EINVAL = 22;
+
+/**
+ * The dump with a bytecode filter: every listener (a listeners-only dump walks only their small table), then the
+ * other sockets the kernel's filter keeps, merged in the order one unfiltered dump gives (per family, listeners
+ * first). Undefined when the kernel refuses the program, so the caller reads everything instead.
+ */
+function dumpFiltered(
+  reader: SockDiagReader,
+  dump: DumpOptions,
+  bytecode: Uint8Array,
+  warnings: Warning[],
+): SockDiagRecords | undefined {
+  const asked = dump.states === undefined || [...dump.states].length === 0 ? TCP_STATES : [...dump.states];
+  const others = asked.filter((s) => s !== 'LISTEN');
+  const listeners = reader.dump({ ...dump, states: ['LISTEN'] });
+  if (others.length === 0) return listeners;
+  let matched: SockDiagRecords;
+  try {
+    matched = reader.dump({ ...dump, states: others, bytecode });
+  } catch (error) {
+    if ((error as { cause?: { errno?: number } }).cause?.errno !== EINVAL) throw error;
+    warnings.push({
+      message: 'the kernel refused the port filter (bytecode); every socket was read instead',
+    });
+    return undefined;
+  }
+  return mergeByFamily(listeners, matched);
+}
+
+/** Records of `a` and `b` (each AF_INET first) as AF_INET of a, of b, then AF_INET6 of a, of b. */
+function mergeByFamily(a: SockDiagRecords, b: SockDiagRecords): SockDiagRecords {
+  const stride = a.stride;
+  const firstV6 = (r: SockDiagRecords) => {
+    let i = 0;
+    while (i < r.count && r.family(i) === 'inet') i++;
+    return i * stride;
+  };
+  const a4 = firstV6(a);
+  const b4 = firstV6(b);
+  const out = new Uint8Array(a.bytes.byteLength + b.bytes.byteLength);
+  out.set(a.bytes.subarray(0, a4), 0);
+  out.set(b.bytes.subarray(0, b4), a4);
+  out.set(a.bytes.subarray(a4), a4 + b4);
+  out.set(b.bytes.subarray(b4), a.bytes.byteLength + b4);
+  return new SockDiagRecords(out.buffer, stride);
 }
 
 const cgroupPaths = new CgroupPaths();
@@ -243,7 +297,8 @@ export function readNetlink(options: NetlinkSnapshotOptions = {}): NetlinkRead {
         ? options.states
         : new Set([...options.states, 'LISTEN' as const]);
     const dump: DumpOptions = { states, info: options.info, memory: options.info };
-    const records = reader.dump(dump);
+    const records =
+      (options.bytecode && dumpFiltered(reader, dump, options.bytecode, warnings)) || reader.dump(dump);
     const table = new RecordTable(records);
     const scan = scanRecords(records);
     if (!options.info && scan.closeWait.length > 0) addCloseWaitInfo(reader, records, table, scan.closeWait);
