@@ -14,7 +14,7 @@ import { JsonDocumentWriter } from '../render/json-document.ts';
 import { snapshotDocumentHead, writeSocketJson } from '../render/snapshot-json.ts';
 import { renderSnapshotText } from '../render/snapshot-text.ts';
 import { csvRows, listingCells, socketsCsv } from '../render/socket-rows.ts';
-import { renderTable } from '../render/table.ts';
+import { PlainTable } from '../render/table.ts';
 import type { Lang } from '../states/explain/types.ts';
 import { NAME_STYLES, type NameStyle } from '../states/states.ts';
 import { addFilterOptions, positiveInt } from './filter-options.ts';
@@ -196,18 +196,22 @@ export async function emitView(
       await out.ready();
     }
   } else if (options.listing) {
-    // Every row is needed before the first (the columns' widths); the sockets are not.
+    // Two passes over the table: the columns' widths, then the rows a slice at a time. Each row's cells are made
+    // twice rather than all of them kept: at 100k sockets holding them cost more in garbage collection than making
+    // them, and the memory would grow with the table.
     const table = view.table;
-    const rows: string[][] = new Array(table.length);
-    for (let i = 0; i < table.length; i++)
-      rows[i] = listingCells(table.socket(i), names, options.info === true);
-    await out.writeText(
-      `${renderTable(rows, {
-        head: ['State', 'Recv-Q', 'Send-Q', 'Local Address:Port', 'Peer Address:Port', 'Process / Timer'],
-        align: ['left', 'right', 'right', 'left', 'left', 'left'],
-        plain: true,
-      })}\n`,
-    );
+    const info = options.info === true;
+    const head = ['State', 'Recv-Q', 'Send-Q', 'Local Address:Port', 'Peer Address:Port', 'Process / Timer'];
+    const layout = new PlainTable({ head, align: ['left', 'right', 'right', 'left', 'left', 'left'] });
+    for (let i = 0; i < table.length; i++) layout.measure(listingCells(table.socket(i), names, info));
+    out.write(`${layout.line(head)}\n`);
+    for (let i = 0; i < table.length; i += SLICE) {
+      let text = '';
+      const end = Math.min(i + SLICE, table.length);
+      for (let k = i; k < end; k++) text += `${layout.line(listingCells(table.socket(k), names, info))}\n`;
+      out.write(text);
+      await out.ready();
+    }
   } else {
     await out.writeText(
       renderSnapshotText(view, {

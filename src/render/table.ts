@@ -35,29 +35,55 @@ export function renderTable(
 // Visible width: ANSI colour codes take no room on screen.
 const ANSI = /\x1b\[[0-9;]*m/g;
 export function visibleWidth(text: string): number {
-  return text.replace(ANSI, '').length;
+  return text.indexOf('\x1b') === -1 ? text.length : text.replace(ANSI, '').length;
 }
 
-function renderPlain(rows: ReadonlyArray<ReadonlyArray<string | number>>, options: TableOptions): string {
-  const all = [options.head, ...rows.map((r) => r.map(String))];
-  // A loop, not Math.max(...column): spreading 125,000 rows into arguments overflows the stack.
-  const widths = options.head.map(() => 0);
-  for (const row of all) {
+/**
+ * A plain table laid out in two passes: `measure` every row, then `line` each (the same rows, in any order), so a
+ * long listing can be written a slice at a time without holding its rows. Columns are padded to their widest cell,
+ * two spaces apart, trailing blanks trimmed; each cell is measured once per pass and each row written as one string.
+ */
+export class PlainTable {
+  private readonly widths: number[];
+  private readonly right: boolean[];
+  private readonly pads: string[] = [''];
+
+  constructor(options: TableOptions) {
+    this.widths = options.head.map((h) => visibleWidth(h));
+    this.right = options.head.map((_, i) => options.align?.[i] === 'right');
+  }
+
+  measure(row: ReadonlyArray<string | number>): void {
+    const widths = this.widths;
     for (let i = 0; i < widths.length; i++) {
       const w = visibleWidth(String(row[i] ?? ''));
       if (w > widths[i]!) widths[i] = w;
     }
   }
-  return all
-    .map((row) =>
-      row
-        .map((cell, i) => {
-          const text = String(cell);
-          const pad = ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleWidth(text)));
-          return options.align?.[i] === 'right' ? pad + text : text + pad;
-        })
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+
+  line(row: ReadonlyArray<string | number>): string {
+    let text = '';
+    for (let i = 0; i < row.length; i++) {
+      const cell = String(row[i]);
+      const fill = this.pad((this.widths[i] ?? 0) - visibleWidth(cell));
+      if (i > 0) text += '  ';
+      text += this.right[i] ? fill + cell : cell + fill;
+    }
+    return text.trimEnd();
+  }
+
+  private pad(n: number): string {
+    if (n <= 0) return '';
+    for (let k = this.pads.length; k <= n; k++) this.pads.push(' '.repeat(k));
+    return this.pads[n]!;
+  }
+}
+
+function renderPlain(rows: ReadonlyArray<ReadonlyArray<string | number>>, options: TableOptions): string {
+  const table = new PlainTable(options);
+  for (const row of rows) table.measure(row);
+  const lines: string[] = new Array(rows.length + 1);
+  lines[0] = table.line(options.head);
+  for (let r = 0; r < rows.length; r++) lines[r + 1] = table.line(rows[r]!);
+  return lines.join('\n');
 }
