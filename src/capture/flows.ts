@@ -12,6 +12,8 @@
  */
 import { type Anomaly, type Connection, newConnection, newSide, type Side } from './conn.ts';
 import {
+  B_TR,
+  BLOCK,
   CONN_DOUBLES_STRIDE as CD,
   CD_LAST,
   CD_START,
@@ -30,19 +32,18 @@ import {
   CI_ORIG,
   CONN_RICH,
   D_TR,
-  D_W0,
-  D_W1,
-  D_W2,
-  D_W3,
   HIST_INLINE,
   I_PORT,
-  I_TR,
   I_TR_LEN,
   SIDE_DOUBLES_STRIDE as SD,
   SIDE_INTS_STRIDE as SI,
   SIDE_RICH,
   TEMPLATE,
   TR_INLINE,
+  U_W0,
+  U_W1,
+  U_W2,
+  U_W3,
 } from './layout.ts';
 
 const HIST_CACHE_MAX = 4096;
@@ -52,9 +53,13 @@ const KIND_MIDSTREAM = 1;
 const KIND_ONE_SIDED = 2;
 
 export class FlowStore {
-  /** The records, as doubles (D_*, CD_* offsets) and as 32-bit integers (I_*, CI_*), and as bytes (letters). */
+  /**
+   * The records, as doubles (D_*, CD_* offsets), as 32-bit integers (I_*, CI_*) and unsigned ones (U_*, with the
+   * integers' stride), and as bytes (letters, state-history states).
+   */
   f64: Float64Array<ArrayBuffer>;
   i32: Int32Array<ArrayBuffer>;
+  u32: Uint32Array<ArrayBuffer>;
   private bytes: Uint8Array<ArrayBuffer>;
   /** Anomalies noted while the connection is live, by slot. */
   readonly anomalies: Array<Anomaly[] | undefined> = [];
@@ -72,6 +77,7 @@ export class FlowStore {
   constructor(capacity = 4096) {
     this.f64 = new Float64Array(0);
     this.i32 = new Int32Array(0);
+    this.u32 = new Uint32Array(0);
     this.bytes = new Uint8Array(0);
     this.free = new Int32Array(0);
     try {
@@ -107,19 +113,20 @@ export class FlowStore {
     const sd = this.f64;
     const d = c * CD;
     sd.set(TEMPLATE, d);
-    sd[d + D_W0] = src[0]!;
-    sd[d + D_W1] = src[1]!;
-    sd[d + D_W2] = src[2]!;
-    sd[d + D_W3] = src[3]!;
-    sd[d + SD + D_W0] = dst[0]!;
-    sd[d + SD + D_W1] = dst[1]!;
-    sd[d + SD + D_W2] = dst[2]!;
-    sd[d + SD + D_W3] = dst[3]!;
     sd[d + CD_START] = t;
     sd[d + CD_LAST] = t;
     sd[d + CD_Z_LAST] = t;
     const si = this.i32;
     const i = c * CI;
+    const su = this.u32;
+    su[i + U_W0] = src[0]!;
+    su[i + U_W1] = src[1]!;
+    su[i + U_W2] = src[2]!;
+    su[i + U_W3] = src[3]!;
+    su[i + SI + U_W0] = dst[0]!;
+    su[i + SI + U_W1] = dst[1]!;
+    su[i + SI + U_W2] = dst[2]!;
+    su[i + SI + U_W3] = dst[3]!;
     si[i + I_PORT] = sport;
     si[i + SI + I_PORT] = dport;
     si[i + CI_ID] = id;
@@ -144,6 +151,7 @@ export class FlowStore {
     new Float64Array(next).set(this.f64);
     this.f64 = new Float64Array(next);
     this.i32 = new Int32Array(next);
+    this.u32 = new Uint32Array(next);
     this.bytes = new Uint8Array(next);
     const free = new Int32Array(capacity);
     free.set(this.free);
@@ -185,7 +193,7 @@ export class FlowStore {
   }
 
   trState(s: number, k: number): number {
-    if (k < TR_INLINE) return this.i32[s * SI + I_TR + k]!;
+    if (k < TR_INLINE) return this.bytes[s * BLOCK + B_TR + k]!;
     return this.trMore.get(s)![2 * (k - TR_INLINE)]!;
   }
 
@@ -195,14 +203,14 @@ export class FlowStore {
   }
 
   trSetState(s: number, k: number, state: number): void {
-    if (k < TR_INLINE) this.i32[s * SI + I_TR + k] = state;
+    if (k < TR_INLINE) this.bytes[s * BLOCK + B_TR + k] = state;
     else this.trMore.get(s)![2 * (k - TR_INLINE)] = state;
   }
 
   trPush(s: number, state: number, t: number): void {
     const k = this.i32[s * SI + I_TR_LEN]!;
     if (k < TR_INLINE) {
-      this.i32[s * SI + I_TR + k] = state;
+      this.bytes[s * BLOCK + B_TR + k] = state;
       this.f64[s * SD + D_TR + k] = t;
     } else {
       let more = this.trMore.get(s);

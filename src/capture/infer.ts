@@ -16,10 +16,7 @@ import {
   CD_RTT_SYN_ACK_TO_ACK,
   CD_SYN_ACK_AT,
   CONN_DOUBLES_STRIDE,
-  D_ACK_NO,
-  D_FIN_ACK,
   D_FIRST_SYN_AT,
-  D_ISN,
   D_PKTS,
   D_RST_AT,
   D_TIME_WAIT_AT,
@@ -33,6 +30,9 @@ import {
   I_SENT_FIN,
   SIDE_DOUBLES_STRIDE as SD,
   SIDE_INTS_STRIDE as SI,
+  U_ACK_NO,
+  U_FIN_ACK,
+  U_ISN,
 } from './layout.ts';
 import { isRfcMove } from './transitions.ts';
 import { seqDelta } from './zeek.ts';
@@ -54,14 +54,27 @@ function enter(st: FlowStore, s: number, state: number, t: number): void {
   st.trPush(s, state, t);
 }
 
-/** Sets the first known state of a side (assumed, not observed). */
-function begin(st: FlowStore, s: number, state: number, t: number, assumed: boolean): void {
+// The per-segment moves take the segment and read its time themselves: a double passed to a call V8 does not
+// inline is boxed, an allocation per call, and inferSegment is too large for all of its calls to be inlined. The
+// *At forms, for a time other than the segment's, are for the rarer moves.
+
+/** Sets the first known state of a side (assumed, not observed), at the segment's time. */
+function begin(st: FlowStore, s: number, state: number, seg: DecodedSegment, assumed: boolean): void {
+  beginAt(st, s, state, seg.ts, assumed);
+}
+
+function beginAt(st: FlowStore, s: number, state: number, t: number, assumed: boolean): void {
   enter(st, s, state, t);
   st.i32[s * SI + I_ASSUMED_START] = assumed ? 1 : 0;
 }
 
+/** Applies `event` to side `s` at the segment's time if the state machine moves it (see applyAt). */
+function apply(st: FlowStore, c: number, s: number, event: number, seg: DecodedSegment): boolean {
+  return applyAt(st, c, s, event, seg.ts);
+}
+
 /** Applies `event` to side `s` at time t if the state machine moves it; validates against the RFC table. */
-function apply(st: FlowStore, c: number, s: number, event: number, t: number): boolean {
+function applyAt(st: FlowStore, c: number, s: number, event: number, t: number): boolean {
   const from = rfcOf(st, s);
   if (from < 0) return false;
   const toIndex = nextStateIndex(from, event);
@@ -78,6 +91,14 @@ function apply(st: FlowStore, c: number, s: number, event: number, t: number): b
   enter(st, s, toIndex, t);
   if (toIndex === S.TIME_WAIT) st.f64[s * SD + D_TIME_WAIT_AT] = t;
   return true;
+}
+
+/**
+ * Whether side s is in TIME_WAIT, the one state settle() acts on. Callers outside the per-segment path ask first:
+ * a call to settle boxes its time argument even when there is nothing to settle.
+ */
+export function inTimeWait(st: FlowStore, s: number): boolean {
+  return st.i32[s * SI + I_RFC] === S.TIME_WAIT;
 }
 
 /** Lets timers run until `now`: TIME_WAIT ends after the configured length. */
@@ -109,9 +130,8 @@ export function cutTimeWait(st: FlowStore, c: number, s: number, t: number): num
  */
 export function noteAck(st: FlowStore, x: number, seg: DecodedSegment): void {
   const xi = x * SI;
-  const xd = x * SD;
-  if (!st.i32[xi + I_ACKED] || seqDelta(seg.ack, st.f64[xd + D_ACK_NO]!) > 0) {
-    st.f64[xd + D_ACK_NO] = seg.ack;
+  if (!st.i32[xi + I_ACKED] || seqDelta(seg.ack, st.u32[xi + U_ACK_NO]!) > 0) {
+    st.u32[xi + U_ACK_NO] = seg.ack;
     st.i32[xi + I_ACKED] = 1;
   }
 }
@@ -132,6 +152,7 @@ export function inferSegment(
   const fin = (flags & TCP_FIN) !== 0;
   const rst = (flags & TCP_RST) !== 0;
   const si = st.i32;
+  const su = st.u32;
   const sd = st.f64;
   const xi = x * SI;
   const yi = y * SI;
@@ -143,21 +164,21 @@ export function inferSegment(
   // First sight of X: what state must it have been in to send this?
   if (si[xi + I_RFC]! < 0) {
     if (syn && !ack) {
-      begin(st, x, S.CLOSED, t, true);
-      apply(st, c, x, EV.SEND_SYN, t);
-      if (si[yi + I_RFC]! < 0) begin(st, y, S.LISTEN, t, true);
+      begin(st, x, S.CLOSED, seg, true);
+      apply(st, c, x, EV.SEND_SYN, seg);
+      if (si[yi + I_RFC]! < 0) begin(st, y, S.LISTEN, seg, true);
     } else if (syn && ack) {
       // Passive side answering: it was listening and received the SYN (when we saw it, if we did).
       const synAt = sd[yd + D_FIRST_SYN_AT]!;
-      begin(st, x, S.LISTEN, Number.isNaN(synAt) ? t : synAt, true);
-      if (si[yi + I_RFC]! < 0) begin(st, y, S.SYN_SENT, t, true);
+      beginAt(st, x, S.LISTEN, Number.isNaN(synAt) ? t : synAt, true);
+      if (si[yi + I_RFC]! < 0) begin(st, y, S.SYN_SENT, seg, true);
     } else if (rst && si[yi + I_RFC] === S.SYN_SENT) {
       // A RST answering a SYN: nothing listens on that port.
       st.trTruncate(x, 0);
-      begin(st, x, S.CLOSED, t, true);
+      begin(st, x, S.CLOSED, seg, true);
     } else {
-      begin(st, x, S.ESTABLISHED, t, true);
-      if (si[yi + I_RFC]! < 0) begin(st, y, S.ESTABLISHED, t, true);
+      begin(st, x, S.ESTABLISHED, seg, true);
+      if (si[yi + I_RFC]! < 0) begin(st, y, S.ESTABLISHED, seg, true);
       if (!syn && !st.has(c, 'midstream')) {
         st.note(c, {
           kind: 'midstream',
@@ -167,20 +188,20 @@ export function inferSegment(
       }
     }
   } else if (si[yi + I_RFC]! < 0) {
-    begin(st, y, syn && ack ? S.SYN_SENT : S.ESTABLISHED, t, true);
+    begin(st, y, syn && ack ? S.SYN_SENT : S.ESTABLISHED, seg, true);
   }
 
   if (syn) {
     if (!si[xi + I_HAS_ISN]) {
-      sd[xd + D_ISN] = seg.seq;
+      su[xi + U_ISN] = seg.seq;
       si[xi + I_HAS_ISN] = 1;
     }
     if (!ack) {
       if (si[xi + I_RFC] === S.LISTEN && si[yi + I_RFC] === S.SYN_SENT) {
         // Both sides sent a SYN: simultaneous open.
-        apply(st, c, x, EV.SEND_SYN, t);
-        apply(st, c, x, EV.RCV_SYN, t);
-        apply(st, c, y, EV.RCV_SYN, t);
+        apply(st, c, x, EV.SEND_SYN, seg);
+        apply(st, c, x, EV.RCV_SYN, seg);
+        apply(st, c, y, EV.RCV_SYN, seg);
         st.note(c, {
           kind: 'simultaneous-open',
           at: t,
@@ -191,18 +212,18 @@ export function inferSegment(
       // SYN-ACK: X received the SYN (at the SYN's time, if we saw it) and answers.
       const synAt = sd[yd + D_FIRST_SYN_AT]!;
       const xSince = st.trLen(x) > 0 ? st.trTime(x, 0) : t;
-      apply(st, c, x, EV.RCV_SYN, Number.isNaN(synAt) ? t : Math.max(synAt, xSince));
-      if (si[yi + I_RFC] === S.SYN_SENT && (!si[yi + I_HAS_ISN] || seg.ack === (sd[yd + D_ISN]! + 1) >>> 0))
-        apply(st, c, y, EV.RCV_SYN_ACK, t);
-      else if (si[yi + I_RFC] === S.SYN_RECEIVED) apply(st, c, y, EV.RCV_ACK_OF_SYN, t);
+      applyAt(st, c, x, EV.RCV_SYN, Number.isNaN(synAt) ? t : Math.max(synAt, xSince));
+      if (si[yi + I_RFC] === S.SYN_SENT && (!si[yi + I_HAS_ISN] || seg.ack === (su[yi + U_ISN]! + 1) >>> 0))
+        apply(st, c, y, EV.RCV_SYN_ACK, seg);
+      else if (si[yi + I_RFC] === S.SYN_RECEIVED) apply(st, c, y, EV.RCV_ACK_OF_SYN, seg);
     }
   }
 
   if (ack && !rst) {
     if (si[xi + I_RFC] === S.SYN_SENT && !syn) {
       // X acknowledges without our having seen the SYN-ACK: it got one (one-sided capture).
-      apply(st, c, y, EV.RCV_SYN, t);
-      apply(st, c, x, EV.RCV_SYN_ACK, t);
+      apply(st, c, y, EV.RCV_SYN, seg);
+      apply(st, c, x, EV.RCV_SYN_ACK, seg);
       if (!st.has(c, 'one-sided')) {
         const missing = st.sideName(c, y);
         st.note(c, {
@@ -216,25 +237,25 @@ export function inferSegment(
     if (
       si[yi + I_RFC] === S.SYN_RECEIVED &&
       !syn &&
-      (!si[yi + I_HAS_ISN] || seqDelta(seg.ack, sd[yd + D_ISN]!) > 0)
+      (!si[yi + I_HAS_ISN] || seqDelta(seg.ack, su[yi + U_ISN]!) > 0)
     ) {
-      apply(st, c, y, EV.RCV_ACK_OF_SYN, t);
+      apply(st, c, y, EV.RCV_ACK_OF_SYN, seg);
       const cd = st.f64;
       const cdi = c * CONN_DOUBLES_STRIDE;
       if (Number.isNaN(cd[cdi + CD_RTT_SYN_ACK_TO_ACK]) && !Number.isNaN(cd[cdi + CD_SYN_ACK_AT])) {
         cd[cdi + CD_RTT_SYN_ACK_TO_ACK] = t - cd[cdi + CD_SYN_ACK_AT]!;
       }
     }
-    if (si[yi + I_SENT_FIN] && !si[yi + I_FIN_ACKED] && seqDelta(seg.ack, sd[yd + D_FIN_ACK]!) >= 0) {
+    if (si[yi + I_SENT_FIN] && !si[yi + I_FIN_ACKED] && seqDelta(seg.ack, su[yi + U_FIN_ACK]!) >= 0) {
       si[yi + I_FIN_ACKED] = 1;
-      apply(st, c, y, EV.RCV_ACK_OF_FIN, t);
+      apply(st, c, y, EV.RCV_ACK_OF_FIN, seg);
     }
     noteAck(st, x, seg);
   }
 
   if (fin && !rst) {
     const finAck = (seg.seq + seg.payloadLen + (syn ? 1 : 0) + 1) >>> 0;
-    const retransmitted = si[xi + I_SENT_FIN] === 1 && finAck === sd[xd + D_FIN_ACK];
+    const retransmitted = si[xi + I_SENT_FIN] === 1 && finAck === su[xi + U_FIN_ACK];
     if (retransmitted) {
       const yRfc = si[yi + I_RFC];
       const lost = yRfc === S.TIME_WAIT || (yRfc === S.CLOSED && si[xi + I_FIN_ACKED] === 1);
@@ -254,7 +275,7 @@ export function inferSegment(
       !si[xi + I_SENT_FIN] &&
       si[xi + I_RFC] === S.CLOSE_WAIT &&
       si[yi + I_SENT_FIN] &&
-      (!ack || seqDelta(seg.ack, sd[yd + D_FIN_ACK]!) < 0)
+      (!ack || seqDelta(seg.ack, su[yi + U_FIN_ACK]!) < 0)
     ) {
       // X's FIN does not acknowledge Y's: X sent it before Y's FIN reached it. We had let X receive Y's FIN when
       // we saw it; the ACK number proves the order was the other way: a simultaneous close.
@@ -262,10 +283,10 @@ export function inferSegment(
       st.trTruncate(x, n);
       si[xi + I_RFC] = st.trState(x, n - 1);
       si[xi + I_SENT_FIN] = 1;
-      sd[xd + D_FIN_ACK] = finAck;
-      si[xi + I_FIN_APPLIED] = apply(st, c, x, EV.SEND_FIN, t) ? 1 : 0;
-      apply(st, c, x, EV.RCV_FIN, t);
-      apply(st, c, y, EV.RCV_FIN, t);
+      su[xi + U_FIN_ACK] = finAck;
+      si[xi + I_FIN_APPLIED] = apply(st, c, x, EV.SEND_FIN, seg) ? 1 : 0;
+      apply(st, c, x, EV.RCV_FIN, seg);
+      apply(st, c, y, EV.RCV_FIN, seg);
       st.note(c, {
         kind: 'simultaneous-close',
         at: t,
@@ -274,13 +295,13 @@ export function inferSegment(
     }
     if (!si[xi + I_SENT_FIN] || (retransmitted && !si[xi + I_FIN_APPLIED])) {
       si[xi + I_SENT_FIN] = 1;
-      sd[xd + D_FIN_ACK] = finAck;
+      su[xi + U_FIN_ACK] = finAck;
       const before = si[xi + I_RFC];
-      const applied = apply(st, c, x, EV.SEND_FIN, t);
+      const applied = apply(st, c, x, EV.SEND_FIN, seg);
       si[xi + I_FIN_APPLIED] = applied ? 1 : 0;
       if (applied) {
         const yBefore = si[yi + I_RFC];
-        apply(st, c, y, EV.RCV_FIN, t);
+        apply(st, c, y, EV.RCV_FIN, seg);
         if (yBefore === S.FIN_WAIT_1 && si[yi + I_RFC] === S.CLOSING) {
           st.note(c, { kind: 'simultaneous-close', at: t, message: 'both sides closed at once (CLOSING)' });
         }
@@ -294,7 +315,7 @@ export function inferSegment(
         });
       }
     }
-  } else if (seg.payloadLen > 0 && si[xi + I_SENT_FIN] && seqDelta(seg.seq, sd[xd + D_FIN_ACK]!) >= 0) {
+  } else if (seg.payloadLen > 0 && si[xi + I_SENT_FIN] && seqDelta(seg.seq, su[xi + U_FIN_ACK]!) >= 0) {
     st.note(c, {
       kind: 'data-after-close',
       at: t,
@@ -313,8 +334,8 @@ export function inferSegment(
     const refused =
       yState === 'SYN_SENT' && (xState === 'LISTEN' || xState === 'CLOSED' || xState === undefined);
     const firstFromX = sd[xd + D_PKTS]! <= 1;
-    apply(st, c, x, EV.SEND_RST, t);
-    apply(st, c, y, EV.RCV_RST, t);
+    apply(st, c, x, EV.SEND_RST, seg);
+    apply(st, c, y, EV.RCV_RST, seg);
     const who = st.sideName(c, x);
     const other = st.sideName(c, y);
     if (refused) {

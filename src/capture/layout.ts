@@ -10,11 +10,14 @@
  * offset). Declaration order is memory order: the fields one packet touches come first, in the first cache lines.
  */
 
-export type FieldKind = 'f64' | 'i32' | 'bool' | 'u8';
+export type FieldKind = 'f64' | 'u32' | 'i32' | 'bool' | 'u8';
 
 export interface Field {
   readonly name: string;
-  /** f64: a double; i32: a 32-bit integer; bool: 0 or 1 in an i32; u8: bytes (with count). */
+  /**
+   * f64: a double; u32: an unsigned 32-bit integer (sequence numbers, address words: half a double's room, and
+   * read back as the same number); i32: a 32-bit integer; bool: 0 or 1 in an i32; u8: bytes (with count).
+   */
   readonly kind: FieldKind;
   /** What a fresh record holds. */
   readonly init: number;
@@ -29,14 +32,14 @@ const NAN = Number.NaN;
 /** The fields of one endpoint (both sides of a connection have all of them). */
 export const SIDE_FIELDS = [
   // --- touched by every packet ---
-  /** Address as four 32-bit words (IPv4 uses w3 only), as doubles so they compare with the segment's exactly. */
-  { name: 'w0', kind: 'f64', init: 0 },
-  { name: 'w1', kind: 'f64', init: 0 },
-  { name: 'w2', kind: 'f64', init: 0 },
-  { name: 'w3', kind: 'f64', init: 0 },
+  /** Address as four 32-bit words (IPv4 uses w3 only), unsigned so they compare with the segment's exactly. */
+  { name: 'w0', kind: 'u32', init: 0 },
+  { name: 'w1', kind: 'u32', init: 0 },
+  { name: 'w2', kind: 'u32', init: 0 },
+  { name: 'w3', kind: 'u32', init: 0 },
   /** Highest seq one past a segment, in absolute 32-bit space. */
-  { name: 'lastSeq', kind: 'f64', init: 0 },
-  { name: 'startSeq', kind: 'f64', init: 0 },
+  { name: 'lastSeq', kind: 'u32', init: 0 },
+  { name: 'startSeq', kind: 'u32', init: 0 },
   { name: 'pkts', kind: 'f64', init: 0 },
   { name: 'ipBytes', kind: 'f64', init: 0 },
   /** Zeek's endpoint state (Z_* in conn.ts) and the one before it. */
@@ -57,13 +60,13 @@ export const SIDE_FIELDS = [
   { name: '@conn', kind: 'i32', init: 0, count: 5 },
   { name: 'payloadBytes', kind: 'f64', init: 0 },
   /** Sequence numbers of the last SYN, FIN and RST seen in the history (Zeek's repeat letters). */
-  { name: 'histLastSyn', kind: 'f64', init: 0 },
-  { name: 'histLastFin', kind: 'f64', init: 0 },
-  { name: 'histLastRst', kind: 'f64', init: 0 },
+  { name: 'histLastSyn', kind: 'u32', init: 0 },
+  { name: 'histLastFin', kind: 'u32', init: 0 },
+  { name: 'histLastRst', kind: 'u32', init: 0 },
   /** Highest acknowledgement number this side has sent, valid when acked. */
-  { name: 'ackNo', kind: 'f64', init: 0 },
+  { name: 'ackNo', kind: 'u32', init: 0 },
   /** Sequence number the peer must acknowledge to cover our FIN; valid when sentFin. */
-  { name: 'finAck', kind: 'f64', init: 0 },
+  { name: 'finAck', kind: 'u32', init: 0 },
   { name: '@conn', kind: 'f64', init: 0, count: 2 },
   // --- touched by handshakes, closes and timers ---
   /** Time of this side's first SYN (NaN if none). */
@@ -71,7 +74,7 @@ export const SIDE_FIELDS = [
   /** First time this side's RST was seen (NaN if none). */
   { name: 'rstAt', kind: 'f64', init: NAN },
   /** This side's ISN (seq of its SYN), valid when hasIsn. */
-  { name: 'isn', kind: 'f64', init: 0 },
+  { name: 'isn', kind: 'u32', init: 0 },
   /** When this side entered TIME_WAIT (NaN if it did not). */
   { name: 'timeWaitAt', kind: 'f64', init: NAN },
   /** When that TIME_WAIT ends by its timer (known once the timer length was applied). */
@@ -79,7 +82,7 @@ export const SIDE_FIELDS = [
   { name: '@conn', kind: 'f64', init: 0, count: 3 },
   /** Times and states of the first TR_INLINE state-history entries (more go to a list beside the store). */
   { name: 'trTime', kind: 'f64', init: 0, count: 8, internal: true },
-  { name: 'trState', kind: 'i32', init: 0, count: 8, internal: true },
+  { name: 'trState', kind: 'u8', init: 0, count: 8, internal: true },
   // Each counter is followed by its threshold for Zeek's logarithmic history letters (zeek.ts relies on it).
   { name: 'rxmt', kind: 'i32', init: 0 },
   { name: 'rxmtThresh', kind: 'i32', init: 1 },
@@ -144,8 +147,9 @@ export const CONN_FIELDS = [
 type SideName = Exclude<(typeof SIDE_FIELDS)[number]['name'], '@conn'>;
 type ConnName = (typeof CONN_FIELDS)[number]['name'];
 
-const SIZE: Record<FieldKind, number> = { f64: 8, i32: 4, bool: 4, u8: 1 };
-const storage = (kind: FieldKind): 'f64' | 'i32' | 'u8' => (kind === 'bool' ? 'i32' : kind);
+const SIZE: Record<FieldKind, number> = { f64: 8, u32: 4, i32: 4, bool: 4, u8: 1 };
+/** The view a kind is read through; u32 shares the i32 rooms and indexing (same size, same stride). */
+const storage = (kind: FieldKind): 'f64' | 'i32' | 'u8' => (kind === 'bool' || kind === 'u32' ? 'i32' : kind);
 
 /** Byte offsets: of side fields within a block, of connection fields from the start of the first block. */
 const sideAt = {} as Record<SideName, number>;
@@ -196,6 +200,12 @@ function index(at: number, kind: 'f64' | 'i32', name: string, fields: readonly F
   return at / SIZE[kind];
 }
 const d = (name: SideName) => index(sideAt[name], 'f64', name, SIDE_FIELDS);
+/** A u32 field's index in the store's Uint32Array view (the i32 view's stride: s * SIDE_INTS_STRIDE). */
+const u = (name: SideName) => {
+  if (SIDE_FIELDS.find((x) => x.name === name)!.kind !== 'u32')
+    throw new Error(`record layout: ${name} is not u32`);
+  return sideAt[name] / 4;
+};
 const i = (name: SideName) => index(sideAt[name], 'i32', name, SIDE_FIELDS);
 const cd = (name: ConnName) => index(connAt[name], 'f64', name, CONN_FIELDS);
 const ci = (name: ConnName) => index(connAt[name], 'i32', name, CONN_FIELDS);
@@ -207,25 +217,26 @@ export const CONN_DOUBLES_STRIDE = (2 * BLOCK) / 8;
 export const CONN_INTS_STRIDE = (2 * BLOCK) / 4;
 export const CONN_BYTES_STRIDE = 2 * BLOCK;
 
-// Offsets for the hot code (tracker, Zeek layer, inference), which indexes the typed arrays directly: D_* and I_*
-// count doubles and integers from a side's start, CD_* and CI_* from its connection's.
-export const D_W0 = d('w0');
-export const D_W1 = d('w1');
-export const D_W2 = d('w2');
-export const D_W3 = d('w3');
-export const D_LAST_SEQ = d('lastSeq');
-export const D_START_SEQ = d('startSeq');
+// Offsets for the hot code (tracker, Zeek layer, inference), which indexes the typed arrays directly: D_*, I_* and
+// U_* count doubles, integers and unsigned integers from a side's start (U_* with the integers' stride), CD_* and
+// CI_* from its connection's.
+export const U_W0 = u('w0');
+export const U_W1 = u('w1');
+export const U_W2 = u('w2');
+export const U_W3 = u('w3');
+export const U_LAST_SEQ = u('lastSeq');
+export const U_START_SEQ = u('startSeq');
 export const D_PKTS = d('pkts');
 export const D_IP_BYTES = d('ipBytes');
 export const D_PAYLOAD_BYTES = d('payloadBytes');
-export const D_HIST_LAST_SYN = d('histLastSyn');
-export const D_HIST_LAST_FIN = d('histLastFin');
-export const D_HIST_LAST_RST = d('histLastRst');
-export const D_ACK_NO = d('ackNo');
-export const D_FIN_ACK = d('finAck');
+export const U_HIST_LAST_SYN = u('histLastSyn');
+export const U_HIST_LAST_FIN = u('histLastFin');
+export const U_HIST_LAST_RST = u('histLastRst');
+export const U_ACK_NO = u('ackNo');
+export const U_FIN_ACK = u('finAck');
 export const D_FIRST_SYN_AT = d('firstSynAt');
 export const D_RST_AT = d('rstAt');
-export const D_ISN = d('isn');
+export const U_ISN = u('isn');
 export const D_TIME_WAIT_AT = d('timeWaitAt');
 export const D_TIME_WAIT_UNTIL = d('timeWaitUntil');
 export const D_TR = d('trTime');
@@ -240,7 +251,8 @@ export const I_ACKED = i('acked');
 export const I_HAS_ISN = i('hasIsn');
 export const I_FIN_APPLIED = i('finApplied');
 export const I_TR_LEN = i('trLen');
-export const I_TR = i('trState');
+/** Byte offset of the state-history states (one byte each) from the side's start (s * BLOCK). */
+export const B_TR: number = sideAt.trState;
 export const I_RXMT = i('rxmt');
 export const I_RXMT_THRESH = i('rxmtThresh');
 export const I_ZERO_WIN = i('zeroWin');
@@ -334,13 +346,15 @@ function rich(fields: readonly Field[], at: Record<string, number>): RichLayout 
   );
   const names = exposed.map((f) => f.name);
   const dbl = exposed.filter((f) => f.kind === 'f64');
-  const int = exposed.filter((f) => f.kind === 'i32' || f.kind === 'bool');
+  const int = exposed.filter((f) => f.kind === 'i32' || f.kind === 'bool' || f.kind === 'u32');
   // 0.5 keeps V8's element kind at doubles from the start, so no copied value changes the array's shape.
   const blank = names.map(() => 0.5);
   const body = [
     'const v = blank.slice();',
     ...dbl.map((f) => `v[${names.indexOf(f.name)}] = f64[d + ${at[f.name]! / 8}];`),
-    ...int.map((f) => `v[${names.indexOf(f.name)}] = i32[i + ${at[f.name]! / 4}];`),
+    ...int.map(
+      (f) => `v[${names.indexOf(f.name)}] = i32[i + ${at[f.name]! / 4}]${f.kind === 'u32' ? ' >>> 0' : ''};`,
+    ),
     'return v;',
   ].join('\n');
   const copy = new Function('blank', `return function copy(f64, i32, d, i) {\n${body}\n};`)(
@@ -416,9 +430,13 @@ export function defineViewAccessors(proto: object, fields: readonly Field[], of:
           ? function (this: View) {
               return this.st.i32[this.i + k] === 1;
             }
-          : function (this: View) {
-              return this.st.i32[this.i + k]!;
-            };
+          : f.kind === 'u32'
+            ? function (this: View) {
+                return this.st.i32[this.i + k]! >>> 0;
+              }
+            : function (this: View) {
+                return this.st.i32[this.i + k]!;
+              };
     }
     Object.defineProperty(proto, f.name, { get, enumerable: false, configurable: false });
   }

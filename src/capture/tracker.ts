@@ -11,7 +11,7 @@ import { type DecodedSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decod
 import { type EndedConnection, endedView } from './ended.ts';
 import { FlowIndex } from './flow-index.ts';
 import { FlowStore } from './flows.ts';
-import { cutTimeWait, type InferOptions, inferSegment, noteAck, settle } from './infer.ts';
+import { cutTimeWait, type InferOptions, inferSegment, inTimeWait, noteAck, settle } from './infer.ts';
 import {
   CONN_DOUBLES_STRIDE as CD,
   CD_ATTEMPT_AT,
@@ -31,11 +31,6 @@ import {
   D_IP_BYTES,
   D_PAYLOAD_BYTES,
   D_PKTS,
-  D_START_SEQ,
-  D_W0,
-  D_W1,
-  D_W2,
-  D_W3,
   I_DID_CLOSE,
   I_FIN_COUNT,
   I_MSS,
@@ -49,6 +44,11 @@ import {
   I_Z,
   SIDE_DOUBLES_STRIDE as SD,
   SIDE_INTS_STRIDE as SI,
+  U_START_SEQ,
+  U_W0,
+  U_W1,
+  U_W2,
+  U_W3,
 } from './layout.ts';
 import { flipRoles, zeekEstablished, zeekPacket } from './zeek.ts';
 
@@ -111,7 +111,6 @@ export interface TrackerStats {
 
 const REASONS: ReadonlyArray<Connection['endReason']> = ['end', 'reuse', 'closed', 'idle', 'attempt'];
 
-const ZEEK_ATTEMPT = 5;
 const ZEEK_CLOSE_DELAY = 5;
 const ZEEK_LINGER = 5;
 const ZEEK_INACTIVITY = 300;
@@ -141,7 +140,7 @@ export class Tracker {
     last: Number.NaN,
   };
   private readonly flows: FlowStore;
-  private readonly index = new FlowIndex();
+  private readonly index: FlowIndex;
   private readonly onConnection: ((conn: Connection, stats: TrackerStats) => void) | undefined;
   private readonly onEnded: ((conn: EndedConnection, stats: TrackerStats) => void) | undefined;
   /** The view ended connections are handed over through (re-pointed for each). */
@@ -173,6 +172,10 @@ export class Tracker {
     this.zeekMode = this.options.split === 'zeek';
     this.deferEmit = options.deferEmit ?? false;
     this.flows = new FlowStore(initialCapacity(options.captureBytes));
+    // Sized like the store: growing it rehashes every live connection into fresh memory, several times over.
+    this.index = new FlowIndex(
+      options.captureBytes === undefined ? undefined : initialCapacity(options.captureBytes),
+    );
     this.view = endedView(this.flows);
     // Sweeps only bound memory (expiry times come from each connection's own state), so they can be rare.
     this.sweepEvery = this.zeekMode ? 5 : 30;
@@ -233,9 +236,8 @@ export class Tracker {
       noteAck(st, x, seg);
       return;
     }
-    const attempt = this.zeekMode ? ZEEK_ATTEMPT : Number.POSITIVE_INFINITY;
     // A segment with a bad checksum (only when checksums are enforced) is dropped, as the receiver would.
-    if (!zeekPacket(st, c, x, seg, attempt)) return;
+    if (!zeekPacket(st, c, x, seg, this.zeekMode)) return;
     count(st, x, seg);
     const sd = st.f64;
     const si = st.i32;
@@ -356,8 +358,8 @@ export class Tracker {
       if (now >= zLast + ZEEK_INACTIVITY) return this.ending('idle', zLast + ZEEK_INACTIVITY);
       return false;
     }
-    settle(st, o, now, this.infer);
-    settle(st, r, now, this.infer);
+    if (inTimeWait(st, o)) settle(st, o, now, this.infer);
+    if (inTimeWait(st, r)) settle(st, r, now, this.infer);
     const last = cd[d + CD_LAST]!;
     if (finished(st, o) && finished(st, r) && now > last + ZEEK_LINGER) return this.ending('closed', now);
     if ((oClosed || rClosed) && now > last + this.options.timeWait + ZEEK_LINGER)
@@ -419,8 +421,8 @@ export class Tracker {
   private emit(c: number, reason: Connection['endReason'], at: number): void {
     const st = this.flows;
     const o = st.orig(c);
-    settle(st, o, at, this.infer);
-    settle(st, o ^ 1, at, this.infer);
+    if (inTimeWait(st, o)) settle(st, o, at, this.infer);
+    if (inTimeWait(st, o ^ 1)) settle(st, o ^ 1, at, this.infer);
     const view = this.view;
     view.at(c, reason);
     finishAnomalies(view, at, this.options.stuckAfter);
@@ -493,9 +495,9 @@ function matches(st: FlowStore, c: number, seg: DecodedSegment): number {
 }
 
 function sameWords(st: FlowStore, s: number, w: Uint32Array): boolean {
-  const sd = st.f64;
-  const d = s * SD;
-  return sd[d + D_W3] === w[3] && sd[d + D_W2] === w[2] && sd[d + D_W1] === w[1] && sd[d + D_W0] === w[0];
+  const su = st.u32;
+  const i = s * SI;
+  return su[i + U_W3] === w[3] && su[i + U_W2] === w[2] && su[i + U_W1] === w[1] && su[i + U_W0] === w[0];
 }
 
 /** Zeek's IsReuse: a SYN (or a SYN-ACK on a half connection) with a new ISN, or any SYN once the old one closed. */
@@ -513,7 +515,7 @@ function isReuse(st: FlowStore, c: number, seg: DecodedSegment, fromOrig: boolea
   }
   const closed = si[o * SI + I_DID_CLOSE] === 1 || si[r * SI + I_DID_CLOSE] === 1;
   if (!closed) {
-    if (seg.seq === st.f64[side * SD + D_START_SEQ]) return false;
+    if (seg.seq === st.u32[side * SI + U_START_SEQ]) return false;
     // SYN and SYN-ACK captured in reverse order.
     if (!(flags & TCP_ACK) && oz === Z_SYN_ACK_SENT && si[r * SI + I_Z] === Z_INACTIVE && !fromOrig) {
       return false;

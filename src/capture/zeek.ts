@@ -25,11 +25,6 @@ import {
   CI_HIST_SEEN,
   CONN_DOUBLES_STRIDE,
   CONN_INTS_STRIDE,
-  D_HIST_LAST_FIN,
-  D_HIST_LAST_RST,
-  D_HIST_LAST_SYN,
-  D_LAST_SEQ,
-  D_START_SEQ,
   I_BAD_CSUM,
   I_DID_CLOSE,
   I_RFC,
@@ -38,8 +33,12 @@ import {
   I_Z,
   I_Z_PREV,
   I_ZERO_WIN,
-  SIDE_DOUBLES_STRIDE,
   SIDE_INTS_STRIDE,
+  U_HIST_LAST_FIN,
+  U_HIST_LAST_RST,
+  U_HIST_LAST_SYN,
+  U_LAST_SEQ,
+  U_START_SEQ,
 } from './layout.ts';
 
 const HIST_SYN = 0x1;
@@ -128,7 +127,11 @@ function scaled(st: FlowStore, c: number, isOrig: boolean, ep: number, count: nu
   }
 }
 
-function setState(st: FlowStore, c: number, side: number, state: number, t: number): void {
+/**
+ * Moves side `side` to Zeek state `state` at the segment's time. It takes the segment, not its time: a double
+ * argument to a call V8 does not inline is boxed, one allocation per call on the per-packet path.
+ */
+function setState(st: FlowStore, c: number, side: number, state: number, seg: DecodedSegment): void {
   const si = st.i32;
   const i = side * SIDE_INTS_STRIDE;
   const was = si[i + I_Z]!;
@@ -145,7 +148,7 @@ function setState(st: FlowStore, c: number, side: number, state: number, t: numb
     r === Z_RESET ||
     ((o === Z_CLOSED || o === Z_RESET) && (r === Z_CLOSED || r === Z_RESET))
   ) {
-    st.f64[cdAt] = t;
+    st.f64[cdAt] = seg.ts;
   }
 }
 
@@ -160,8 +163,12 @@ export function seqDelta(a: number, b: number): number {
   return (a - b) | 0;
 }
 
+/** Zeek's connection-attempt timer, seconds after the first SYN (tcp_attempt_delay). */
+export const ZEEK_ATTEMPT = 5;
+
 /**
- * Zeek's per-packet processing for a segment from side `ep` of connection `c`. Returns false when the segment was
+ * Zeek's per-packet processing for a segment from side `ep` of connection `c`. `attemptTimer` arms Zeek's attempt
+ * timer at the first SYN (split zeek); without it the attempt never times out. Returns false when the segment was
  * dropped (bad checksum while checksums are enforced), as Zeek does.
  */
 export function zeekPacket(
@@ -169,7 +176,7 @@ export function zeekPacket(
   c: number,
   ep: number,
   seg: DecodedSegment,
-  attemptDelay: number,
+  attemptTimer: boolean,
 ): boolean {
   let isOrig = ep === st.orig(c);
   const flags = seg.flags;
@@ -208,7 +215,7 @@ export function zeekPacket(
     st.f64[c * CONN_DOUBLES_STRIDE + CD_Z_LAST] = seg.ts;
   }
   updateLastSeq(st, c, isOrig, ep, seg);
-  updateStateMachine(st, c, seg, ep, peer, isOrig, attemptDelay);
+  updateStateMachine(st, c, seg, ep, peer, isOrig, attemptTimer);
   return true;
 }
 
@@ -248,10 +255,9 @@ export function zeekEstablished(st: FlowStore, c: number, ep: number, seg: Decod
   if (len > 0) checkHistory(st, c, isOrig, HIST_DATA, 68 /* D */);
   else checkHistory(st, c, isOrig, HIST_ACK, 65 /* A */);
   if (!(si[ei + I_DID_CLOSE] && si[pi + I_DID_CLOSE])) st.f64[c * CONN_DOUBLES_STRIDE + CD_Z_LAST] = seg.ts;
-  const sd = st.f64;
-  const d = ep * SIDE_DOUBLES_STRIDE;
+  const su = st.u32;
   const last = (seg.seq + len) >>> 0;
-  if (seqDelta(last, sd[d + D_LAST_SEQ]!) > 0) sd[d + D_LAST_SEQ] = last;
+  if (seqDelta(last, su[ei + U_LAST_SEQ]!) > 0) su[ei + U_LAST_SEQ] = last;
   else if (len > 0) {
     scaled(st, c, isOrig, ep, I_RXMT, 84 /* T */);
     markSeen(st, c, isOrig, HIST_RXMIT);
@@ -264,33 +270,32 @@ function initEndpoint(st: FlowStore, ep: number, seg: DecodedSegment): void {
   const seq = seg.seq;
   const lastSeq = (seq + seg.payloadLen) >>> 0;
   const syn = (flags & TCP_SYN) !== 0;
-  const sd = st.f64;
-  const d = ep * SIDE_DOUBLES_STRIDE;
+  const su = st.u32;
   const i = ep * SIDE_INTS_STRIDE;
   switch (st.i32[i + I_Z]) {
     case Z_INACTIVE:
       if (syn) {
-        sd[d + D_START_SEQ] = seq;
-        sd[d + D_LAST_SEQ] = lastSeq;
+        su[i + U_START_SEQ] = seq;
+        su[i + U_LAST_SEQ] = lastSeq;
       } else {
         // Partial connection: number bytes as though a SYN had been seen, and don't mark the first packet a dup.
-        sd[d + D_START_SEQ] = (seq - 1) >>> 0;
-        sd[d + D_LAST_SEQ] = seq;
+        su[i + U_START_SEQ] = (seq - 1) >>> 0;
+        su[i + U_LAST_SEQ] = seq;
       }
       break;
     case Z_SYN_SENT:
     case Z_SYN_ACK_SENT:
     case Z_ESTABLISHED:
     case Z_PARTIAL:
-      if (syn && seq !== sd[d + D_START_SEQ]) {
-        sd[d + D_START_SEQ] = seq;
-        sd[d + D_LAST_SEQ] = lastSeq;
+      if (syn && seq !== su[i + U_START_SEQ]) {
+        su[i + U_START_SEQ] = seq;
+        su[i + U_LAST_SEQ] = lastSeq;
       }
       break;
     case Z_RESET:
       if (syn && st.i32[i + I_Z_PREV] === Z_INACTIVE) {
-        sd[d + D_START_SEQ] = seq;
-        sd[d + D_LAST_SEQ] = lastSeq;
+        su[i + U_START_SEQ] = seq;
+        su[i + U_LAST_SEQ] = lastSeq;
       }
       break;
   }
@@ -299,9 +304,9 @@ function initEndpoint(st: FlowStore, ep: number, seg: DecodedSegment): void {
 function updateHistory(st: FlowStore, c: number, isOrig: boolean, ep: number, seg: DecodedSegment) {
   const flags = seg.flags;
   const len = seg.payloadLen;
-  const sd = st.f64;
-  const d = ep * SIDE_DOUBLES_STRIDE;
-  const relSeq = (seg.seq - sd[d + D_START_SEQ]!) >>> 0;
+  const su = st.u32;
+  const i = ep * SIDE_INTS_STRIDE;
+  const relSeq = (seg.seq - su[i + U_START_SEQ]!) >>> 0;
   const syn = flags & TCP_SYN ? 1 : 0;
   const fin = flags & TCP_FIN ? 1 : 0;
   const rst = flags & TCP_RST ? 1 : 0;
@@ -312,21 +317,21 @@ function updateHistory(st: FlowStore, c: number, isOrig: boolean, ep: number, se
   } else if (bits === 1) {
     if (syn) {
       const code = flags & TCP_ACK ? H_UPPER : 83; /* S */
-      if (checkHistory(st, c, isOrig, HIST_SYN, code) && relSeq !== sd[d + D_HIST_LAST_SYN])
+      if (checkHistory(st, c, isOrig, HIST_SYN, code) && relSeq !== su[i + U_HIST_LAST_SYN])
         addHistory(st, c, isOrig, code);
-      sd[d + D_HIST_LAST_SYN] = relSeq;
+      su[i + U_HIST_LAST_SYN] = relSeq;
     }
     if (fin) {
       // A FIN's sequence number is the one after its data.
       const finSeq = (relSeq + len) >>> 0;
-      if (checkHistory(st, c, isOrig, HIST_FIN, 70 /* F */) && finSeq !== sd[d + D_HIST_LAST_FIN])
+      if (checkHistory(st, c, isOrig, HIST_FIN, 70 /* F */) && finSeq !== su[i + U_HIST_LAST_FIN])
         addHistory(st, c, isOrig, 70);
-      sd[d + D_HIST_LAST_FIN] = finSeq;
+      su[i + U_HIST_LAST_FIN] = finSeq;
     }
     if (rst) {
-      if (checkHistory(st, c, isOrig, HIST_RST, 82 /* R */) && relSeq !== sd[d + D_HIST_LAST_RST])
+      if (checkHistory(st, c, isOrig, HIST_RST, 82 /* R */) && relSeq !== su[i + U_HIST_LAST_RST])
         addHistory(st, c, isOrig, 82);
-      sd[d + D_HIST_LAST_RST] = relSeq;
+      su[i + U_HIST_LAST_RST] = relSeq;
     }
   } else if (len > 0) checkHistory(st, c, isOrig, HIST_DATA, 68 /* D */);
   else if (flags & TCP_ACK) checkHistory(st, c, isOrig, HIST_ACK, 65 /* A */);
@@ -335,19 +340,19 @@ function updateHistory(st: FlowStore, c: number, isOrig: boolean, ep: number, se
 function updateLastSeq(st: FlowStore, c: number, isOrig: boolean, ep: number, seg: DecodedSegment) {
   const flags = seg.flags;
   const len = seg.payloadLen;
-  const sd = st.f64;
-  const d = ep * SIDE_DOUBLES_STRIDE;
+  const su = st.u32;
+  const i = ep * SIDE_INTS_STRIDE;
   const last = (seg.seq + len) >>> 0;
-  const lastSeq = sd[d + D_LAST_SEQ]!;
+  const lastSeq = su[i + U_LAST_SEQ]!;
   const delta = seqDelta(last, lastSeq);
   if (flags & (TCP_SYN | TCP_RST) && (delta > 16384 || delta < -16384)) {
     // Don't trust outlandish sequence numbers on SYN/RST.
-  } else if (flags & TCP_FIN && lastSeq === (sd[d + D_START_SEQ]! + 1) >>> 0) {
-    sd[d + D_LAST_SEQ] = last;
-  } else if (st.i32[ep * SIDE_INTS_STRIDE + I_Z] === Z_RESET) {
+  } else if (flags & TCP_FIN && lastSeq === (su[i + U_START_SEQ]! + 1) >>> 0) {
+    su[i + U_LAST_SEQ] = last;
+  } else if (st.i32[i + I_Z] === Z_RESET) {
     // Nothing after a RST is trusted.
   } else if (delta > 0) {
-    sd[d + D_LAST_SEQ] = last;
+    su[i + U_LAST_SEQ] = last;
   } else if (len > 0) {
     scaled(st, c, isOrig, ep, I_RXMT, 84 /* T */);
     markSeen(st, c, isOrig, HIST_RXMIT);
@@ -361,7 +366,7 @@ function updateStateMachine(
   ep: number,
   peer: number,
   isOrig: boolean,
-  attemptDelay: number,
+  attemptTimer: boolean,
 ): void {
   const t = seg.ts;
   const flags = seg.flags;
@@ -377,54 +382,55 @@ function updateStateMachine(
     case Z_INACTIVE:
       if (syn) {
         if (isOrig) {
-          setState(st, c, ep, ack ? Z_SYN_ACK_SENT : Z_SYN_SENT, t);
+          setState(st, c, ep, ack ? Z_SYN_ACK_SENT : Z_SYN_SENT, seg);
           const at = c * CONN_DOUBLES_STRIDE + CD_ATTEMPT_AT;
-          if (Number.isNaN(st.f64[at])) st.f64[at] = t + attemptDelay;
+          if (Number.isNaN(st.f64[at]))
+            st.f64[at] = attemptTimer ? t + ZEEK_ATTEMPT : Number.POSITIVE_INFINITY;
         } else {
           if (!ack && si[peerZ] === Z_SYN_ACK_SENT) {
             // SYN and SYN-ACK were captured in reverse order: the SYN sender is the originator.
             flipRoles(st, c);
-            setState(st, c, peer, Z_ESTABLISHED, t);
+            setState(st, c, peer, Z_ESTABLISHED, seg);
           }
-          if (si[peerZ] === Z_SYN_SENT) setState(st, c, peer, Z_ESTABLISHED, t);
-          setState(st, c, ep, Z_ESTABLISHED, t);
+          if (si[peerZ] === Z_SYN_SENT) setState(st, c, peer, Z_ESTABLISHED, seg);
+          setState(st, c, ep, Z_ESTABLISHED, seg);
         }
-        if (fin) setState(st, c, ep, Z_CLOSED, t);
-        if (rst) setState(st, c, ep, Z_RESET, t);
+        if (fin) setState(st, c, ep, Z_CLOSED, seg);
+        if (rst) setState(st, c, ep, Z_RESET, seg);
       } else if (fin) {
-        setState(st, c, ep, Z_CLOSED, t);
+        setState(st, c, ep, Z_CLOSED, seg);
       } else if (rst) {
-        setState(st, c, ep, Z_RESET, t);
+        setState(st, c, ep, Z_RESET, seg);
       } else if (!isOrig && len === 0 && ack && si[peerZ] === Z_SYN_SENT) {
         // Some TCPs ACK the SYN before sending the SYN-ACK: ignored, as Zeek does.
       } else if (ack && si[peerZ] === Z_ESTABLISHED) {
-        setState(st, c, ep, Z_ESTABLISHED, t);
+        setState(st, c, ep, Z_ESTABLISHED, seg);
       } else {
-        setState(st, c, ep, Z_PARTIAL, t);
+        setState(st, c, ep, Z_PARTIAL, seg);
       }
       break;
     case Z_SYN_SENT:
     case Z_SYN_ACK_SENT:
-      if (fin) setState(st, c, ep, Z_CLOSED, t);
-      if (rst) setState(st, c, ep, Z_RESET, t);
+      if (fin) setState(st, c, ep, Z_CLOSED, seg);
+      if (rst) setState(st, c, ep, Z_RESET, seg);
       break;
     case Z_ESTABLISHED:
     case Z_PARTIAL:
       if (syn && si[epZ] === Z_PARTIAL && isOrig && si[peerZ] === Z_INACTIVE && !ack) {
-        setState(st, c, ep, Z_SYN_SENT, t);
+        setState(st, c, ep, Z_SYN_SENT, seg);
       }
       if (fin && !rst) {
-        setState(st, c, ep, Z_CLOSED, t);
+        setState(st, c, ep, Z_CLOSED, seg);
         // The peer sent FIN then RST: that was a normal termination after all.
         if (si[peerZ] === Z_RESET && si[peerZ + I_Z_PREV - I_Z] === Z_CLOSED) {
           si[peerZ] = Z_CLOSED;
           si[peerZ + I_Z_PREV - I_Z] = Z_RESET;
         }
       }
-      if (rst) setState(st, c, ep, Z_RESET, t);
+      if (rst) setState(st, c, ep, Z_RESET, seg);
       break;
     case Z_CLOSED:
-      if (rst && si[peerZ] !== Z_CLOSED) setState(st, c, ep, Z_RESET, t);
+      if (rst && si[peerZ] !== Z_CLOSED) setState(st, c, ep, Z_RESET, seg);
       break;
     default:
       break;

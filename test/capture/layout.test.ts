@@ -21,7 +21,7 @@ import { readCaptureFile } from '../../src/capture/pipeline.ts';
 import { connectionRecord, zeekLine } from '../../src/capture/record.ts';
 import { connState } from '../../src/capture/zeek.ts';
 
-const SIZE = { f64: 8, i32: 4, bool: 4, u8: 1 } as const;
+const SIZE = { f64: 8, u32: 4, i32: 4, bool: 4, u8: 1 } as const;
 
 describe('record layout', () => {
   it('places every field without overlap inside the two blocks, aligned to its size', () => {
@@ -49,6 +49,8 @@ describe('record layout', () => {
     expect(L.I_RXMT_THRESH * 4).toBe(side.rxmtThresh);
     expect(L.CD_LAST * 8).toBe(conn.last);
     expect(L.CI_ID * 4).toBe(conn.id);
+    expect(L.U_LAST_SEQ * 4).toBe(side.lastSeq);
+    expect(L.B_TR).toBe(side.trState);
   });
 
   it('the template holds each field’s declared initial value, in both blocks', () => {
