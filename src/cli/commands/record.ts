@@ -3,7 +3,7 @@ import { type Command, Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.ts';
 import type { Snapshot } from '../../model/snapshot.ts';
 import { type LiveSourceOptions, snapshotCookies, takeLiveSnapshot } from '../../sources/live.ts';
-import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
+import { parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
 import { monotonicMs } from '../../sources/trace/session.ts';
 import { attachKernelStays, buildSnapshotWrite } from '../../store/snapshot-write.ts';
 import { openSqliteStore } from '../../store/sqlite-store.ts';
@@ -12,6 +12,7 @@ import { KernelStays } from '../../track/kernel-stays.ts';
 import { ConnectionTracker } from '../../track/tracker.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
+import { openCommandTrace } from '../kernel-trace.ts';
 import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 import { Ticker } from '../ticker.ts';
@@ -86,17 +87,15 @@ export async function record(options: RecordOptions, diagnose: DiagnoseFn): Prom
     if (!options.quiet) process.stderr.write(`tcpstate record: ${text}\n`);
   };
   // Opened before the first look, so every stay begun after it is one the kernel reports whole.
-  let kernel: Awaited<ReturnType<typeof openKernelFeed>>;
+  let kernel: Awaited<ReturnType<typeof openCommandTrace>>;
   try {
-    kernel = await openKernelFeed(options.trace ?? 'off', options);
+    kernel = await openCommandTrace(options.trace ?? 'off', options, {
+      command: 'record',
+      without: 'stays are bounds from the looks',
+    });
   } catch (error) {
     store.close();
     throw error;
-  }
-  if (kernel.unavailable !== undefined && options.trace === 'auto') {
-    process.stderr.write(
-      `tcpstate record: kernel trace off (${kernel.unavailable}); stays are bounds from the looks\n`,
-    );
   }
   const stays = new KernelStays();
   const wallOffsetMs = Date.now() - monotonicMs();

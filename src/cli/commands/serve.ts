@@ -4,9 +4,10 @@ import { storeHistory } from '../../server/history.ts';
 import { checkBind, startServer } from '../../server/http.ts';
 import { workerSnapshotProvider } from '../../server/worker-provider.ts';
 import type { LiveSourceOptions } from '../../sources/live.ts';
-import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
+import { parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
 import { openSqliteStore } from '../../store/sqlite-store.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
+import { openCommandTrace } from '../kernel-trace.ts';
 import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 
@@ -115,18 +116,11 @@ Examples:
       if (warning) process.stderr.write(`tcpstate serve: ${warning}\n`);
       // The recording is opened read-only; a recorder may keep writing to it while we serve it.
       const store = options.db === undefined ? undefined : openSqliteStore(options.db);
-      const kernel = await openKernelFeed(options.trace, options);
-      if (kernel.unavailable !== undefined && options.trace === 'auto') {
-        process.stderr.write(
-          `tcpstate serve: kernel trace off (${kernel.unavailable}); transitions come from snapshot diffs\n`,
-        );
-      }
-      // Said once: from then on tcpstate_trace_dropped_total counts them.
-      const offDropped = kernel.feed?.onDropped((total) => {
-        offDropped?.();
-        process.stderr.write(
-          `tcpstate serve: the kernel trace lost ${total} state changes (ring buffer full): transition counts and stays miss them; tcpstate_trace_dropped_total counts every loss\n`,
-        );
+      // A loss is said once: from then on tcpstate_trace_dropped_total counts them.
+      const kernel = await openCommandTrace(options.trace, options, {
+        command: 'serve',
+        without: 'transitions come from snapshot diffs',
+        onLoss: 'transition counts and stays miss them; tcpstate_trace_dropped_total counts every loss',
       });
       // Live snapshots are taken in a worker thread so request load cannot delay them.
       const live = workerSnapshotProvider(options, kernel.feed);

@@ -17,7 +17,7 @@ import {
   type WatchSort,
 } from '../../render/watch-screen.ts';
 import { type LiveSourceOptions, snapshotCookies, takeLiveSnapshot } from '../../sources/live.ts';
-import { openKernelFeed, parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
+import { parseTraceMode, type TraceMode } from '../../sources/trace/feed.ts';
 import { monotonicMs } from '../../sources/trace/session.ts';
 import { TCP_STATES, type TcpState } from '../../states/states.ts';
 import { formatTrackedAge, oldestPerState } from '../../track/ages.ts';
@@ -26,6 +26,7 @@ import type { TrackedConnection } from '../../track/tracker.ts';
 import { ConnectionTracker } from '../../track/tracker.ts';
 import { MIN_INTERVAL_MS, parseDuration } from '../duration.ts';
 import { type DiagnoseFn, defaultDiagnosis } from '../findings.ts';
+import { openCommandTrace } from '../kernel-trace.ts';
 import { addLiveOptions } from '../live-options.ts';
 import { runAction } from '../run.ts';
 import { Ticker } from '../ticker.ts';
@@ -90,26 +91,19 @@ export async function watch(options: WatchOptions, diagnose: DiagnoseFn): Promis
   const c = colorsFor(process.stdout);
   const tracker = new ConnectionTracker();
   // Ages from the kernel where it reported the entry (exact), from the looks otherwise (≥ bounds).
-  const kernel = await openKernelFeed(options.trace ?? 'off', options);
-  if (kernel.unavailable !== undefined && options.trace === 'auto') {
-    process.stderr.write(
-      `tcpstate watch: kernel trace off (${kernel.unavailable}); ages are bounds from the looks\n`,
-    );
-  }
+  // A loss is said once on stderr when not drawing a screen; when drawing, in the screen's source line, which
+  // stays. The ages cannot go wrong for it: a kernel age the looks contradict is not used.
+  const kernel = await openCommandTrace(options.trace ?? 'off', options, {
+    command: 'watch',
+    without: 'ages are bounds from the looks',
+    ...(tty ? {} : { onLoss: "ages it cannot vouch for are the looks' bounds" }),
+  });
   const entries = new KernelEntryTimes();
   const wallOffsetMs = Date.now() - monotonicMs();
   kernel.feed?.subscribe((changes) => entries.add(changes, wallOffsetMs));
-  // A loss is said once (on stderr when not drawing a screen; in the screen's source line, which stays, when
-  // drawing), and the ages cannot go wrong for it: a kernel age the looks contradict is not used.
   let lost = 0;
-  const offDropped = kernel.feed?.onDropped((total) => {
+  kernel.feed?.onDropped((total) => {
     lost = total;
-    if (!tty) {
-      offDropped?.();
-      process.stderr.write(
-        `tcpstate watch: the kernel trace lost ${total} state changes (ring buffer full); ages it cannot vouch for are the looks' bounds\n`,
-      );
-    }
   });
   // Ages: the kernel's entry time (exact), else the socket's own timers and tcp_info (an estimate, for sockets
   // older than the trace or without it), else the looks' bounds; each only where the looks agree.
