@@ -28,7 +28,9 @@ export function finishAnomalies(conn: ConnectionLike, at: number, stuckAfter: nu
       value: orig.synCount,
     });
   }
-  for (const side of [orig, resp]) {
+  // An indexed loop: a for-of over [orig, resp] allocated an array and an iterator per connection.
+  for (let k = 0; k < 2; k++) {
+    const side = k === 0 ? orig : resp;
     const who = name(conn, side);
     if (side.rxmt > 0) {
       conn.note({

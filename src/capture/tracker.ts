@@ -273,7 +273,8 @@ export class Tracker {
     for (let c = 0; c < n; c++) if (st.i32[c * CI + CI_LIVE] === 1) all.push(c);
     byId(st, all);
     this.index.clear();
-    for (const c of all) this.ended(c, 'end', this.stats.last);
+    const last = this.stats.last;
+    for (let k = 0; k < all.length; k++) this.ended(all[k]!, 'end', last);
     this.stats.live = 0;
   }
 
@@ -393,8 +394,10 @@ export class Tracker {
     }
     if (ended.length === 0) return;
     byId(st, ended);
-    for (const c of ended)
+    for (let k = 0; k < ended.length; k++) {
+      const c = ended[k]!;
       this.end(c, REASONS[st.i32[c * CI + CI_END_REASON]!]!, st.f64[c * CD + CD_END_AT]!);
+    }
   }
 
   /** Removes a connection from the table and emits it. */
