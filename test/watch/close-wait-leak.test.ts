@@ -127,8 +127,9 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
       'watch',
       '-i',
       '200ms',
+      // long enough for three looks on a loaded CI machine (a look there can take 300 ms of a shared core)
       '-d',
-      '700ms',
+      '2500ms',
     ]);
     const lines = out.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(3);
@@ -154,6 +155,12 @@ describe.skipIf(!ready)('a CLOSE_WAIT leak over time', () => {
       '-p',
     ]);
     const done = new Promise((r) => recorder.on('exit', r));
+    // Its seven seconds start at its first look, which a loaded machine delays by seconds: time from there.
+    let said = '';
+    recorder.stderr?.on('data', (d) => {
+      said += d;
+    });
+    await waitFor(() => (said.includes('recording to') ? true : undefined), 30_000);
     // Ground truth for the rate: ss, sampled while the recorder runs.
     const sample = () => ({ at: Date.now(), n: closeWaits() });
     await new Promise((r) => setTimeout(r, 3000));
