@@ -3,9 +3,10 @@
  * by side in one hyperfine run each (with and without process attribution), plus peak RSS per tool.
  *
  *   npm run build && npx tsx bench/live.ts [--connections-per-process 8400] [--processes 6] [--runs 5]
- *       [--cpus 1] [--idle-seconds 60] [--quick] [--with-p] [--idle-only]
+ *       [--cpus 1] [--idle-seconds 60] [--quick] [--with-p] [--idle-only] [--rows json,csv]
  *
- * 100,806 sockets by default; `--processes 30 --quick --idle-seconds 0` stages 504,030 (30 holders of 16,800 fds
+ * `--rows a,b` times only the rows whose name contains one of the words (the floors, `ss -tan`, the histogram
+ * one-liner and `tcpstate` always run, for the ratios). 100,806 sockets by default; `--processes 30 --quick --idle-seconds 0` stages 504,030 (30 holders of 16,800 fds
  * each, under the container's 20,000-fd limit). Every `node` command runs with NODE_EXTRA_CA_CERTS unset (a
  * machine that sets it makes each node start-up parse a CA bundle, ~50 ms, which users normally do not pay), and two
  * floor rows say what any Node tool pays here: `node -e 0`, and Node plus one sock_diag dump through our addon
@@ -38,6 +39,9 @@ const IDLE_SECONDS = arg('idle-seconds', 60);
 const IDLE_ONLY = process.argv.includes('--idle-only');
 /** Only the plain group (skip -p, psutil, systeminformation): for the 500k run. */
 const QUICK = process.argv.includes('--quick');
+/** `--rows json,csv`: only the plain rows whose names contain one of these (besides the base rows). */
+const rowsAt = process.argv.indexOf('--rows');
+const ROWS = rowsAt > 0 ? process.argv[rowsAt + 1]!.split(',') : undefined;
 /** With --quick, still run the -p group. */
 const WITH_P = !QUICK || process.argv.includes('--with-p');
 /** The environment of every timed command: NODE_EXTRA_CA_CERTS costs each node start ~50 ms here (see above). */
@@ -197,6 +201,9 @@ async function main(): Promise<void> {
     ['ss -tan sport = :9001 or dport = :9001', `${enterPinned} ss -tan "sport = :9001 or dport = :9001"`],
     ['tcpstate --json', `${tcpstate} --json`],
     ['tcpstate --json --reader proc', `${tcpstate} --json --reader proc`],
+    ['tcpstate --ndjson', `${tcpstate} --ndjson`],
+    ['tcpstate --csv', `${tcpstate} --csv`],
+    ['tcpstate -l', `${tcpstate} -l`],
     ...(QUICK
       ? []
       : ([
@@ -205,6 +212,11 @@ async function main(): Promise<void> {
           ['systeminformation networkConnections()', `${enterPinned} ${si}`],
         ] as [string, string][])),
   ];
+  const base = new Set([FLOOR, DUMP_FLOOR, 'ss -tan', HISTOGRAM, 'tcpstate']);
+  if (ROWS !== undefined) {
+    const keep = plain.filter(([name]) => base.has(name) || ROWS.some((word) => name.includes(word)));
+    plain.splice(0, plain.length, ...keep);
+  }
   const withP: [string, string][] = [
     ['ss -tanp', `${enterPinned} ss -tanp`],
     ['netstat -tanp', `${enterPinned} netstat -tanp`],
@@ -225,6 +237,7 @@ async function main(): Promise<void> {
     });
   }
   const find = (list: Result[], name: string) => list.find((r) => r.name === name)!;
+  const maybe = (list: Result[], name: string): Result | undefined => list.find((r) => r.name === name);
   const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
   const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
   const md = (name: string) => name.replaceAll('|', '\\|');
@@ -251,7 +264,8 @@ async function main(): Promise<void> {
   const hist = find(a, HISTOGRAM);
   table(a, ss, hist);
   if (b.length) table(b, find(b, 'ss -tanp'));
-  const goal = (r: Result, base: Result, limit: number) => {
+  const goal = (r: Result | undefined, base: Result, limit: number) => {
+    if (r === undefined) return;
     const ratio = r.mean / base.mean;
     console.log(
       `- \`${md(r.name)}\`: ${ratio.toFixed(2)}x of \`${md(base.name)}\` (goal <= ${limit}x: ${ratio <= limit ? 'met' : 'missed'}; CPU ${x(r.cpu, base.cpu)})`,
@@ -264,11 +278,10 @@ async function main(): Promise<void> {
   );
   goal(find(a, 'tcpstate'), hist, 0.5);
   goal(find(a, 'tcpstate'), ss, 1.0);
-  goal(find(a, 'tcpstate -s close-wait'), ss, 0.3);
-  goal(find(a, 'tcpstate --json'), ss, 1.5);
-  console.log(
-    `- \`tcpstate --reader proc\`: ${x(find(a, 'tcpstate --reader proc').mean, ss.mean)} of \`ss -tan\``,
-  );
+  goal(maybe(a, 'tcpstate -s close-wait'), ss, 0.3);
+  goal(maybe(a, 'tcpstate --json'), ss, 1.5);
+  const proc = maybe(a, 'tcpstate --reader proc');
+  if (proc) console.log(`- \`tcpstate --reader proc\`: ${x(proc.mean, ss.mean)} of \`ss -tan\``);
   if (b.length) {
     const ssp = find(b, 'ss -tanp');
     goal(find(b, 'tcpstate -p'), ssp, 0.5);
