@@ -71,6 +71,10 @@ export interface SideLike extends SideFields {
   /** Time the side entered its current state (NaN if it has none). */
   enteredAt(): number;
   history(): Array<{ state: TcpState; at: number; assumed?: true }>;
+  /** The state history read entry by entry without building it: how many, and each one's TCP_STATES index and time. */
+  historyLength(): number;
+  historyState(k: number): number;
+  historyTime(k: number): number;
 }
 
 /** What a connection offers to readers: the rich `Connection`, or the in-place view of one being handed over. */
@@ -137,6 +141,18 @@ class SideObject {
   /** Time the side entered its current state (NaN if it has none). */
   enteredAt(): number {
     return this.tr.length >= 2 ? this.tr[this.tr.length - 1]! : Number.NaN;
+  }
+
+  historyLength(): number {
+    return this.tr.length >> 1;
+  }
+
+  historyState(k: number): number {
+    return this.tr[2 * k]!;
+  }
+
+  historyTime(k: number): number {
+    return this.tr[2 * k + 1]!;
   }
 
   /** The state history as readable entries. */

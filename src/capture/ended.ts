@@ -59,6 +59,18 @@ class EndedSideObject {
     return n > 0 ? this.st.trTime(this.s, n - 1) : Number.NaN;
   }
 
+  historyLength(): number {
+    return this.st.trLen(this.s);
+  }
+
+  historyState(k: number): number {
+    return this.st.trState(this.s, k);
+  }
+
+  historyTime(k: number): number {
+    return this.st.trTime(this.s, k);
+  }
+
   history(): Array<{ state: TcpState; at: number; assumed?: true }> {
     const out: Array<{ state: TcpState; at: number; assumed?: true }> = [];
     const assumed = (this as unknown as EndedSide).assumedStart;

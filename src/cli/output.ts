@@ -1,3 +1,5 @@
+import { TextBytes } from '../render/text-bytes.ts';
+
 /**
  * Output written with backpressure. write() never blocks (stdout into a pipe is asynchronous in Node: what the
  * reader has not taken waits in memory); the producer asks ready() at its own pace, between chunks of input, and
@@ -57,4 +59,9 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
     stream.on('close', done);
     stream.on('error', done);
   });
+}
+
+/** Text written as bytes in large chunks (TextBytes) to a paced output, whose backpressure it leaves to the caller. */
+export function pacedText(out: PacedOutput): TextBytes {
+  return new TextBytes((chunk) => out.write(chunk));
 }

@@ -66,6 +66,15 @@ export class JsonDocumentWriter {
     return this.bytes;
   }
 
+  /**
+   * Starts a `pretty` item the caller writes itself, right after this (through the same output), as item() would
+   * write it: its lines after the first indented by four spaces.
+   */
+  nextItem(): void {
+    this.pending += this.items++ === 0 ? '\n    ' : ',\n    ';
+    this.flush();
+  }
+
   closeArray(): void {
     this.bytes?.flush();
     this.pending += this.items === 0 ? ']' : '\n  ]';

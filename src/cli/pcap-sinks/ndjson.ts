@@ -1,34 +1,28 @@
 /** --ndjson: a JSON record per connection as it ends, then the capture's summary. */
 import type { EndedConnection } from '../../capture/ended.ts';
 import type { CaptureResult } from '../../capture/pipeline.ts';
-import { connectionRecord } from '../../capture/record.ts';
-import type { PacedOutput } from '../output.ts';
+import { writeConnectionNdjson } from '../../capture/record-json.ts';
+import { connState } from '../../capture/zeek.ts';
+import type { TextBytes } from '../../render/text-bytes.ts';
+import { type PacedOutput, pacedText } from '../output.ts';
 import { type CaptureSink, summaryDoc, Tally } from './sink.ts';
-
-/** Characters gathered into one write. */
-const BATCH = 1 << 16;
 
 export class NdjsonSink implements CaptureSink {
   private readonly tally = new Tally();
-  private pending = '';
-  private readonly out: PacedOutput;
+  private readonly text: TextBytes;
 
   constructor(out: PacedOutput) {
-    this.out = out;
+    this.text = pacedText(out);
   }
 
   connection(conn: EndedConnection): void {
-    this.tally.add(conn);
-    this.pending += `${JSON.stringify({ type: 'connection', ...connectionRecord(conn) })}\n`;
-    if (this.pending.length > BATCH) {
-      this.out.write(this.pending);
-      this.pending = '';
-    }
+    const state = connState(conn);
+    this.tally.add(conn, state);
+    writeConnectionNdjson(this.text, conn, state);
   }
 
   finish(result: CaptureResult): void {
-    this.out.write(this.pending);
-    this.pending = '';
-    this.out.write(`${JSON.stringify({ type: 'summary', ...summaryDoc(result, this.tally) })}\n`);
+    this.text.line(JSON.stringify({ type: 'summary', ...summaryDoc(result, this.tally) }));
+    this.text.flush();
   }
 }

@@ -9,7 +9,7 @@ import type { EndedConnection } from '../../capture/ended.ts';
 import type { CaptureResult } from '../../capture/pipeline.ts';
 import type { Timeline } from '../../capture/timeline.ts';
 import type { TrackerStats } from '../../capture/tracker.ts';
-import { connState } from '../../capture/zeek.ts';
+import { type ConnState, connState } from '../../capture/zeek.ts';
 import { timelineSvg } from '../../render/capture-timeline.ts';
 import { writeOutputFile } from '../write-file.ts';
 
@@ -23,8 +23,7 @@ export class Tally {
   readonly connStates = new Map<string, number>();
   readonly anomalies = new Map<string, number>();
 
-  add(conn: ConnectionLike): void {
-    const state = connState(conn);
+  add(conn: ConnectionLike, state: ConnState = connState(conn)): void {
     this.connStates.set(state, (this.connStates.get(state) ?? 0) + 1);
     if (conn.anomalies !== undefined) {
       for (const a of conn.anomalies) this.anomalies.set(a.kind, (this.anomalies.get(a.kind) ?? 0) + 1);

@@ -1,33 +1,27 @@
 /** --zeek: a Zeek conn.log, a line per connection as it ends. */
 import type { EndedConnection } from '../../capture/ended.ts';
-import { zeekFooter, zeekHeader, zeekLine } from '../../capture/record.ts';
-import type { PacedOutput } from '../output.ts';
+import { zeekFooter, zeekHeader } from '../../capture/record.ts';
+import { writeZeekLine } from '../../capture/zeek-log.ts';
+import type { TextBytes } from '../../render/text-bytes.ts';
+import { type PacedOutput, pacedText } from '../output.ts';
 import type { CaptureSink } from './sink.ts';
 
-/** Lines joined into one write: a write per line costs more than the line. */
-const BATCH = 1024;
-
 export class ZeekSink implements CaptureSink {
-  private lines: string[] = [];
-  private readonly out: PacedOutput;
+  private readonly text: TextBytes;
 
   constructor(out: PacedOutput) {
-    this.out = out;
-    out.write(`${zeekHeader(new Date())}\n`);
+    this.text = pacedText(out);
+    // The header goes out at once: a conn.log being written (a live capture on stdin) is readable from the start.
+    this.text.line(zeekHeader(new Date()));
+    this.text.flush();
   }
 
   connection(conn: EndedConnection): void {
-    this.lines.push(zeekLine(conn));
-    if (this.lines.length >= BATCH) this.flush();
+    writeZeekLine(this.text, conn);
   }
 
   finish(): void {
-    this.flush();
-    this.out.write(`${zeekFooter(new Date())}\n`);
-  }
-
-  private flush(): void {
-    if (this.lines.length > 0) this.out.write(`${this.lines.join('\n')}\n`);
-    this.lines = [];
+    this.text.line(zeekFooter(new Date()));
+    this.text.flush();
   }
 }
