@@ -1,6 +1,6 @@
 /**
  * Capture benchmark: two captures of real loopback traffic made in a throw-away network namespace, read side by
- * side in ONE run by the tcpstate command line (`pcap`, `pcap --zeek`, `pcap --ndjson`; full tracking: Zeek layer
+ * side in ONE run by the tcpstate command line (`pcap`, `--zeek`, `--ndjson`, `--json`, `--at end`; full tracking: Zeek layer
  * + RFC inference of both endpoints + anomalies), tcptrace -n and tshark -q -z conv,tcp, every output to
  * /dev/null, and by the library alone in-process (bench/capture-run.mjs). Then the peak RSS of every tcpstate
  * mode with its output into a pipe whose reader sleeps 5 s before reading. Wall time and peak RSS of each process
@@ -207,6 +207,8 @@ const tools: Tool[] = [
   ['`tcpstate pcap` (summary)', 'node', (f) => [cli, 'pcap', f]],
   ['`tcpstate pcap --zeek` (a line each)', 'node', (f) => [cli, 'pcap', f, '--zeek']],
   ['`tcpstate pcap --ndjson` (a record each)', 'node', (f) => [cli, 'pcap', f, '--ndjson']],
+  ['`tcpstate pcap --json` (one document)', 'node', (f) => [cli, 'pcap', f, '--json']],
+  ['`tcpstate pcap --at end` (the sockets at the end)', 'node', (f) => [cli, 'pcap', f, '--at', 'end']],
   ['`tcptrace -n`', 'tcptrace', (f) => ['-n', f]],
 ];
 if (!flag('--no-tshark'))
