@@ -60,19 +60,12 @@ export class RuleContext {
   private byState: Map<TcpState, number[]> | undefined;
   private built = new Map<TcpState, Socket[]>();
 
-  /** Indexes into `table` of the sockets in one state, bucketed in one pass on first use. */
+  /**
+   * Indexes into `table` of the sockets in one state, in table order, bucketed in one pass on first use
+   * (a map lookup per run of one state, not per socket; no sort).
+   */
   indexesIn(state: TcpState): readonly number[] {
-    if (this.byState === undefined) {
-      const buckets = new Map<TcpState, number[]>();
-      const table = this.table;
-      for (let i = 0; i < table.length; i++) {
-        const st = table.state(i);
-        const list = buckets.get(st);
-        if (list) list.push(i);
-        else buckets.set(st, [i]);
-      }
-      this.byState = buckets;
-    }
+    if (this.byState === undefined) this.byState = bucketByState(this.table);
     return this.byState.get(state) ?? [];
   }
 
@@ -185,6 +178,29 @@ export class RuleContext {
   get hasKernel(): boolean {
     return this.snapshot.kernel?.counters !== undefined;
   }
+}
+
+/** Each state's socket indexes in ascending order (the order a stable sort by state would give). */
+export function bucketByState(table: SocketTable): Map<TcpState, number[]> {
+  const out = new Map<TcpState, number[]>();
+  // Sockets of one state come in runs (the kernel dumps listeners first, then by hash bucket): the map is asked
+  // once per run, not once per socket.
+  let runState: TcpState | undefined;
+  let run: number[] = [];
+  for (let i = 0; i < table.length; i++) {
+    const st = table.state(i);
+    if (st !== runState) {
+      let list = out.get(st);
+      if (list === undefined) {
+        list = [];
+        out.set(st, list);
+      }
+      runState = st;
+      run = list;
+    }
+    run.push(i);
+  }
+  return out;
 }
 
 /** The sockets whose earlier self a rule may look up: see persisted() and previousOf(). */

@@ -208,6 +208,14 @@ export class ConnectionTracker {
   private lastAt: number | undefined;
   /** Looks taken; each connection remembers the last one that showed it. */
   private looks = 0;
+  /**
+   * The previous look's ids and the connection at each index: a socket at the same index under the same id as last
+   * look (the kernel dumps an unchanged table in the same order) is found without a map lookup.
+   */
+  private lastIds: ArrayLike<number> | undefined;
+  private lastOrder: (Tracked | undefined)[] = [];
+  /** The previous look's listening ports: while they stay the same, a connection's labels move only with its state. */
+  private lastListening: Set<number> | undefined;
 
   /** The previous look, if any. */
   get lastSnapshotAt(): number | undefined {
@@ -265,6 +273,12 @@ export class ConnectionTracker {
         : { table: tableOf(snapshot as Snapshot), socket: (i) => socketAt(snapshot as Snapshot, i) };
     const table = from.table;
     const listening = listeningPortsOf(table);
+    // Labels read the state, the ports (fixed for a cookie's or a 4-tuple's life), the listening ports and the owners:
+    // with the same listeners and no owners, a connection that kept its state keeps its labels.
+    const sameLabels = !table.hasProcesses() && sameSet(listening, this.lastListening);
+    const lastIds = ids !== undefined && this.lastIds !== undefined ? this.lastIds : undefined;
+    const lastOrder = this.lastOrder;
+    const order: (Tracked | undefined)[] = ids !== undefined ? new Array(table.length) : [];
     const byCookie = this.byCookie;
     const nextByKey = new Map<string, Tracked>();
     /** Keys given out in this look, so two sockets on one 4-tuple stay two connections. */
@@ -276,7 +290,8 @@ export class ConnectionTracker {
 
     const moveTo = (old: Tracked, i: number, socket: Socket | undefined) => {
       const state = table.state(i);
-      if (old.state !== state) {
+      const moved = old.state !== state;
+      if (moved) {
         departures[old.state]++;
         arrivals[state]++;
         old.transitions.push({ from: old.state, to: state, after: old.lastSeen, by: at });
@@ -296,7 +311,7 @@ export class ConnectionTracker {
       old.at(from, i, socket);
       old.lastSeen = at;
       old.look = look;
-      old.labelAt(table, i, listening);
+      if (moved || !sameLabels) old.labelAt(table, i, listening);
     };
     const fresh = (i: number, socket: Socket | undefined, key: string | undefined): Tracked => {
       const state = table.state(i);
@@ -328,8 +343,11 @@ export class ConnectionTracker {
       counts[state]++;
       const cookie = ids === undefined ? from.socket(i).cookie : ids[i];
       if (cookie !== undefined) {
-        const old = byCookie.get(cookie);
+        const same =
+          lastIds !== undefined && i < lastIds.length && lastIds[i] === cookie ? lastOrder[i] : undefined;
+        const old = same !== undefined && same.look !== look ? same : byCookie.get(cookie);
         if (old !== undefined && old.look !== look) {
+          if (ids !== undefined) order[i] = old;
           // The kernel's cookie names one socket for its life (a TIME_WAIT socket keeps its parent's).
           moveTo(old, i, undefined);
           matched++;
@@ -383,11 +401,13 @@ export class ConnectionTracker {
         if (old !== undefined && !isReuse(old.socket, socket!)) {
           moveTo(old, i, socket);
           byCookie.set(cookie, old);
+          if (ids !== undefined) order[i] = old;
           continue;
         }
         if (old !== undefined) closed(old);
         // Listeners get their key now (unique in the look); other keys are built when asked.
         const tracked = fresh(i, socket, listener ? uniqueKey(i, key!) : undefined);
+        if (ids !== undefined) order[i] = tracked;
         // A cookie listed twice in one look (it cannot be, but a bad source must not lose a socket).
         byCookie.set(byCookie.get(cookie)?.look === look ? `${cookie}#${i}` : cookie, tracked);
       }
@@ -399,10 +419,20 @@ export class ConnectionTracker {
     for (const old of this.byKey.values()) closed(old);
     this.byKey = nextByKey;
     this.lastAt = at;
+    // A copy: a caller may hand the next look's ids in the same array.
+    this.lastIds = ids === undefined ? undefined : new Float64Array(ids);
+    this.lastOrder = order;
+    this.lastListening = listening;
     const step: TrackStep = { at, counts, arrivals, departures, events };
     if (previousAt !== undefined) step.previousAt = previousAt;
     return step;
   }
+}
+
+function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number> | undefined): boolean {
+  if (b === undefined || a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 /** A look over an array of sockets: every socket is already an object. */

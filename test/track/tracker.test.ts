@@ -7,7 +7,7 @@ import { parseProcNetTcp } from '../../src/sources/proc/proc-net-tcp.ts';
 import { TCP_STATES, type TcpState } from '../../src/states/states.ts';
 import { ageDistribution, formatTrackedAge, oldestPerState } from '../../src/track/ages.ts';
 import { isReuse } from '../../src/track/key.ts';
-import { ConnectionTracker, flowByGroup, trackedAge } from '../../src/track/tracker.ts';
+import { ConnectionTracker, flowByGroup, serviceOf, trackedAge } from '../../src/track/tracker.ts';
 
 const isReuseState = (from: TcpState, to: TcpState) => isReuse(sock(1, 80, from), sock(1, 80, to));
 
@@ -237,6 +237,66 @@ describe('ConnectionTracker', () => {
       const keys = [...t.current()].map((c) => c.key);
       expect(new Set(keys).size).toBe(2);
       expect(t.size).toBe(2);
+    });
+
+    it('relabels a connection that kept its state when the listeners change (labels are kept only while they stay)', () => {
+      const conn = withCookie(sock(8080, 50000, 'ESTABLISHED'), 7);
+      const listener = withCookie({ ...sock(8080, 0, 'LISTEN'), inode: 1 }, 9);
+      const t = new ConnectionTracker();
+      const service = () => [...t.current()].find((c) => c.state === 'ESTABLISHED')?.service;
+      for (const [at, sockets, expected] of [
+        [0, [conn], '→50000'],
+        [1000, [conn], '→50000'],
+        [2000, [listener, conn], '8080'],
+        [3000, [conn, listener], '8080'],
+        [4000, [conn], '→50000'],
+      ] as const) {
+        const look = tableSnap(at, [...sockets]);
+        t.update(look.snapshot, look.ids);
+        expect(service()).toBe(expected);
+      }
+    });
+
+    it('labels every connection as serviceOf would, looks with listeners and reordered sockets (property)', () => {
+      const state = fc.constantFrom(...TCP_STATES.filter((s) => s !== 'LISTEN'));
+      const look = fc.record({
+        conns: fc.uniqueArray(fc.record({ port: fc.integer({ min: 1, max: 12 }), state }), {
+          selector: (x) => x.port,
+          maxLength: 12,
+        }),
+        listeners: fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { maxLength: 4 }),
+        order: fc.array(fc.nat(), { maxLength: 16 }),
+      });
+      fc.assert(
+        fc.property(fc.array(look, { minLength: 1, maxLength: 6 }), (looks) => {
+          const t = new ConnectionTracker();
+          const cookies = new Map<number, { state: TcpState; cookie: number }>();
+          let nextCookie = 1;
+          looks.forEach((l, n) => {
+            const sockets: Socket[] = [];
+            for (const x of l.conns) {
+              const before = cookies.get(x.port);
+              const reuse = before !== undefined && isReuseState(before.state, x.state);
+              const cookie = before !== undefined && !reuse ? before.cookie : nextCookie++;
+              cookies.set(x.port, { state: x.state, cookie });
+              sockets.push(withCookie(sock(x.port, 80, x.state), cookie));
+            }
+            for (const port of l.listeners)
+              sockets.push(withCookie({ ...sock(port, 0, 'LISTEN'), inode: port }, 1000 + port));
+            // Shuffle, so a connection changes index between looks.
+            for (let i = sockets.length - 1; i > 0; i--) {
+              const j = (l.order[i] ?? 0) % (i + 1);
+              [sockets[i], sockets[j]] = [sockets[j]!, sockets[i]!];
+            }
+            const look = tableSnap(n * 1000, sockets);
+            t.update(look.snapshot, look.ids);
+            const listening = new Set(l.listeners);
+            for (const c of t.current()) expect(c.service).toBe(serviceOf(c.socket, listening));
+            expect(t.size).toBe(sockets.length);
+          });
+        }),
+        { numRuns: 300 },
+      );
     });
 
     it('agrees with 4-tuple tracking on counts, arrivals, departures and transitions (property)', () => {

@@ -1,6 +1,7 @@
 import { formatEndpoint } from '../../analysis/address.ts';
 import { processLabel } from '../../analysis/groups.ts';
 import type { Finding } from '../../model/finding.ts';
+import type { Socket } from '../../model/snapshot.ts';
 import { formatCount, formatPercent } from '../../render/format.ts';
 import { oldestAge } from '../age.ts';
 import { describeSocket, destinationKey, groupSockets, type RuleContext, topBy } from '../context.ts';
@@ -14,31 +15,31 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   const range = ctx.portRange();
   const table = ctx.table;
-  const outbound: number[] = [];
-  for (let i = 0; i < table.length; i++) {
+  const listening = ctx.listening;
+  const outbound = (i: number) => {
     const local = table.localPort(i);
-    if (
+    return (
       local !== undefined &&
       local >= range.lo &&
       local <= range.hi &&
       table.remotePort(i) !== undefined &&
       table.state(i) !== 'LISTEN' &&
-      !ctx.listening.has(local)
-    )
-      outbound.push(i);
-  }
+      !listening.has(local)
+    );
+  };
   // A 4-tuple needs a distinct local port only per (local address, remote address, remote port). A group can reach
-  // the threshold only if its remote port alone does, so count by port first and build sockets and keys for those.
+  // the threshold only if its remote port alone does, so count by port first (one pass, into an array by port: no
+  // list of the outbound sockets, no map update per socket) and build sockets and keys only for those ports.
   const need = t.portPressureWarn * range.size;
-  const perPort = new Map<number, number>();
-  for (const i of outbound) {
-    const port = table.remotePort(i)!;
-    perPort.set(port, (perPort.get(port) ?? 0) + 1);
-  }
-  const groups = groupSockets(
-    outbound.filter((i) => perPort.get(table.remotePort(i)!)! >= need).map((i) => table.socket(i)),
-    (s) => `${s.local.address}|${destinationKey(s)}`,
-  );
+  const perPort = new PortCounts();
+  let busiest = 0;
+  for (let i = 0; i < table.length; i++)
+    if (outbound(i)) busiest = Math.max(busiest, perPort.add(table.remotePort(i)!));
+  const pressed: Socket[] = [];
+  if (busiest >= need)
+    for (let i = 0; i < table.length; i++)
+      if (outbound(i) && perPort.get(table.remotePort(i)!) >= need) pressed.push(table.socket(i));
+  const groups = groupSockets(pressed, (s) => `${s.local.address}|${destinationKey(s)}`);
   const twSec = TIME_WAIT_SEC[ctx.snapshot.source.os ?? 'linux'] ?? 60;
   const reuse = ctx.sysctl('net.ipv4.tcp_tw_reuse');
   let pressureFound = false;
@@ -166,4 +167,24 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
     });
   }
   return findings;
+}
+
+/** Counts per port: an array for TCP's 0-65535, a map for anything a text source may have let through. */
+class PortCounts {
+  private readonly byPort = new Uint32Array(65536);
+  private other: Map<number, number> | undefined;
+
+  /** Counts one more on `port`; returns its count. */
+  add(port: number): number {
+    if (Number.isInteger(port) && port >= 0 && port < 65536) return ++this.byPort[port]!;
+    this.other ??= new Map();
+    const n = (this.other.get(port) ?? 0) + 1;
+    this.other.set(port, n);
+    return n;
+  }
+
+  get(port: number): number {
+    if (Number.isInteger(port) && port >= 0 && port < 65536) return this.byPort[port]!;
+    return this.other?.get(port) ?? 0;
+  }
 }
