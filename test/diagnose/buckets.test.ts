@@ -46,6 +46,7 @@ describe('sockets by state (what the rules pick their examples from)', () => {
       source: { kind: 'proc', name: 't' },
       takenAt: 0,
       sockets: states.map((s, i) => sock(i, s)),
+      warnings: [],
     };
     const ctx = new RuleContext(snapshot, DEFAULT_THRESHOLDS);
     expect(ctx.inState('CLOSE_WAIT').map((s) => s.local.port)).toEqual([1000, 1002, 1003, 1005]);
