@@ -25,7 +25,7 @@ describe('sockets by state (what the rules pick their examples from)', () => {
           .sort((a, b) => TCP_STATES.indexOf(a.s) - TCP_STATES.indexOf(b.s));
         for (const state of TCP_STATES) {
           const expected = sorted.filter((x) => x.s === state).map((x) => x.i);
-          expect(buckets.get(state) ?? []).toEqual(expected);
+          expect(Array.from(buckets.get(state) ?? [])).toEqual(expected);
         }
         expect([...buckets.values()].reduce((n, l) => n + l.length, 0)).toBe(states.length);
       }),
