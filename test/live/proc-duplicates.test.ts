@@ -96,9 +96,10 @@ describe('/proc reader: rows the kernel lists twice while connections churn', ()
         `const net=require('net');let n=0;const go=()=>{const c=net.connect(${port},'127.0.0.1',()=>c.end());c.on('error',()=>{});c.on('close',()=>{if(++n<3000)go()})};for(let i=0;i<8;i++)go();`,
       ]);
       try {
+        // Three seconds of churn and at least six reads, however slowly a loaded machine reads /proc.
         const deadline = Date.now() + 3000;
         let reads = 0;
-        while (Date.now() < deadline) {
+        while (Date.now() < deadline || reads < 6) {
           const sockets = await readProcSocketTable('/proc', []);
           const seen = new Set<string>();
           for (const s of sockets) {
@@ -109,7 +110,6 @@ describe('/proc reader: rows the kernel lists twice while connections churn', ()
           reads++;
           await new Promise((r) => setImmediate(r));
         }
-        expect(reads).toBeGreaterThan(5);
       } finally {
         running = false;
         child.kill();
