@@ -171,7 +171,7 @@ static int grow(struct out_buf *o, size_t need) {
   return 0;
 }
 
-static int send_request(int fd, uint16_t type, uint16_t flags, const struct inet_diag_req_v2 *req,
+static int send_request(int fd, uint16_t type, uint16_t flags, const void *req, size_t req_len,
                         const uint8_t *bytecode, size_t bc_len) {
   struct nlmsghdr nlh;
   struct rtattr rta;
@@ -179,12 +179,12 @@ static int send_request(int fd, uint16_t type, uint16_t flags, const struct inet
   struct iovec iov[4];
   int n = 0;
   memset(&nlh, 0, sizeof nlh);
-  nlh.nlmsg_len = NLMSG_LENGTH(sizeof *req);
+  nlh.nlmsg_len = NLMSG_LENGTH(req_len);
   nlh.nlmsg_type = type;
   nlh.nlmsg_flags = flags;
   nlh.nlmsg_seq = 1;
   iov[n++] = (struct iovec){&nlh, sizeof nlh};
-  iov[n++] = (struct iovec){(void *)req, sizeof *req};
+  iov[n++] = (struct iovec){(void *)req, req_len};
   if (bc_len > 0) {
     rta.rta_type = INET_DIAG_REQ_BYTECODE;
     rta.rta_len = RTA_LENGTH(bc_len);
@@ -285,35 +285,12 @@ static int recv_dump(int fd, uint8_t *buf, struct out_buf o[2], size_t size, int
  * kernel answers for AF_UNSPEC (what `ss` falls back to, tcpdiag_send in misc/ss.c). Two inet_diag_req_v2 dumps, one
  * per family, walk every hash bucket and every socket of the host twice; this walks them once. */
 static int send_compat_request(int fd, uint32_t states, uint32_t ext, const uint8_t *bytecode, size_t bc_len) {
-  struct nlmsghdr nlh;
   struct inet_diag_req req;
-  struct rtattr rta;
-  struct sockaddr_nl nladdr = {.nl_family = AF_NETLINK};
-  struct iovec iov[4];
-  int n = 0;
-  memset(&nlh, 0, sizeof nlh);
   memset(&req, 0, sizeof req);
   req.idiag_family = AF_INET; /* not read by the kernel's dump: it asks for AF_UNSPEC */
   req.idiag_ext = (uint8_t)ext;
   req.idiag_states = states;
-  nlh.nlmsg_len = NLMSG_LENGTH(sizeof req);
-  nlh.nlmsg_type = TCPDIAG_GETSOCK;
-  nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  nlh.nlmsg_seq = 1;
-  iov[n++] = (struct iovec){&nlh, sizeof nlh};
-  iov[n++] = (struct iovec){&req, sizeof req};
-  if (bc_len > 0) {
-    rta.rta_type = INET_DIAG_REQ_BYTECODE;
-    rta.rta_len = RTA_LENGTH(bc_len);
-    nlh.nlmsg_len += RTA_ALIGN(rta.rta_len);
-    iov[n++] = (struct iovec){&rta, sizeof rta};
-    iov[n++] = (struct iovec){(void *)bytecode, RTA_ALIGN(bc_len)};
-  }
-  struct msghdr msg = {.msg_name = &nladdr, .msg_namelen = sizeof nladdr, .msg_iov = iov, .msg_iovlen = n};
-  for (;;) {
-    if (sendmsg(fd, &msg, 0) >= 0) return 0;
-    if (errno != EINTR) return errno;
-  }
+  return send_request(fd, TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP, &req, sizeof req, bytecode, bc_len);
 }
 
 static napi_value js_dump(napi_env env, napi_callback_info info) {
@@ -365,7 +342,7 @@ static napi_value js_dump(napi_env env, napi_callback_info info) {
       req.idiag_ext = (uint8_t)ext;
       req.idiag_states = states;
       int got_any = 0;
-      err = send_request(fd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, &req, bc, bc_len);
+      err = send_request(fd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, &req, sizeof req, bc, bc_len);
       if (err == 0) err = recv_dump(fd, buf, o, size, &got_any);
     }
   }
@@ -404,7 +381,7 @@ static int lookup_one(int fd, uint8_t *buf, const uint8_t *rec, uint32_t ext, st
   req.idiag_ext = (uint8_t)ext;
   req.idiag_states = ~0u;
   req.id = m->id;
-  int err = send_request(fd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &req, NULL, 0);
+  int err = send_request(fd, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, &req, sizeof req, NULL, 0);
   if (err) return err;
   for (;;) {
     ssize_t got = recv(fd, buf, RECV_SIZE, 0);
@@ -491,7 +468,7 @@ static napi_value js_destroy(napi_env env, napi_callback_info info) {
   req.sdiag_protocol = IPPROTO_TCP;
   req.idiag_states = ~0u;
   req.id = m->id;
-  int err = send_request(fd, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, &req, NULL, 0);
+  int err = send_request(fd, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, &req, sizeof req, NULL, 0);
   if (err == 0) {
     uint8_t buf[4096];
     for (;;) {
